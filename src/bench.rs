@@ -1,0 +1,120 @@
+//! `carin-sandbox bench …`: benchmarks that print figures. Timing goals live here, never in tests.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::cli::rate;
+use crate::clock::{Clock, SystemClock};
+use crate::generate::{self, GenerateOptions};
+use crate::store::{Store, STORE_FILE};
+
+/// Peak resident set size of this process so far, in bytes (Linux `VmHWM`).
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn mib(bytes: u64) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    let b = bytes as f64;
+    b / (1024.0 * 1024.0)
+}
+
+pub fn ingest(beneficiaries: u64, work_dir: Option<&Path>) -> anyhow::Result<i32> {
+    let temp;
+    let work = match work_dir {
+        Some(w) => w.to_path_buf(),
+        None => {
+            temp = tempfile::tempdir()?;
+            temp.path().to_path_buf()
+        }
+    };
+    let clock = SystemClock;
+    let cpcds_dir = work.join("cpcds");
+    let data_dir = work.join("data");
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir)?;
+
+    let t = Instant::now();
+    let generated = generate::generate(
+        &GenerateOptions {
+            beneficiaries,
+            seed: 1,
+        },
+        &cpcds_dir,
+        &mut |_| {},
+    )?;
+    let gen_secs = t.elapsed().as_secs_f64();
+    let rss_after_generate = peak_rss_bytes().unwrap_or(0);
+    println!(
+        "generate: {beneficiaries} beneficiaries, {} claims, {} rows in {gen_secs:.2} s ({:.0} claims/s)",
+        generated.claims,
+        generated.claim_lines,
+        rate(generated.claims, gen_secs)
+    );
+
+    let store = Store::open(&data_dir)?;
+    let report = crate::cpcds::import_dir(&cpcds_dir, &store, clock.now(), &mut |_, _| {})?;
+    let secs = report.elapsed.as_secs_f64();
+    let eobs = report.eobs();
+    let read = store.read()?;
+    let json_bytes = read.bytes("ExplanationOfBenefit")?;
+    drop(read);
+    drop(store);
+    let file_bytes = std::fs::metadata(data_dir.join(STORE_FILE))?.len();
+    let peak = peak_rss_bytes().unwrap_or(0);
+    println!(
+        "import:   {eobs} EOBs ({} resources) in {secs:.2} s = {:.0} EOB/s end to end (goal >= 20000)",
+        report.changed(),
+        rate(eobs, secs)
+    );
+    println!(
+        "memory:   peak RSS {:.0} MiB (goal < 1024; after generation alone {:.0} MiB)",
+        mib(peak),
+        mib(rss_after_generate)
+    );
+    println!(
+        "store:    {:.0} MiB on disk, {:.0} bytes per EOB on disk (all resource types included), {:.0} bytes of EOB JSON per EOB",
+        mib(file_bytes),
+        div(file_bytes, eobs),
+        div(json_bytes, eobs)
+    );
+
+    // Re-import of the same files: nothing changes.
+    let store = Store::open(&data_dir)?;
+    let again = crate::cpcds::import_dir(&cpcds_dir, &store, clock.now(), &mut |_, _| {})?;
+    println!(
+        "re-import: {} changed of {} in {:.2} s",
+        again.changed(),
+        again
+            .by_type
+            .values()
+            .map(crate::cpcds::Counts::total)
+            .sum::<u64>(),
+        again.elapsed.as_secs_f64()
+    );
+    drop(store);
+
+    let seed_dir = tempfile::tempdir()?;
+    let seed_store = Store::open(seed_dir.path())?;
+    let t = Instant::now();
+    let seeded =
+        crate::seed::load_if_empty(&seed_store, seed_dir.path(), clock.now(), &mut |_, _| {})?;
+    println!(
+        "seed:     first-start load of the bundled seed: {:.2} s ({} EOBs)",
+        t.elapsed().as_secs_f64(),
+        seeded.map_or(0, |r| r.eobs())
+    );
+    Ok(0)
+}
+
+fn div(a: u64, b: u64) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}

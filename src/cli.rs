@@ -1,0 +1,298 @@
+//! The command line: operator verbs over the library. `anyhow` lives here, at the edge.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::clock::{Clock, SystemClock};
+use crate::cpcds::{self, ImportReport};
+use crate::generate::{self, GenerateOptions};
+use crate::store::Store;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "carin-sandbox",
+    version,
+    about = "An offline CARIN Blue Button 2.0.0 payer sandbox"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DataDir {
+    /// Where the store lives.
+    #[arg(long, env = "CARIN_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the sandbox (loads the bundled seed into an empty data directory first).
+    Serve {
+        #[command(flatten)]
+        data: DataDir,
+        /// Addresses to listen on.
+        #[arg(
+            long,
+            env = "CARIN_LISTEN",
+            value_delimiter = ',',
+            default_value = "127.0.0.1:8000,[::1]:8000"
+        )]
+        listen: Vec<SocketAddr>,
+        /// Start with an empty store instead of loading the bundled seed.
+        #[arg(long)]
+        no_seed: bool,
+    },
+    /// Import a folder of CPCDS files (all-or-nothing).
+    Import {
+        /// The folder holding the CPCDS *.csv files.
+        dir: PathBuf,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Write a deterministic synthetic CPCDS data set (canonical dialect).
+    Generate {
+        #[arg(long, default_value_t = 100)]
+        beneficiaries: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check stored resources (or JSON/NDJSON files) against the C4BB 2.0.0 profiles.
+    Validate {
+        #[command(flatten)]
+        data: DataDir,
+        /// Files or folders of .json / .ndjson to check instead of the store.
+        paths: Vec<PathBuf>,
+        /// How many issues to print.
+        #[arg(long, default_value_t = 30)]
+        show: usize,
+    },
+    /// Write the store as one NDJSON file per resource type.
+    Export {
+        #[command(flatten)]
+        data: DataDir,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Benchmarks that print figures (not tests).
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Generate N beneficiaries, import them, and report EOB/s, peak RSS and bytes per EOB.
+    Ingest {
+        #[arg(long, default_value_t = 30_000)]
+        beneficiaries: u64,
+        /// Work folder (default: a temporary one).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+    },
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command {
+        Command::Serve {
+            data,
+            listen,
+            no_seed,
+        } => serve(data.data_dir, listen, !no_seed, clock),
+        Command::Import { dir, data } => {
+            std::fs::create_dir_all(&data.data_dir)?;
+            let store = Store::open(&data.data_dir)?;
+            let report = with_progress("importing", |p| {
+                cpcds::import_dir(&dir, &store, clock.now(), p)
+            })?;
+            print_import(&report);
+            Ok(0)
+        }
+        Command::Generate {
+            beneficiaries,
+            seed,
+            out,
+        } => {
+            let started = Instant::now();
+            let bar = bar(beneficiaries, "generating");
+            let report = generate::generate(
+                &GenerateOptions {
+                    beneficiaries,
+                    seed,
+                },
+                &out,
+                &mut |n| {
+                    bar.set_position(n);
+                },
+            )?;
+            bar.finish_and_clear();
+            let secs = started.elapsed().as_secs_f64();
+            println!("generated {} into {}", beneficiaries, out.display());
+            println!(
+                "  members {}  coverages {}  organizations {}  practitioners {}  related persons {}",
+                report.members, report.coverages, report.organizations, report.practitioners, report.related_persons
+            );
+            println!("  claims {} ({} rows)", report.claims, report.claim_lines);
+            for (ty, n) in &report.claims_by_type {
+                println!("    {ty:<28} {n}");
+            }
+            println!("  {secs:.2} s, {:.0} claims/s", rate(report.claims, secs));
+            Ok(0)
+        }
+        Command::Validate { data, paths, show } => {
+            crate::validate_cmd::run(&data.data_dir, &paths, show)
+        }
+        Command::Export { data, out } => {
+            let store = Store::open(&data.data_dir)?;
+            let counts = crate::export::export_ndjson(&store, &out)?;
+            for (ty, n) in counts {
+                println!(
+                    "{ty:<22} {n:>9}  {}",
+                    out.join(format!("{ty}.ndjson")).display()
+                );
+            }
+            Ok(0)
+        }
+        Command::Bench { what } => match what {
+            BenchCommand::Ingest {
+                beneficiaries,
+                work_dir,
+            } => crate::bench::ingest(beneficiaries, work_dir.as_deref()),
+        },
+    }
+}
+
+fn serve(
+    data_dir: PathBuf,
+    listen: Vec<SocketAddr>,
+    load_seed: bool,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<i32> {
+    // The server must be built inside the runtime it will run on.
+    actix_web::rt::System::new().block_on(async move {
+        let started = Instant::now();
+        let app = crate::app::Application::build(crate::app::ServeConfig {
+            data_dir: data_dir.clone(),
+            listen,
+            clock,
+            load_seed,
+        })
+        .with_context(|| format!("starting the sandbox with data in {}", data_dir.display()))?;
+        if let Some(report) = &app.seeded {
+            println!(
+                "loaded the bundled seed into {} in {:.2} s: {} resources, {} EOBs",
+                data_dir.display(),
+                started.elapsed().as_secs_f64(),
+                report.changed(),
+                report.eobs()
+            );
+        }
+        for a in app.addrs() {
+            println!("carin-sandbox listening on http://{a}");
+        }
+        app.run().await?;
+        Ok(0)
+    })
+}
+
+pub fn bar(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg} [{bar:40}] {percent:>3}% {elapsed_precise} eta {eta}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
+fn with_progress<T>(what: &str, f: impl FnOnce(&mut dyn FnMut(u64, u64)) -> T) -> T {
+    let bar = bar(0, what);
+    let out = f(&mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    out
+}
+
+pub fn rate(n: u64, secs: f64) -> f64 {
+    if secs > 0.0 {
+        #[allow(clippy::cast_precision_loss)]
+        let n = n as f64;
+        n / secs
+    } else {
+        0.0
+    }
+}
+
+pub fn print_import(report: &ImportReport) {
+    println!("imported {} files:", report.files.len());
+    for (path, kind, rows) in &report.files {
+        println!(
+            "  {:<16} {:>9} rows  {}",
+            kind.label(),
+            rows,
+            display_name(path)
+        );
+    }
+    println!(
+        "{:<22} {:>9} {:>9} {:>9}",
+        "resource", "created", "updated", "unchanged"
+    );
+    for (ty, c) in &report.by_type {
+        println!(
+            "{ty:<22} {:>9} {:>9} {:>9}",
+            c.created, c.updated, c.unchanged
+        );
+    }
+    println!("explanation of benefits by profile:");
+    for (profile, n) in &report.eobs_by_profile {
+        println!("  {profile:<28} {n:>9}");
+    }
+    let s = &report.stats;
+    if report.placeholders > 0 {
+        println!("placeholders for members/coverages/payers/providers the files name but do not describe: {}", report.placeholders);
+    }
+    if s.reclassified_outpatient > 0 {
+        println!("claims labelled inpatient but re-classified outpatient (same-day or non-inpatient bill type): {}", s.reclassified_outpatient);
+    }
+    if s.unmapped_diagnoses + s.unmapped_procedures + s.unmapped_drugs > 0 {
+        println!(
+            "SNOMED/RxNorm codes without a crosswalk entry (kept, with a fallback code): diagnoses {}, procedures {}, drugs {}",
+            s.unmapped_diagnoses, s.unmapped_procedures, s.unmapped_drugs
+        );
+    }
+    if s.claims_without_diagnosis + s.claims_without_lines > 0 {
+        println!(
+            "claims without diagnosis (coded R69): {}; claims without lines (one claim-level item): {}",
+            s.claims_without_diagnosis, s.claims_without_lines
+        );
+    }
+    let secs = report.elapsed.as_secs_f64();
+    println!(
+        "{} EOBs in {:.2} s ({:.0} EOB/s, {} claim rows)",
+        report.eobs(),
+        secs,
+        rate(report.eobs(), secs),
+        report.claim_rows
+    );
+}
+
+fn display_name(p: &Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}

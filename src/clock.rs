@@ -1,0 +1,78 @@
+//! Time is injected everywhere so expiry and `lastUpdated` are testable.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use time::OffsetDateTime;
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// A clock that only moves when told to (tests).
+#[derive(Debug)]
+pub struct FixedClock {
+    unix_millis: AtomicI64,
+}
+
+impl FixedClock {
+    pub fn new(at: OffsetDateTime) -> Self {
+        Self {
+            unix_millis: AtomicI64::new(millis(at)),
+        }
+    }
+
+    pub fn advance(&self, by: time::Duration) {
+        let ms = i64::try_from(by.whole_milliseconds()).unwrap_or(i64::MAX);
+        self.unix_millis.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> OffsetDateTime {
+        let ms = self.unix_millis.load(Ordering::SeqCst);
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+}
+
+fn millis(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// A FHIR `instant`: `2026-11-23T19:27:00.123+00:00` (UTC, millisecond precision).
+pub fn fhir_instant(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+00:00",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn fixed_clock_moves_only_when_advanced() {
+        let clock = FixedClock::new(datetime!(2024-01-02 03:04:05.678 UTC));
+        assert_eq!(fhir_instant(clock.now()), "2024-01-02T03:04:05.678+00:00");
+        clock.advance(time::Duration::seconds(61));
+        assert_eq!(fhir_instant(clock.now()), "2024-01-02T03:05:06.678+00:00");
+    }
+}

@@ -1,0 +1,204 @@
+//! Resolves the keys a claim mentions (member, coverage, provider NPIs, related person) to
+//! resource ids: first from the files of this import, then from the store, and — only for
+//! file sets that lack the describing file altogether (claims-only Synthea extracts) — by
+//! synthesizing a minimal placeholder that says what it does not know.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use super::map::party::{self, ProviderKind};
+use super::map::patient::{self, CoverageFacts};
+use super::map::Mapped;
+use crate::fhir::id::id_for;
+use crate::store::{ResourceWriter, StoreError};
+
+#[derive(Debug, Default, Clone)]
+pub struct ProviderInfo {
+    pub kind: Option<ProviderKind>,
+    pub taxonomy: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Directory {
+    pub members: HashSet<String>,
+    pub members_file: bool,
+    pub coverages: HashMap<String, CoverageFacts>,
+    pub coverages_file: bool,
+    pub providers: HashMap<String, ProviderInfo>,
+    pub payers: HashSet<String>,
+    /// Related person id → member id.
+    pub related: HashMap<String, String>,
+    /// Placeholders made so far, by `Type/id`, so each is written once.
+    made: HashSet<String>,
+    /// Resources created while resolving, waiting to be written.
+    pub pending: Vec<Mapped>,
+    pub placeholders: u64,
+}
+
+impl Directory {
+    /// `members_file` / `coverages_file`: whether the import has those files; without them,
+    /// members and coverages named by claims are synthesized instead of being errors.
+    pub fn new(members_file: bool, coverages_file: bool) -> Self {
+        Self {
+            members_file,
+            coverages_file,
+            ..Self::default()
+        }
+    }
+
+    fn make(&mut self, m: Mapped) {
+        if self.made.insert(format!("{}/{}", m.resource_type, m.id)) {
+            self.placeholders += 1;
+            self.pending.push(m);
+        }
+    }
+
+    /// The Patient id for a member id.
+    pub fn patient(
+        &mut self,
+        member: &str,
+        w: &ResourceWriter<'_>,
+    ) -> Result<Result<String, String>, StoreError> {
+        let id = id_for(member);
+        if self.members.contains(member) || w.exists("Patient", &id)? {
+            return Ok(Ok(id));
+        }
+        if self.members_file {
+            return Ok(Err(format!(
+                "unknown member {member:?}: not in the members file nor in the store"
+            )));
+        }
+        self.make(patient::placeholder_patient(member));
+        Ok(Ok(id))
+    }
+
+    /// The focal coverage a claim names (D2/D3/canonical: a coverage id; D1: a payer id).
+    pub fn coverage(
+        &mut self,
+        key: &str,
+        member: &str,
+        w: &ResourceWriter<'_>,
+    ) -> Result<Result<CoverageFacts, String>, StoreError> {
+        if let Some(f) = self.coverages.get(key) {
+            return Ok(Ok(f.clone()));
+        }
+        let id = id_for(key);
+        if let Some(json) = w.get("Coverage", &id)? {
+            if let Some(facts) = facts_from_stored(&id, &json) {
+                self.coverages.insert(key.to_string(), facts.clone());
+                return Ok(Ok(facts));
+            }
+        }
+        if self.coverages_file {
+            return Ok(Err(format!(
+                "unknown coverage {key:?}: not in the coverages file nor in the store"
+            )));
+        }
+        // Claims-only set: the claim's payer id stands for a coverage of this member.
+        self.ensure_payer(key, w)?;
+        let (m, facts) = patient::placeholder_coverage(member, key);
+        self.make(m);
+        self.coverages.insert(key.to_string(), facts.clone());
+        Ok(Ok(facts))
+    }
+
+    pub fn ensure_payer(&mut self, payer: &str, w: &ResourceWriter<'_>) -> Result<(), StoreError> {
+        if self.payers.contains(payer) || self.providers.contains_key(payer) {
+            return Ok(());
+        }
+        if !w.exists("Organization", &id_for(payer))? {
+            self.make(party::placeholder_payer(payer));
+        }
+        self.payers.insert(payer.to_string());
+        Ok(())
+    }
+
+    /// What kind of provider an NPI is, if anyone has said so.
+    pub fn kind_of(
+        &self,
+        npi: &str,
+        w: &ResourceWriter<'_>,
+    ) -> Result<Option<ProviderKind>, StoreError> {
+        if let Some(k) = self.providers.get(npi).and_then(|p| p.kind) {
+            return Ok(Some(k));
+        }
+        let id = id_for(npi);
+        if w.exists("Practitioner", &id)? {
+            return Ok(Some(ProviderKind::Practitioner));
+        }
+        if w.exists("Organization", &id)? {
+            return Ok(Some(ProviderKind::Organization));
+        }
+        Ok(None)
+    }
+
+    /// The NPI as a resource of the given kind (a placeholder of that kind if unknown).
+    pub fn provider_as(
+        &mut self,
+        npi: &str,
+        kind: ProviderKind,
+        w: &ResourceWriter<'_>,
+    ) -> Result<String, StoreError> {
+        let id = id_for(npi);
+        let (ty, known_kind) = match kind {
+            ProviderKind::Practitioner => {
+                ("Practitioner", self.providers.get(npi).and_then(|p| p.kind))
+            }
+            ProviderKind::Organization => {
+                ("Organization", self.providers.get(npi).and_then(|p| p.kind))
+            }
+        };
+        if known_kind == Some(kind)
+            || self.payers.contains(npi) && kind == ProviderKind::Organization
+        {
+            return Ok(id);
+        }
+        if !w.exists(ty, &id)? {
+            self.make(match kind {
+                ProviderKind::Practitioner => party::placeholder_practitioner(npi),
+                ProviderKind::Organization => party::placeholder_provider_org(npi),
+            });
+        }
+        Ok(id)
+    }
+
+    /// The NPI as whatever it is known to be, else as `default`.
+    pub fn provider(
+        &mut self,
+        npi: &str,
+        default: ProviderKind,
+        w: &ResourceWriter<'_>,
+    ) -> Result<(ProviderKind, String), StoreError> {
+        let kind = self.kind_of(npi, w)?.unwrap_or(default);
+        Ok((kind, self.provider_as(npi, kind, w)?))
+    }
+
+    pub fn taxonomy(&self, npi: &str) -> Option<&str> {
+        self.providers.get(npi).and_then(|p| p.taxonomy.as_deref())
+    }
+
+    pub fn related_person(
+        &self,
+        id: &str,
+        w: &ResourceWriter<'_>,
+    ) -> Result<Option<String>, StoreError> {
+        let rid = id_for(id);
+        Ok((self.related.contains_key(id) || w.exists("RelatedPerson", &rid)?).then_some(rid))
+    }
+}
+
+fn facts_from_stored(id: &str, json: &[u8]) -> Option<CoverageFacts> {
+    let v: Value = serde_json::from_slice(json).ok()?;
+    let strip = |r: &Value, prefix: &str| {
+        r.get("reference")
+            .and_then(Value::as_str)
+            .and_then(|s| s.strip_prefix(prefix))
+            .map(str::to_string)
+    };
+    Some(CoverageFacts {
+        id: id.to_string(),
+        member_id: strip(v.get("beneficiary")?, "Patient/")?,
+        payer_id: strip(v.get("payor")?.get(0)?, "Organization/")?,
+    })
+}

@@ -1,0 +1,328 @@
+//! `import DIR`: every CPCDS file of a folder into the store, in one all-or-nothing transaction.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use csv::StringRecord;
+use time::OffsetDateTime;
+
+use super::columns::{ClaimCol, CoverageCol, MemberCol, OrgCol, PractitionerCol, RelatedPersonCol};
+use super::directory::{Directory, ProviderInfo};
+use super::error::IngestError;
+use super::files::{self, FileKind, InputFile};
+use super::map::eob::{self, ClaimContext, ClaimKind, MapStats};
+use super::map::party::{self, ProviderKind};
+use super::map::patient;
+use super::map::Mapped;
+use super::row::Row;
+use crate::clock::fhir_instant;
+use crate::store::{ResourceWriter, Store, Upsert};
+
+/// Created / updated / unchanged counts of one resource type.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl Counts {
+    pub fn total(&self) -> u64 {
+        self.created + self.updated + self.unchanged
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ImportReport {
+    pub files: Vec<(PathBuf, FileKind, u64)>,
+    pub by_type: BTreeMap<&'static str, Counts>,
+    pub eobs_by_profile: BTreeMap<&'static str, u64>,
+    pub stats: MapStats,
+    pub placeholders: u64,
+    pub claim_rows: u64,
+    pub elapsed: Duration,
+}
+
+impl ImportReport {
+    pub fn eobs(&self) -> u64 {
+        self.eobs_by_profile.values().sum()
+    }
+
+    pub fn changed(&self) -> u64 {
+        self.by_type.values().map(|c| c.created + c.updated).sum()
+    }
+}
+
+/// Progress callback: `(bytes read so far, total bytes)`.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
+
+/// Imports every CPCDS file in `dir`. Nothing is written unless every row of every file maps.
+pub fn import_dir(
+    dir: &Path,
+    store: &Store,
+    now: OffsetDateTime,
+    progress: Progress<'_>,
+) -> Result<ImportReport, IngestError> {
+    let started = Instant::now();
+    let inputs = files::scan(dir)?;
+    let total_bytes: u64 = inputs.iter().map(|f| f.bytes).sum();
+    let last_updated = fhir_instant(now);
+    let mut report = ImportReport::default();
+
+    let tx = store.begin_write()?;
+    {
+        let mut writer = ResourceWriter::new(&tx)?;
+        let mut job = Job {
+            writer: &mut writer,
+            dir: Directory::new(
+                inputs.iter().any(|f| f.kind == FileKind::Members),
+                inputs.iter().any(|f| f.kind == FileKind::Coverages),
+            ),
+            last_updated: &last_updated,
+            report: &mut report,
+            done_bytes: 0,
+            total_bytes,
+            progress,
+        };
+        for file in &inputs {
+            job.file(file)?;
+        }
+    }
+    tx.commit().map_err(crate::store::StoreError::from)?;
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+struct Job<'a, 'w, 't> {
+    writer: &'w mut ResourceWriter<'t>,
+    dir: Directory,
+    last_updated: &'a str,
+    report: &'a mut ImportReport,
+    done_bytes: u64,
+    total_bytes: u64,
+    progress: Progress<'a>,
+}
+
+impl Job<'_, '_, '_> {
+    fn put(&mut self, m: &Mapped) -> Result<(), IngestError> {
+        let outcome = self.writer.upsert(&m.prepared(), self.last_updated)?;
+        let counts = self.report.by_type.entry(m.resource_type).or_default();
+        match outcome {
+            Upsert::Created => counts.created += 1,
+            Upsert::Updated { .. } => counts.updated += 1,
+            Upsert::Unchanged => counts.unchanged += 1,
+        }
+        Ok(())
+    }
+
+    fn flush_pending(&mut self) -> Result<(), IngestError> {
+        for m in std::mem::take(&mut self.dir.pending) {
+            self.put(&m)?;
+        }
+        Ok(())
+    }
+
+    fn file(&mut self, file: &InputFile) -> Result<(), IngestError> {
+        let mut reader = files::open(&file.path)?;
+        let mut record = StringRecord::new();
+        let mut rows = 0u64;
+        let mut first_seen: HashMap<String, u64> = HashMap::new();
+        let mut claim = ClaimGroup::default();
+        let base = self.done_bytes;
+        loop {
+            let more = reader
+                .read_record(&mut record)
+                .map_err(|e| files::csv_error(&file.path, &e))?;
+            if !more {
+                break;
+            }
+            let line = record.position().map_or(0, csv::Position::line);
+            if record.iter().all(|f| f.trim().is_empty()) {
+                continue; // a blank line, e.g. a trailing newline pair
+            }
+            files::check_width(file, &record, line)?;
+            rows += 1;
+            let row = Row {
+                record: &record,
+                layout: &file.layout,
+                file: &file.path,
+                line,
+            };
+            match file.kind {
+                FileKind::Members => self.member(&row, &mut first_seen)?,
+                FileKind::Organizations => self.organization(&row)?,
+                FileKind::Practitioners => self.practitioner(&row)?,
+                FileKind::RelatedPersons => self.related_person(&row, &mut first_seen)?,
+                FileKind::Coverages => self.coverage(&row, &mut first_seen)?,
+                FileKind::Claims => {
+                    let key = row.required(ClaimCol::ClaimId)?.to_string();
+                    if claim.key.as_deref() != Some(key.as_str()) {
+                        self.claim(file, &mut claim)?;
+                        if let Some(first) = first_seen.get(&key) {
+                            return Err(row.error(
+                                ClaimCol::ClaimId,
+                                format!("claim {key:?} appears again after other claims (first at line {first}); a claim's rows must be contiguous"),
+                            ));
+                        }
+                        first_seen.insert(key.clone(), line);
+                        claim.key = Some(key);
+                    }
+                    claim.rows.push((line, record.clone()));
+                    if rows % 4096 == 0 {
+                        (self.progress)(base + reader.position().byte(), self.total_bytes);
+                    }
+                }
+            }
+        }
+        self.claim(file, &mut claim)?;
+        if file.kind == FileKind::Claims {
+            self.report.claim_rows += rows;
+        }
+        self.done_bytes = base + file.bytes;
+        (self.progress)(self.done_bytes, self.total_bytes);
+        self.report.files.push((file.path.clone(), file.kind, rows));
+        Ok(())
+    }
+
+    fn claim(&mut self, file: &InputFile, claim: &mut ClaimGroup) -> Result<(), IngestError> {
+        if claim.rows.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<Row<'_>> = claim
+            .rows
+            .iter()
+            .map(|(line, record)| Row {
+                record,
+                layout: &file.layout,
+                file: &file.path,
+                line: *line,
+            })
+            .collect();
+        let mut cx = ClaimContext {
+            dir: &mut self.dir,
+            writer: self.writer,
+            stats: MapStats::default(),
+        };
+        let (mapped, kind): (Mapped, ClaimKind) = eob::map_claim(&rows, &mut cx)?;
+        let stats = cx.stats;
+        self.report.stats.add(&stats);
+        self.flush_pending()?;
+        self.put(&mapped)?;
+        *self.report.eobs_by_profile.entry(kind.label()).or_default() += 1;
+        self.report.placeholders = self.dir.placeholders;
+        claim.rows.clear();
+        claim.key = None;
+        Ok(())
+    }
+
+    fn member(
+        &mut self,
+        row: &Row<'_>,
+        seen: &mut HashMap<String, u64>,
+    ) -> Result<(), IngestError> {
+        let id = row.required(MemberCol::MemberId)?;
+        unique(row, MemberCol::MemberId, id, "member", seen)?;
+        let m = patient::patient(row)?;
+        self.dir.members.insert(id.to_string());
+        self.put(&m)
+    }
+
+    fn organization(&mut self, row: &Row<'_>) -> Result<(), IngestError> {
+        let id = row.required(OrgCol::Id)?.to_string();
+        let (m, is_payer) = party::organization(row)?;
+        if is_payer {
+            self.dir.payers.insert(id.clone());
+        } else {
+            self.dir.providers.insert(
+                id,
+                ProviderInfo {
+                    kind: Some(ProviderKind::Organization),
+                    taxonomy: None,
+                },
+            );
+        }
+        self.put(&m)
+    }
+
+    fn practitioner(&mut self, row: &Row<'_>) -> Result<(), IngestError> {
+        let npi = row.required(PractitionerCol::Npi)?.to_string();
+        // One row per (practitioner, organization) pair: the first describes the practitioner.
+        if self.dir.providers.contains_key(&npi) {
+            return Ok(());
+        }
+        let (m, taxonomy) = party::practitioner(row)?;
+        self.dir.providers.insert(
+            npi,
+            ProviderInfo {
+                kind: Some(ProviderKind::Practitioner),
+                taxonomy,
+            },
+        );
+        self.put(&m)
+    }
+
+    fn related_person(
+        &mut self,
+        row: &Row<'_>,
+        seen: &mut HashMap<String, u64>,
+    ) -> Result<(), IngestError> {
+        let id = row.required(RelatedPersonCol::Id)?;
+        unique(row, RelatedPersonCol::Id, id, "related person", seen)?;
+        let (m, member) = party::related_person(row)?;
+        if let Err(reason) = self.dir.patient(&member, self.writer)? {
+            return Err(row.error(RelatedPersonCol::MemberId, reason));
+        }
+        self.dir.related.insert(id.to_string(), member);
+        self.flush_pending()?;
+        self.put(&m)
+    }
+
+    fn coverage(
+        &mut self,
+        row: &Row<'_>,
+        seen: &mut HashMap<String, u64>,
+    ) -> Result<(), IngestError> {
+        let (m, facts) = patient::coverage(row, None)?;
+        unique(row, CoverageCol::CoverageId, &m.id, "coverage", seen)?;
+        let member = row
+            .opt(CoverageCol::MemberId)
+            .or(row.opt(CoverageCol::SubscriberId))
+            .unwrap_or_default()
+            .to_string();
+        if let Err(reason) = self.dir.patient(&member, self.writer)? {
+            return Err(row.error(CoverageCol::MemberId, reason));
+        }
+        self.dir
+            .ensure_payer(row.required(CoverageCol::PayerId)?, self.writer)?;
+        self.flush_pending()?;
+        let key = row
+            .opt(CoverageCol::CoverageId)
+            .map_or_else(|| m.id.clone(), str::to_string);
+        self.dir.coverages.insert(key, facts);
+        self.put(&m)
+    }
+}
+
+#[derive(Default)]
+struct ClaimGroup {
+    key: Option<String>,
+    rows: Vec<(u64, StringRecord)>,
+}
+
+fn unique<C: super::columns::Column>(
+    row: &Row<'_>,
+    column: C,
+    key: &str,
+    what: &str,
+    seen: &mut HashMap<String, u64>,
+) -> Result<(), IngestError> {
+    if let Some(first) = seen.get(key) {
+        return Err(row.error(
+            column,
+            format!("{what} {key:?} appears twice (first at line {first})"),
+        ));
+    }
+    seen.insert(key.to_string(), row.line);
+    Ok(())
+}

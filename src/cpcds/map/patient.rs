@@ -1,0 +1,312 @@
+//! Members → C4BB Patient, coverages → C4BB Coverage.
+
+use serde_json::{json, Value};
+
+use super::json::{absent, coding_display, concept, concept_display, object, opt_str, reference};
+use super::party::{address, split_name, us_state};
+use super::Mapped;
+use crate::cpcds::columns::{CoverageCol as C, MemberCol as M};
+use crate::cpcds::error::IngestError;
+use crate::cpcds::row::{fhir_date, Row};
+use crate::fhir::codes::{self, ns, profile};
+use crate::fhir::id::id_for;
+
+pub fn patient(row: &Row<'_>) -> Result<Mapped, IngestError> {
+    let member = row.required(M::MemberId)?;
+    let id = id_for(member);
+    let birth = row.required_date(M::BirthDate)?;
+    let gender = gender(row.required(M::Gender)?)
+        .ok_or_else(|| row.error(M::Gender, "gender must be M, F, O or U"))?;
+    let death = row.date(M::DeathDate)?;
+    let deceased = row.boolean(M::Deceased)?;
+
+    let mut identifiers = vec![json!({
+        "type": concept_display(codes::V2_0203, "MB", "Member Number"),
+        "system": ns::MEMBER,
+        "value": member,
+    })];
+    if let Some(u) = row.opt(M::UniqueMemberId) {
+        identifiers.push(json!({
+            "type": concept_display(codes::C4BB_IDENTIFIER_TYPE, "um", "Unique Member ID"),
+            "system": ns::UNIQUE_MEMBER,
+            "value": u,
+        }));
+    }
+
+    let mut extensions = Vec::new();
+    if let Some(r) = row.opt(M::Race) {
+        extensions.push(race(r));
+    }
+    if let Some(e) = row.opt(M::Ethnicity) {
+        extensions.push(ethnicity(e));
+    }
+    if let Some(s) = row.opt(M::BirthSex) {
+        let code = match s.to_ascii_uppercase().as_str() {
+            "M" | "MALE" => "M",
+            "F" | "FEMALE" => "F",
+            _ => "UNK",
+        };
+        extensions.push(json!({"url": codes::US_CORE_BIRTHSEX, "valueCode": code}));
+    }
+
+    let name = match row.opt(M::Name) {
+        Some(n) => split_name(n),
+        // US Core (us-core-8) allows a name that only says why it is missing.
+        None => json!({"extension": absent("unknown")["extension"]}),
+    };
+    let mut telecom = Vec::new();
+    if let Some(p) = row.opt(M::Phone) {
+        telecom.push(json!({"system": "phone", "value": p, "use": "home"}));
+    }
+    if let Some(e) = row.opt(M::Email) {
+        telecom.push(json!({"system": "email", "value": e}));
+    }
+    let addr = address(
+        "home",
+        row.opt(M::Street),
+        row.opt(M::City),
+        row.opt(M::County),
+        row.opt(M::State).map(us_state),
+        row.opt(M::Zip),
+        row.opt(M::Country),
+    );
+
+    let deceased_pair = match (death, deceased) {
+        (Some(d), _) => ("deceasedDateTime", Value::String(fhir_date(d))),
+        (None, Some(b)) => ("deceasedBoolean", Value::Bool(b)),
+        (None, None) => ("deceasedBoolean", Value::Bool(false)),
+    };
+    let value = object(vec![
+        ("resourceType", json!("Patient")),
+        ("id", json!(id)),
+        ("extension", Value::Array(extensions)),
+        ("identifier", Value::Array(identifiers)),
+        ("active", json!(true)),
+        ("name", json!([name])),
+        ("telecom", Value::Array(telecom)),
+        ("gender", json!(gender)),
+        ("birthDate", json!(fhir_date(birth))),
+        deceased_pair,
+        ("address", addr.map_or(Value::Null, |a| json!([a]))),
+        (
+            "communication",
+            row.opt(M::Language).map_or(
+                Value::Null,
+                |l| json!([{"language": concept(codes::BCP47, l)}]),
+            ),
+        ),
+    ]);
+    Ok(Mapped::new("Patient", id, profile::PATIENT, &value))
+}
+
+/// A Patient for a member that a claims-only file set mentions but never describes.
+pub fn placeholder_patient(member: &str) -> Mapped {
+    let id = id_for(member);
+    let value = json!({
+        "resourceType": "Patient",
+        "id": id,
+        "identifier": [{
+            "type": concept_display(codes::V2_0203, "MB", "Member Number"),
+            "system": ns::MEMBER,
+            "value": member,
+        }],
+        "active": true,
+        "name": [{"extension": absent("unknown")["extension"]}],
+        "gender": "unknown",
+    });
+    Mapped::new("Patient", id, profile::PATIENT, &value)
+}
+
+fn gender(s: &str) -> Option<&'static str> {
+    match s.to_ascii_lowercase().as_str() {
+        "m" | "male" => Some("male"),
+        "f" | "female" => Some("female"),
+        "o" | "other" => Some("other"),
+        "u" | "unknown" => Some("unknown"),
+        _ => None,
+    }
+}
+
+/// OMB race category for a CDC code or a Synthea race word; the US Core extension needs `text`.
+fn race(s: &str) -> Value {
+    let (code, display) = match s.to_ascii_lowercase().as_str() {
+        "white" | "2106-3" => ("2106-3", "White"),
+        "black" | "2054-5" => ("2054-5", "Black or African American"),
+        "asian" | "2028-9" => ("2028-9", "Asian"),
+        "native" | "1002-5" => ("1002-5", "American Indian or Alaska Native"),
+        "hawaiian" | "2076-8" => ("2076-8", "Native Hawaiian or Other Pacific Islander"),
+        _ => ("2131-1", "Other Race"),
+    };
+    // 2131-1 is not an OMB category; it belongs in `detailed`.
+    let slot = if code == "2131-1" {
+        "detailed"
+    } else {
+        "ombCategory"
+    };
+    json!({
+        "url": codes::US_CORE_RACE,
+        "extension": [
+            {"url": slot, "valueCoding": coding_display(codes::OMB_RACE_ETHNICITY, code, display)},
+            {"url": "text", "valueString": display},
+        ]
+    })
+}
+
+fn ethnicity(s: &str) -> Value {
+    let (code, display) = match s.to_ascii_lowercase().as_str() {
+        "hispanic" | "2135-2" => ("2135-2", "Hispanic or Latino"),
+        _ => ("2186-5", "Not Hispanic or Latino"),
+    };
+    json!({
+        "url": codes::US_CORE_ETHNICITY,
+        "extension": [
+            {"url": "ombCategory", "valueCoding": coding_display(codes::OMB_RACE_ETHNICITY, code, display)},
+            {"url": "text", "valueString": display},
+        ]
+    })
+}
+
+/// What a claim needs to know about a coverage.
+#[derive(Debug, Clone)]
+pub struct CoverageFacts {
+    pub id: String,
+    pub member_id: String,
+    pub payer_id: String,
+}
+
+pub fn coverage(
+    row: &Row<'_>,
+    member_fallback: Option<&str>,
+) -> Result<(Mapped, CoverageFacts), IngestError> {
+    // D1 has no coverage id and no member id: the subscriber is the member.
+    let member = match row.opt(C::MemberId).or(member_fallback) {
+        Some(m) => m,
+        None => row.required(C::SubscriberId)?,
+    };
+    let payer = row.required(C::PayerId)?;
+    let source_key = match row.opt(C::CoverageId) {
+        Some(c) => c.to_string(),
+        None => format!("{member}|{payer}|{}", row.text(C::PlanName)),
+    };
+    let id = id_for(&source_key);
+    let subscriber = row.opt(C::SubscriberId).unwrap_or(member);
+    let status = match row.text(C::Status).to_ascii_lowercase().as_str() {
+        // Synthea's `inactive` is not a FHIR status: the coverage existed, its period says it ended.
+        "" | "active" | "inactive" => "active",
+        "cancelled" => "cancelled",
+        "draft" => "draft",
+        "entered-in-error" => "entered-in-error",
+        other => {
+            return Err(row.error(C::Status, format!("{other:?} is not a coverage status")));
+        }
+    };
+    let period = object(vec![
+        (
+            "start",
+            opt_str(row.date(C::Start)?.map(fhir_date).as_deref()),
+        ),
+        ("end", opt_str(row.date(C::End)?.map(fhir_date).as_deref())),
+    ]);
+    let relationship = row
+        .opt(C::Relationship)
+        .unwrap_or("self")
+        .to_ascii_lowercase();
+    let mut classes = Vec::new();
+    if let Some(group) = row.opt(C::GroupId).or(row.opt(C::GroupName)) {
+        classes.push(object(vec![
+            (
+                "type",
+                concept_display(codes::COVERAGE_CLASS, "group", "Group"),
+            ),
+            ("value", json!(group)),
+            ("name", opt_str(row.opt(C::GroupName))),
+        ]));
+    }
+    if let Some(plan) = row.opt(C::PlanId).or(row.opt(C::PlanName)) {
+        classes.push(object(vec![
+            (
+                "type",
+                concept_display(codes::COVERAGE_CLASS, "plan", "Plan"),
+            ),
+            ("value", json!(plan)),
+            ("name", opt_str(row.opt(C::PlanName))),
+        ]));
+    }
+    let coverage_type = row.opt(C::Type).map_or(Value::Null, |t| {
+        let upper = t.to_ascii_uppercase();
+        match upper.as_str() {
+            "HMO" | "PPO" | "POS" | "HIP" | "MCPOL" | "DENTAL" => {
+                json!({"coding": [{"system": codes::V3_ACT_CODE, "code": upper}], "text": t})
+            }
+            _ => json!({"text": t}),
+        }
+    });
+    let payer_id = id_for(payer);
+    let member_id = id_for(member);
+    let value = object(vec![
+        ("resourceType", json!("Coverage")),
+        ("id", json!(id)),
+        (
+            "identifier",
+            json!([
+                {"system": ns::COVERAGE, "value": source_key},
+                {"type": concept_display(codes::V2_0203, "MB", "Member Number"), "system": ns::MEMBER, "value": subscriber},
+            ]),
+        ),
+        ("status", json!(status)),
+        ("type", coverage_type),
+        // Only a self coverage's subscriber is known to be a member we hold a Patient for.
+        (
+            "subscriber",
+            if subscriber == member {
+                reference("Patient", &id_for(subscriber))
+            } else {
+                Value::Null
+            },
+        ),
+        ("subscriberId", json!(subscriber)),
+        ("beneficiary", reference("Patient", &member_id)),
+        ("dependent", opt_str(row.opt(C::Dependent))),
+        (
+            "relationship",
+            concept(codes::SUBSCRIBER_RELATIONSHIP, &relationship),
+        ),
+        ("period", period),
+        ("payor", json!([reference("Organization", &payer_id)])),
+        ("class", Value::Array(classes)),
+    ]);
+    let facts = CoverageFacts {
+        id: id.clone(),
+        member_id,
+        payer_id,
+    };
+    Ok((
+        Mapped::new("Coverage", id, profile::COVERAGE, &value),
+        facts,
+    ))
+}
+
+/// A Coverage for a claims-only file set, where a claim names a payer but no coverage row exists.
+pub fn placeholder_coverage(member: &str, payer: &str) -> (Mapped, CoverageFacts) {
+    let id = id_for(&format!("{member}|{payer}"));
+    let member_id = id_for(member);
+    let payer_id = id_for(payer);
+    let value = json!({
+        "resourceType": "Coverage",
+        "id": id,
+        "status": "active",
+        "subscriberId": member,
+        "beneficiary": reference("Patient", &member_id),
+        "relationship": concept(codes::SUBSCRIBER_RELATIONSHIP, "self"),
+        "payor": [reference("Organization", &payer_id)],
+    });
+    let facts = CoverageFacts {
+        id: id.clone(),
+        member_id,
+        payer_id,
+    };
+    (
+        Mapped::new("Coverage", id, profile::COVERAGE, &value),
+        facts,
+    )
+}

@@ -1,0 +1,27 @@
+//! The HTTP face. Only this module and `portal` use actix-web.
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::app::AppState;
+
+/// Mounts every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(get_health));
+}
+
+async fn get_health(state: web::Data<AppState>) -> HttpResponse {
+    let counts = web::block(move || -> Result<_, crate::store::StoreError> {
+        let r = state.store.read()?;
+        Ok(json!({
+            "status": "ok",
+            "patients": r.count("Patient")?,
+            "explanationOfBenefits": r.count("ExplanationOfBenefit")?,
+        }))
+    })
+    .await;
+    match counts {
+        Ok(Ok(body)) => HttpResponse::Ok().json(body),
+        _ => HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable"})),
+    }
+}

@@ -1,0 +1,18 @@
+//! carin-sandbox: an offline CARIN Blue Button 2.0.0 payer sandbox.
+//!
+//! See ARCHITECTURE.md for the tour. Only `http` (and later `portal`) touch actix-web;
+//! everything else is plain Rust, synchronous, and takes the current time as a parameter.
+
+pub mod app;
+pub mod bench;
+pub mod cli;
+pub mod clock;
+pub mod cpcds;
+pub mod export;
+pub mod fhir;
+pub mod generate;
+pub mod http;
+pub mod seed;
+pub mod store;
+pub mod validate;
+pub mod validate_cmd;

@@ -1,0 +1,444 @@
+//! The redb store: the source of truth. Resources are kept as the exact JSON bytes we serve,
+//! keyed by `Type/id`, with every superseded version kept for `vread`.
+
+mod error;
+pub mod tables;
+
+use std::path::{Path, PathBuf};
+
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
+
+pub use error::StoreError;
+use tables::{
+    FINGERPRINTS, META, META_SCHEMA_VERSION, RESOURCES, RESOURCE_HISTORY, SCHEMA_VERSION,
+};
+
+/// The file inside the data directory that holds the store.
+pub const STORE_FILE: &str = "carin.redb";
+
+/// redb's page cache (reads and the write buffer of an open transaction).
+const CACHE_BYTES: usize = 192 * 1024 * 1024;
+
+pub struct Store {
+    db: Database,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `data_dir`, checking its schema version.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        let path = data_dir.join(STORE_FILE);
+        // redb caches up to 1 GiB by default; during a large import that cache is what the
+        // process's memory grows to. A smaller one keeps a 30,000-member import well under 1 GiB
+        // (dirty pages spill to the file before commit; an aborted import still leaves nothing).
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        Self::init(db, path)
+    }
+
+    /// A store that lives in memory only (tests, validation of files without a data dir).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(|source| StoreError::Open {
+                path: PathBuf::from(":memory:"),
+                source,
+            })?;
+        Self::init(db, PathBuf::from(":memory:"))
+    }
+
+    fn init(db: Database, path: PathBuf) -> Result<Self, StoreError> {
+        let tx = db.begin_write()?;
+        {
+            let mut meta = tx.open_table(META)?;
+            let found = meta
+                .get(META_SCHEMA_VERSION)?
+                .map(|v| String::from_utf8_lossy(v.value()).into_owned());
+            match found {
+                None => {
+                    meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_string().as_bytes())?;
+                }
+                Some(found) if found != SCHEMA_VERSION.to_string() => {
+                    return Err(StoreError::SchemaVersion {
+                        path,
+                        found,
+                        expected: SCHEMA_VERSION,
+                    });
+                }
+                Some(_) => {}
+            }
+            // Create every table up front so read transactions never meet a missing one.
+            tx.open_table(RESOURCES)?;
+            tx.open_table(RESOURCE_HISTORY)?;
+            tx.open_table(FINGERPRINTS)?;
+        }
+        tx.commit()?;
+        Ok(Self { db })
+    }
+
+    pub fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
+        Ok(self.db.begin_write()?)
+    }
+
+    pub fn read(&self) -> Result<ReadTx, StoreError> {
+        Ok(ReadTx {
+            tx: self.db.begin_read()?,
+        })
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(META)?;
+        Ok(table.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    pub fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        tx.open_table(META)?.insert(key, value)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upsert {
+    Created,
+    Updated { version: u32 },
+    Unchanged,
+}
+
+/// A resource ready to be stored: its JSON without `meta`, and where `meta` goes.
+///
+/// `body` must start with `{"resourceType":"T","id":"X"` and `meta_at` is the byte offset just
+/// after that prefix; `meta` is spliced in there so the stored JSON reads
+/// `{"resourceType":…,"id":…,"meta":{…},…}` without a second serialization.
+pub struct PreparedResource<'a> {
+    pub resource_type: &'a str,
+    pub id: &'a str,
+    pub body: &'a [u8],
+    pub meta_at: usize,
+    /// Profiles for `meta.profile` (canonical|version).
+    pub profiles: &'a [&'a str],
+}
+
+/// Writes resources inside one write transaction; the caller commits (or drops to abort).
+pub struct ResourceWriter<'txn> {
+    resources: redb::Table<'txn, &'static str, &'static [u8]>,
+    history: redb::Table<'txn, (&'static str, u32), &'static [u8]>,
+    fingerprints: redb::Table<'txn, &'static str, &'static [u8]>,
+    key: String,
+    out: Vec<u8>,
+}
+
+impl<'txn> ResourceWriter<'txn> {
+    pub fn new(tx: &'txn WriteTransaction) -> Result<Self, StoreError> {
+        Ok(Self {
+            resources: tx.open_table(RESOURCES)?,
+            history: tx.open_table(RESOURCE_HISTORY)?,
+            fingerprints: tx.open_table(FINGERPRINTS)?,
+            key: String::new(),
+            out: Vec::new(),
+        })
+    }
+
+    /// Stores `res` as a new version unless its content (everything but `meta`) is unchanged.
+    /// `last_updated` is a FHIR instant.
+    pub fn upsert(
+        &mut self,
+        res: &PreparedResource<'_>,
+        last_updated: &str,
+    ) -> Result<Upsert, StoreError> {
+        self.key.clear();
+        self.key.push_str(res.resource_type);
+        self.key.push('/');
+        self.key.push_str(res.id);
+        let hash = blake3::hash(res.body);
+
+        let previous = match self.fingerprints.get(self.key.as_str())? {
+            Some(fp) => Some(decode_fingerprint(&self.key, fp.value())?),
+            None => None,
+        };
+        let version = match previous {
+            Some((_, old_hash)) if old_hash == *hash.as_bytes() => return Ok(Upsert::Unchanged),
+            Some((old_version, _)) => {
+                // Keep the superseded version for vread before it is overwritten.
+                let old = self
+                    .resources
+                    .get(self.key.as_str())?
+                    .map(|v| v.value().to_vec())
+                    .ok_or_else(|| StoreError::Corrupt {
+                        key: self.key.clone(),
+                        reason: "fingerprint without resource".into(),
+                    })?;
+                self.history
+                    .insert((self.key.as_str(), old_version), old.as_slice())?;
+                old_version + 1
+            }
+            None => 1,
+        };
+
+        self.out.clear();
+        splice_meta(&mut self.out, res, version, last_updated);
+        self.resources
+            .insert(self.key.as_str(), self.out.as_slice())?;
+        let mut fp = [0u8; 36];
+        fp[..4].copy_from_slice(&version.to_be_bytes());
+        fp[4..].copy_from_slice(hash.as_bytes());
+        self.fingerprints.insert(self.key.as_str(), fp.as_slice())?;
+        Ok(if version == 1 {
+            Upsert::Created
+        } else {
+            Upsert::Updated { version }
+        })
+    }
+
+    pub fn exists(&self, resource_type: &str, id: &str) -> Result<bool, StoreError> {
+        let key = format!("{resource_type}/{id}");
+        Ok(self.fingerprints.get(key.as_str())?.is_some())
+    }
+
+    /// The current JSON of `Type/id` as this transaction sees it.
+    pub fn get(&self, resource_type: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = format!("{resource_type}/{id}");
+        Ok(self
+            .resources
+            .get(key.as_str())?
+            .map(|v| v.value().to_vec()))
+    }
+}
+
+fn splice_meta(out: &mut Vec<u8>, res: &PreparedResource<'_>, version: u32, last_updated: &str) {
+    use std::io::Write;
+    out.extend_from_slice(&res.body[..res.meta_at]);
+    // Writing into a Vec cannot fail.
+    let _ = write!(
+        out,
+        r#","meta":{{"versionId":"{version}","lastUpdated":"{last_updated}","profile":["#
+    );
+    for (i, p) in res.profiles.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(p.as_bytes());
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"]}");
+    out.extend_from_slice(&res.body[res.meta_at..]);
+}
+
+fn decode_fingerprint(key: &str, raw: &[u8]) -> Result<(u32, [u8; 32]), StoreError> {
+    let corrupt = || StoreError::Corrupt {
+        key: key.to_string(),
+        reason: "bad fingerprint".into(),
+    };
+    let version = u32::from_be_bytes(
+        raw.get(..4)
+            .ok_or_else(corrupt)?
+            .try_into()
+            .map_err(|_| corrupt())?,
+    );
+    let hash: [u8; 32] = raw
+        .get(4..36)
+        .ok_or_else(corrupt)?
+        .try_into()
+        .map_err(|_| corrupt())?;
+    Ok((version, hash))
+}
+
+/// A consistent snapshot of the store.
+pub struct ReadTx {
+    tx: ReadTransaction,
+}
+
+impl ReadTx {
+    /// The current version of `Type/id`.
+    pub fn get(&self, resource_type: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let table = self.tx.open_table(RESOURCES)?;
+        let key = format!("{resource_type}/{id}");
+        Ok(table.get(key.as_str())?.map(|v| v.value().to_vec()))
+    }
+
+    /// The current version number of `Type/id`.
+    pub fn current_version(
+        &self,
+        resource_type: &str,
+        id: &str,
+    ) -> Result<Option<u32>, StoreError> {
+        let table = self.tx.open_table(FINGERPRINTS)?;
+        let key = format!("{resource_type}/{id}");
+        match table.get(key.as_str())? {
+            Some(fp) => Ok(Some(decode_fingerprint(&key, fp.value())?.0)),
+            None => Ok(None),
+        }
+    }
+
+    /// A specific version of `Type/id` (current or historical).
+    pub fn get_version(
+        &self,
+        resource_type: &str,
+        id: &str,
+        version: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.current_version(resource_type, id)? {
+            Some(current) if current == version => self.get(resource_type, id),
+            Some(current) if version < current => {
+                let table = self.tx.open_table(RESOURCE_HISTORY)?;
+                let key = format!("{resource_type}/{id}");
+                Ok(table
+                    .get((key.as_str(), version))?
+                    .map(|v| v.value().to_vec()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Calls `f(id, json)` for every current resource of one type, in id order.
+    pub fn for_each(
+        &self,
+        resource_type: &str,
+        mut f: impl FnMut(&str, &[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let table = self.tx.open_table(RESOURCES)?;
+        let start = format!("{resource_type}/");
+        // '0' is the character after '/', so this range is exactly the "Type/" prefix.
+        let end = format!("{resource_type}0");
+        for entry in table.range(start.as_str()..end.as_str())? {
+            let (k, v) = entry?;
+            let key = k.value();
+            f(&key[start.len()..], v.value())?;
+        }
+        Ok(())
+    }
+
+    /// How many current resources of one type exist.
+    pub fn count(&self, resource_type: &str) -> Result<u64, StoreError> {
+        let mut n = 0;
+        self.for_each(resource_type, |_, _| {
+            n += 1;
+            Ok(())
+        })?;
+        Ok(n)
+    }
+
+    /// Total bytes of current resources of one type (for benchmarks).
+    pub fn bytes(&self, resource_type: &str) -> Result<u64, StoreError> {
+        let mut n = 0u64;
+        self.for_each(resource_type, |_, v| {
+            n += v.len() as u64;
+            Ok(())
+        })?;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prepared<'a>(body: &'a [u8], id: &'a str) -> PreparedResource<'a> {
+        let prefix = format!(r#"{{"resourceType":"Patient","id":"{id}""#);
+        PreparedResource {
+            resource_type: "Patient",
+            id,
+            body,
+            meta_at: prefix.len(),
+            profiles: &["http://example.org/P|2.0.0"],
+        }
+    }
+
+    #[test]
+    fn upsert_versions_only_on_change() {
+        let store = Store::in_memory().unwrap();
+        let v1 = br#"{"resourceType":"Patient","id":"p1","gender":"male"}"#;
+        let v2 = br#"{"resourceType":"Patient","id":"p1","gender":"female"}"#;
+        let tx = store.begin_write().unwrap();
+        {
+            let mut w = ResourceWriter::new(&tx).unwrap();
+            assert_eq!(
+                w.upsert(&prepared(v1, "p1"), "t1").unwrap(),
+                Upsert::Created
+            );
+            assert_eq!(
+                w.upsert(&prepared(v1, "p1"), "t2").unwrap(),
+                Upsert::Unchanged
+            );
+            assert_eq!(
+                w.upsert(&prepared(v2, "p1"), "t3").unwrap(),
+                Upsert::Updated { version: 2 }
+            );
+        }
+        tx.commit().unwrap();
+
+        let r = store.read().unwrap();
+        let current = String::from_utf8(r.get("Patient", "p1").unwrap().unwrap()).unwrap();
+        assert_eq!(
+            current,
+            r#"{"resourceType":"Patient","id":"p1","meta":{"versionId":"2","lastUpdated":"t3","profile":["http://example.org/P|2.0.0"]},"gender":"female"}"#
+        );
+        let old = String::from_utf8(r.get_version("Patient", "p1", 1).unwrap().unwrap()).unwrap();
+        assert!(
+            old.contains(r#""versionId":"1","lastUpdated":"t1""#),
+            "{old}"
+        );
+        assert!(old.contains("male"));
+        assert!(r.get_version("Patient", "p1", 3).unwrap().is_none());
+        assert_eq!(r.count("Patient").unwrap(), 1);
+        serde_json::from_str::<serde_json::Value>(&current).unwrap();
+    }
+
+    #[test]
+    fn dropped_transaction_leaves_store_untouched() {
+        let store = Store::in_memory().unwrap();
+        let body = br#"{"resourceType":"Patient","id":"p1"}"#;
+        {
+            let tx = store.begin_write().unwrap();
+            let mut w = ResourceWriter::new(&tx).unwrap();
+            w.upsert(&prepared(body, "p1"), "t").unwrap();
+            // dropped without commit
+        }
+        assert_eq!(store.read().unwrap().count("Patient").unwrap(), 0);
+    }
+
+    #[test]
+    fn for_each_is_limited_to_one_type() {
+        let store = Store::in_memory().unwrap();
+        let tx = store.begin_write().unwrap();
+        {
+            let mut w = ResourceWriter::new(&tx).unwrap();
+            for (ty, id) in [
+                ("Patient", "a"),
+                ("PatientX", "b"),
+                ("Patient", "c"),
+                ("Pat", "d"),
+            ] {
+                let body = format!(r#"{{"resourceType":"{ty}","id":"{id}"}}"#);
+                let prefix = format!(r#"{{"resourceType":"{ty}","id":"{id}""#);
+                let res = PreparedResource {
+                    resource_type: ty,
+                    id,
+                    body: body.as_bytes(),
+                    meta_at: prefix.len(),
+                    profiles: &[],
+                };
+                w.upsert(&res, "t").unwrap();
+            }
+        }
+        tx.commit().unwrap();
+        let mut ids = vec![];
+        store
+            .read()
+            .unwrap()
+            .for_each("Patient", |id, _| {
+                ids.push(id.to_string());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(ids, ["a", "c"]);
+    }
+}

@@ -1,0 +1,20 @@
+//! Every redb table the sandbox keeps, in one place.
+
+use redb::TableDefinition;
+
+/// Bumped whenever a table's layout changes; checked when the store is opened.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Current version of every resource: `"Type/id"` → the JSON served as-is.
+pub const RESOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("resources");
+/// Superseded versions: `("Type/id", versionId)` → JSON.
+pub const RESOURCE_HISTORY: TableDefinition<(&str, u32), &[u8]> =
+    TableDefinition::new("resource_history");
+/// `"Type/id"` → current versionId (4 bytes BE) + blake3 of the content without `meta` (32 bytes),
+/// so a re-import can tell an unchanged resource from a changed one without parsing JSON.
+pub const FINGERPRINTS: TableDefinition<&str, &[u8]> = TableDefinition::new("fingerprints");
+/// Small facts about the store itself (schema version, seed marker).
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+pub const META_SCHEMA_VERSION: &str = "schema_version";
+pub const META_SEEDED_FROM: &str = "seeded_from";

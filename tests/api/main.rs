@@ -1,0 +1,5 @@
+#![allow(clippy::unwrap_used)] // tests state their expectations by unwrapping
+//! The one integration binary that talks HTTP to a real server (see helpers.rs).
+
+mod helpers;
+mod serve;
