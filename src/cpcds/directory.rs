@@ -11,7 +11,7 @@ use super::map::party::{self, ProviderKind};
 use super::map::patient::{self, CoverageFacts};
 use super::map::Mapped;
 use crate::fhir::id::id_for;
-use crate::store::{ResourceWriter, StoreError};
+use crate::store::{ReadTx, StoreError};
 
 #[derive(Debug, Default, Clone)]
 pub struct ProviderInfo {
@@ -58,7 +58,7 @@ impl Directory {
     pub fn patient(
         &mut self,
         member: &str,
-        w: &ResourceWriter<'_>,
+        w: &ReadTx,
     ) -> Result<Result<String, String>, StoreError> {
         let id = id_for(member);
         if self.members.contains(member) || w.exists("Patient", &id)? {
@@ -78,7 +78,7 @@ impl Directory {
         &mut self,
         key: &str,
         member: &str,
-        w: &ResourceWriter<'_>,
+        w: &ReadTx,
     ) -> Result<Result<CoverageFacts, String>, StoreError> {
         if let Some(f) = self.coverages.get(key) {
             return Ok(Ok(f.clone()));
@@ -103,7 +103,7 @@ impl Directory {
         Ok(Ok(facts))
     }
 
-    pub fn ensure_payer(&mut self, payer: &str, w: &ResourceWriter<'_>) -> Result<(), StoreError> {
+    pub fn ensure_payer(&mut self, payer: &str, w: &ReadTx) -> Result<(), StoreError> {
         if self.payers.contains(payer) || self.providers.contains_key(payer) {
             return Ok(());
         }
@@ -115,11 +115,7 @@ impl Directory {
     }
 
     /// What kind of provider an NPI is, if anyone has said so.
-    pub fn kind_of(
-        &self,
-        npi: &str,
-        w: &ResourceWriter<'_>,
-    ) -> Result<Option<ProviderKind>, StoreError> {
+    pub fn kind_of(&self, npi: &str, w: &ReadTx) -> Result<Option<ProviderKind>, StoreError> {
         if let Some(k) = self.providers.get(npi).and_then(|p| p.kind) {
             return Ok(Some(k));
         }
@@ -138,7 +134,7 @@ impl Directory {
         &mut self,
         npi: &str,
         kind: ProviderKind,
-        w: &ResourceWriter<'_>,
+        w: &ReadTx,
     ) -> Result<String, StoreError> {
         let id = id_for(npi);
         let (ty, known_kind) = match kind {
@@ -168,7 +164,7 @@ impl Directory {
         &mut self,
         npi: &str,
         default: ProviderKind,
-        w: &ResourceWriter<'_>,
+        w: &ReadTx,
     ) -> Result<(ProviderKind, String), StoreError> {
         let kind = self.kind_of(npi, w)?.unwrap_or(default);
         Ok((kind, self.provider_as(npi, kind, w)?))
@@ -178,11 +174,7 @@ impl Directory {
         self.providers.get(npi).and_then(|p| p.taxonomy.as_deref())
     }
 
-    pub fn related_person(
-        &self,
-        id: &str,
-        w: &ResourceWriter<'_>,
-    ) -> Result<Option<String>, StoreError> {
+    pub fn related_person(&self, id: &str, w: &ReadTx) -> Result<Option<String>, StoreError> {
         let rid = id_for(id);
         Ok((self.related.contains_key(id) || w.exists("RelatedPerson", &rid)?).then_some(rid))
     }

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use csv::StringRecord;
@@ -17,7 +18,7 @@ use super::map::patient;
 use super::map::Mapped;
 use super::row::Row;
 use crate::clock::fhir_instant;
-use crate::store::{ResourceWriter, Store, Upsert};
+use crate::store::{ReadTx, ResourceWriter, Store, Upsert};
 
 /// Created / updated / unchanged counts of one resource type.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -58,6 +59,10 @@ impl ImportReport {
 pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
 
 /// Imports every CPCDS file in `dir`. Nothing is written unless every row of every file maps.
+///
+/// Mapping (this thread) and writing (a second thread, which owns the redb write transaction)
+/// run in parallel; the writer commits only when told the last resource has been sent, so an
+/// error anywhere drops the transaction and the store stays as it was.
 pub fn import_dir(
     dir: &Path,
     store: &Store,
@@ -68,57 +73,131 @@ pub fn import_dir(
     let inputs = files::scan(dir)?;
     let total_bytes: u64 = inputs.iter().map(|f| f.bytes).sum();
     let last_updated = fhir_instant(now);
+    let snapshot = store.read()?;
     let mut report = ImportReport::default();
 
-    let tx = store.begin_write()?;
-    {
-        let mut writer = ResourceWriter::new(&tx)?;
+    let (sink, queue) = mpsc::sync_channel::<Write>(WRITE_QUEUE);
+    let by_type = std::thread::scope(|scope| -> Result<_, IngestError> {
+        let writer = scope.spawn(|| write_all(store, queue, &last_updated));
         let mut job = Job {
-            writer: &mut writer,
+            sink,
+            batch: Vec::with_capacity(BATCH),
+            snapshot: &snapshot,
             dir: Directory::new(
                 inputs.iter().any(|f| f.kind == FileKind::Members),
                 inputs.iter().any(|f| f.kind == FileKind::Coverages),
             ),
-            last_updated: &last_updated,
             report: &mut report,
             done_bytes: 0,
             total_bytes,
             progress,
         };
-        for file in &inputs {
-            job.file(file)?;
+        let mapped = inputs
+            .iter()
+            .try_for_each(|file| job.file(file))
+            .and_then(|()| job.send_batch());
+        if mapped.is_ok() {
+            // The writer may already have failed; its own error is then the one to report.
+            let _ = job.sink.send(Write::Commit);
         }
-    }
-    tx.commit().map_err(crate::store::StoreError::from)?;
+        drop(job);
+        let written = writer
+            .join()
+            .map_err(|_| IngestError::file(dir, "the store writer thread panicked"))?;
+        mapped?;
+        Ok(written?)
+    })?;
+    report.by_type = by_type;
     report.elapsed = started.elapsed();
     Ok(report)
 }
 
-struct Job<'a, 'w, 't> {
-    writer: &'w mut ResourceWriter<'t>,
+/// How many batches of mapped resources may wait for the writer (bounds memory).
+const WRITE_QUEUE: usize = 32;
+/// Resources per batch: one channel hand-off (and thread wake-up) per batch, not per resource.
+const BATCH: usize = 128;
+
+enum Write {
+    Put(Vec<Mapped>),
+    /// Everything was sent and mapped without error: commit.
+    Commit,
+}
+
+/// The writer thread: upserts everything it is sent in one transaction, commits on `Commit`,
+/// and aborts (drops the transaction) if the queue closes without it.
+fn write_all(
+    store: &Store,
+    queue: mpsc::Receiver<Write>,
+    last_updated: &str,
+) -> Result<BTreeMap<&'static str, Counts>, crate::store::StoreError> {
+    let tx = store.begin_write()?;
+    let mut by_type: BTreeMap<&'static str, Counts> = BTreeMap::new();
+    let mut commit = false;
+    {
+        let mut writer = ResourceWriter::new(&tx)?;
+        for msg in queue {
+            match msg {
+                Write::Put(batch) => {
+                    for m in batch {
+                        let counts = by_type.entry(m.resource_type).or_default();
+                        match writer.upsert(&m.prepared(), last_updated)? {
+                            Upsert::Created => counts.created += 1,
+                            Upsert::Updated { .. } => counts.updated += 1,
+                            Upsert::Unchanged => counts.unchanged += 1,
+                        }
+                    }
+                }
+                Write::Commit => {
+                    commit = true;
+                    break;
+                }
+            }
+        }
+    }
+    if commit {
+        tx.commit()?;
+    } else {
+        tx.abort()?;
+    }
+    Ok(by_type)
+}
+
+struct Job<'a, 'r> {
+    sink: mpsc::SyncSender<Write>,
+    batch: Vec<Mapped>,
+    snapshot: &'r ReadTx,
     dir: Directory,
-    last_updated: &'a str,
     report: &'a mut ImportReport,
     done_bytes: u64,
     total_bytes: u64,
     progress: Progress<'a>,
 }
 
-impl Job<'_, '_, '_> {
-    fn put(&mut self, m: &Mapped) -> Result<(), IngestError> {
-        let outcome = self.writer.upsert(&m.prepared(), self.last_updated)?;
-        let counts = self.report.by_type.entry(m.resource_type).or_default();
-        match outcome {
-            Upsert::Created => counts.created += 1,
-            Upsert::Updated { .. } => counts.updated += 1,
-            Upsert::Unchanged => counts.unchanged += 1,
+impl Job<'_, '_> {
+    fn put(&mut self, m: Mapped) -> Result<(), IngestError> {
+        self.batch.push(m);
+        if self.batch.len() >= BATCH {
+            self.send_batch()?;
         }
         Ok(())
     }
 
+    fn send_batch(&mut self) -> Result<(), IngestError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        self.sink.send(Write::Put(batch)).map_err(|_| {
+            IngestError::Store(crate::store::StoreError::Corrupt {
+                key: "import".into(),
+                reason: "the store writer stopped".into(),
+            })
+        })
+    }
+
     fn flush_pending(&mut self) -> Result<(), IngestError> {
         for m in std::mem::take(&mut self.dir.pending) {
-            self.put(&m)?;
+            self.put(m)?;
         }
         Ok(())
     }
@@ -201,14 +280,14 @@ impl Job<'_, '_, '_> {
             .collect();
         let mut cx = ClaimContext {
             dir: &mut self.dir,
-            writer: self.writer,
+            snapshot: self.snapshot,
             stats: MapStats::default(),
         };
         let (mapped, kind): (Mapped, ClaimKind) = eob::map_claim(&rows, &mut cx)?;
         let stats = cx.stats;
         self.report.stats.add(&stats);
         self.flush_pending()?;
-        self.put(&mapped)?;
+        self.put(mapped)?;
         *self.report.eobs_by_profile.entry(kind.label()).or_default() += 1;
         self.report.placeholders = self.dir.placeholders;
         claim.rows.clear();
@@ -225,7 +304,7 @@ impl Job<'_, '_, '_> {
         unique(row, MemberCol::MemberId, id, "member", seen)?;
         let m = patient::patient(row)?;
         self.dir.members.insert(id.to_string());
-        self.put(&m)
+        self.put(m)
     }
 
     fn organization(&mut self, row: &Row<'_>) -> Result<(), IngestError> {
@@ -242,7 +321,7 @@ impl Job<'_, '_, '_> {
                 },
             );
         }
-        self.put(&m)
+        self.put(m)
     }
 
     fn practitioner(&mut self, row: &Row<'_>) -> Result<(), IngestError> {
@@ -259,7 +338,7 @@ impl Job<'_, '_, '_> {
                 taxonomy,
             },
         );
-        self.put(&m)
+        self.put(m)
     }
 
     fn related_person(
@@ -270,12 +349,12 @@ impl Job<'_, '_, '_> {
         let id = row.required(RelatedPersonCol::Id)?;
         unique(row, RelatedPersonCol::Id, id, "related person", seen)?;
         let (m, member) = party::related_person(row)?;
-        if let Err(reason) = self.dir.patient(&member, self.writer)? {
+        if let Err(reason) = self.dir.patient(&member, self.snapshot)? {
             return Err(row.error(RelatedPersonCol::MemberId, reason));
         }
         self.dir.related.insert(id.to_string(), member);
         self.flush_pending()?;
-        self.put(&m)
+        self.put(m)
     }
 
     fn coverage(
@@ -290,17 +369,17 @@ impl Job<'_, '_, '_> {
             .or(row.opt(CoverageCol::SubscriberId))
             .unwrap_or_default()
             .to_string();
-        if let Err(reason) = self.dir.patient(&member, self.writer)? {
+        if let Err(reason) = self.dir.patient(&member, self.snapshot)? {
             return Err(row.error(CoverageCol::MemberId, reason));
         }
         self.dir
-            .ensure_payer(row.required(CoverageCol::PayerId)?, self.writer)?;
+            .ensure_payer(row.required(CoverageCol::PayerId)?, self.snapshot)?;
         self.flush_pending()?;
         let key = row
             .opt(CoverageCol::CoverageId)
             .map_or_else(|| m.id.clone(), str::to_string);
         self.dir.coverages.insert(key, facts);
-        self.put(&m)
+        self.put(m)
     }
 }
 

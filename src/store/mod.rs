@@ -264,6 +264,10 @@ impl ReadTx {
         Ok(table.get(key.as_str())?.map(|v| v.value().to_vec()))
     }
 
+    pub fn exists(&self, resource_type: &str, id: &str) -> Result<bool, StoreError> {
+        Ok(self.current_version(resource_type, id)?.is_some())
+    }
+
     /// The current version number of `Type/id`.
     pub fn current_version(
         &self,

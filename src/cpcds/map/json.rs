@@ -1,71 +1,294 @@
-//! Small builders for the FHIR datatypes the mappers emit.
+//! A small write-once JSON tree for the mappers. Keys are static, strings borrow from the CSV
+//! row where they can, and empty members (null, "", [], {}) are dropped while serializing, so
+//! no mapper can emit an empty element (FHIR ele-1). Building an EOB this way costs a fraction
+//! of `serde_json::Value` (no key allocation, no hashing, no deep copies).
 
-use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 
+use crate::cpcds::row::Cents;
 use crate::fhir::codes::DATA_ABSENT_REASON_EXT;
 
-pub fn coding(system: &str, code: &str) -> Value {
-    json!({"system": system, "code": code})
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Num(f64),
+    /// Money: cents printed as a decimal with two places (`12.30`).
+    Cents(Cents),
+    Str(Cow<'a, str>),
+    Arr(Vec<Node<'a>>),
+    Obj(Vec<(&'static str, Node<'a>)>),
 }
 
-pub fn coding_display(system: &str, code: &str, display: &str) -> Value {
-    if display.is_empty() {
-        coding(system, code)
-    } else {
-        json!({"system": system, "code": code, "display": display})
+/// `jv!({"key": expr, …})` and `jv!([expr, …])`: every value goes through `Node::from`, so
+/// `&str`, `String`, numbers, `Option<_>`, `Vec<Node>` and nested `jv!(…)` all work.
+#[macro_export]
+macro_rules! jv {
+    ({ $($k:literal : $v:expr),* $(,)? }) => {
+        $crate::cpcds::map::json::Node::Obj(vec![ $( ($k, ::core::convert::Into::into($v)) ),* ])
+    };
+    ([ $($v:expr),* $(,)? ]) => {
+        $crate::cpcds::map::json::Node::Arr(vec![ $( ::core::convert::Into::into($v) ),* ])
+    };
+}
+pub use jv;
+
+impl<'a> From<&'a str> for Node<'a> {
+    fn from(s: &'a str) -> Self {
+        Node::Str(Cow::Borrowed(s))
     }
+}
+impl<'a> From<&'a String> for Node<'a> {
+    fn from(s: &'a String) -> Self {
+        Node::Str(Cow::Borrowed(s))
+    }
+}
+impl From<String> for Node<'_> {
+    fn from(s: String) -> Self {
+        Node::Str(Cow::Owned(s))
+    }
+}
+impl From<bool> for Node<'_> {
+    fn from(b: bool) -> Self {
+        Node::Bool(b)
+    }
+}
+impl From<f64> for Node<'_> {
+    fn from(v: f64) -> Self {
+        Node::Num(v)
+    }
+}
+macro_rules! from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Node<'_> {
+            fn from(v: $t) -> Self {
+                Node::Int(i64::try_from(v).unwrap_or(i64::MAX))
+            }
+        }
+    )*};
+}
+from_int!(i32, i64, u32, u64, usize);
+impl<'a> From<Vec<Node<'a>>> for Node<'a> {
+    fn from(v: Vec<Node<'a>>) -> Self {
+        Node::Arr(v)
+    }
+}
+impl<'a, T: Into<Node<'a>>> From<Option<T>> for Node<'a> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Node::Null, Into::into)
+    }
+}
+
+impl<'a> Node<'a> {
+    /// Serializes into `out`; returns false (and writes nothing) for an empty value.
+    pub fn write(&self, out: &mut Vec<u8>) -> bool {
+        match self {
+            Node::Null => false,
+            Node::Bool(b) => {
+                out.extend_from_slice(if *b { b"true" } else { b"false" });
+                true
+            }
+            Node::Int(i) => {
+                out.extend_from_slice(i.to_string().as_bytes());
+                true
+            }
+            Node::Num(f) => {
+                if !f.is_finite() {
+                    return false;
+                }
+                out.extend_from_slice(format_number(*f).as_bytes());
+                true
+            }
+            Node::Cents(c) => {
+                let sign = if *c < 0 { "-" } else { "" };
+                let abs = c.unsigned_abs();
+                out.extend_from_slice(format!("{sign}{}.{:02}", abs / 100, abs % 100).as_bytes());
+                true
+            }
+            Node::Str(s) => {
+                if s.is_empty() {
+                    return false;
+                }
+                write_str(out, s);
+                true
+            }
+            Node::Arr(items) => {
+                let start = out.len();
+                out.push(b'[');
+                let mut any = false;
+                for item in items {
+                    let mark = out.len();
+                    if any {
+                        out.push(b',');
+                    }
+                    if item.write(out) {
+                        any = true;
+                    } else {
+                        out.truncate(mark);
+                    }
+                }
+                if any {
+                    out.push(b']');
+                } else {
+                    out.truncate(start);
+                }
+                any
+            }
+            Node::Obj(members) => {
+                let start = out.len();
+                out.push(b'{');
+                let mut any = false;
+                for (key, value) in members {
+                    let mark = out.len();
+                    if any {
+                        out.push(b',');
+                    }
+                    write_str(out, key);
+                    out.push(b':');
+                    if value.write(out) {
+                        any = true;
+                    } else {
+                        out.truncate(mark);
+                    }
+                }
+                if any {
+                    out.push(b'}');
+                } else {
+                    out.truncate(start);
+                }
+                any
+            }
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4096);
+        self.write(&mut out);
+        out
+    }
+
+    /// Appends a member to an object (no-op on other nodes).
+    pub fn push(&mut self, key: &'static str, value: impl Into<Node<'a>>) {
+        if let Node::Obj(members) = self {
+            members.push((key, value.into()));
+        }
+    }
+}
+
+/// Shortest decimal that reads back as the same f64, without exponent for ordinary values.
+fn format_number(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        #[allow(clippy::cast_possible_truncation)]
+        return (f as i64).to_string();
+    }
+    f.to_string()
+}
+
+/// A JSON string literal with the escapes RFC 8259 requires.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: Option<&[u8]> = match b {
+            b'"' => Some(b"\\\""),
+            b'\\' => Some(b"\\\\"),
+            b'\n' => Some(b"\\n"),
+            b'\r' => Some(b"\\r"),
+            b'\t' => Some(b"\\t"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[from..i]);
+        match escape {
+            Some(e) => out.extend_from_slice(e),
+            None => out.extend_from_slice(format!("\\u{b:04x}").as_bytes()),
+        }
+        from = i + 1;
+    }
+    out.extend_from_slice(&bytes[from..]);
+    out.push(b'"');
+}
+
+pub fn coding<'a>(system: &'static str, code: impl Into<Node<'a>>) -> Node<'a> {
+    jv!({"system": system, "code": code})
+}
+
+pub fn coding_display<'a>(
+    system: &'static str,
+    code: impl Into<Node<'a>>,
+    display: impl Into<Node<'a>>,
+) -> Node<'a> {
+    jv!({"system": system, "code": code, "display": display})
 }
 
 /// A CodeableConcept with one coding.
-pub fn concept(system: &str, code: &str) -> Value {
-    json!({"coding": [coding(system, code)]})
+pub fn concept<'a>(system: &'static str, code: impl Into<Node<'a>>) -> Node<'a> {
+    jv!({"coding": jv!([coding(system, code)])})
 }
 
-pub fn concept_display(system: &str, code: &str, display: &str) -> Value {
-    json!({"coding": [coding_display(system, code, display)]})
+pub fn concept_display<'a>(
+    system: &'static str,
+    code: impl Into<Node<'a>>,
+    display: impl Into<Node<'a>>,
+) -> Node<'a> {
+    jv!({"coding": jv!([coding_display(system, code, display)])})
 }
 
 /// A CodeableConcept from several codings plus optional text.
-pub fn concept_of(codings: Vec<Value>, text: Option<&str>) -> Value {
-    let mut m = Map::new();
-    m.insert("coding".into(), Value::Array(codings));
-    if let Some(t) = text.filter(|t| !t.is_empty()) {
-        m.insert("text".into(), Value::String(t.to_string()));
-    }
-    Value::Object(m)
+pub fn concept_of<'a>(codings: Vec<Node<'a>>, text: Option<&'a str>) -> Node<'a> {
+    jv!({"coding": codings, "text": text})
 }
 
-pub fn reference(resource_type: &str, id: &str) -> Value {
-    json!({"reference": format!("{resource_type}/{id}")})
+pub fn reference<'a>(resource_type: &str, id: &str) -> Node<'a> {
+    jv!({"reference": format!("{resource_type}/{id}")})
 }
 
 /// An element that is required but whose value the source does not have.
-pub fn absent(reason: &str) -> Value {
-    json!({"extension": [{"url": DATA_ABSENT_REASON_EXT, "valueCode": reason}]})
+pub fn absent<'a>(reason: &'static str) -> Node<'a> {
+    jv!({"extension": absent_extension(reason)})
 }
 
-/// Builds a JSON object from `(key, value)` pairs, skipping `Null`s, empty arrays and empty
-/// strings, so no mapper can emit an empty element (FHIR ele-1).
-pub fn object(pairs: Vec<(&str, Value)>) -> Value {
-    let mut m = Map::new();
-    for (k, v) in pairs {
-        if !is_empty(&v) {
-            m.insert(k.to_string(), v);
-        }
+pub fn absent_extension<'a>(reason: &'static str) -> Node<'a> {
+    jv!([jv!({"url": DATA_ABSENT_REASON_EXT, "valueCode": reason})])
+}
+
+/// Money in US dollars.
+pub fn money<'a>(cents: Cents) -> Node<'a> {
+    jv!({"value": Node::Cents(cents), "currency": "USD"})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_members_vanish_recursively() {
+        let n = jv!({
+            "a": "x",
+            "b": Node::Null,
+            "c": "",
+            "d": jv!([]),
+            "e": jv!({"f": Node::Null, "g": jv!([Node::Null])}),
+            "h": jv!([1u32, Node::Null, 2u32]),
+        });
+        assert_eq!(
+            String::from_utf8(n.to_bytes()).unwrap(),
+            r#"{"a":"x","h":[1,2]}"#
+        );
+        assert!(jv!({"x": Node::Null}).to_bytes().is_empty());
     }
-    Value::Object(m)
-}
 
-pub fn is_empty(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::String(s) => s.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty(),
-        _ => false,
+    #[test]
+    fn strings_numbers_and_money_serialize_as_json() {
+        let n = jv!({"s": "q\"b\\n\n\u{1}é", "i": -3i64, "f": 2.5f64, "w": 40.0f64, "m": Node::Cents(-1205), "z": Node::Cents(7), "t": true});
+        let text = String::from_utf8(n.to_bytes()).unwrap();
+        assert_eq!(
+            text,
+            r#"{"s":"q\"b\\n\n\u0001é","i":-3,"f":2.5,"w":40,"m":-12.05,"z":0.07,"t":true}"#
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["s"], "q\"b\\n\n\u{1}é");
     }
-}
-
-pub fn opt_str(s: Option<&str>) -> Value {
-    s.map_or(Value::Null, |s| Value::String(s.to_string()))
 }

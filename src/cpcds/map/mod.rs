@@ -5,9 +5,8 @@ pub mod json;
 pub mod party;
 pub mod patient;
 
-use serde_json::Value;
-
 use crate::store::PreparedResource;
+use json::Node;
 
 /// A resource mapped from CPCDS: its JSON without `meta`, ready for [`crate::store::ResourceWriter`].
 #[derive(Debug, Clone)]
@@ -22,25 +21,28 @@ pub struct Mapped {
 impl Mapped {
     /// `value` must be an object whose first two members are `resourceType` and `id`
     /// (the JSON builders here always start that way; serde_json keeps insertion order).
+    /// `value` must be an object whose first two members are `resourceType` and `id`
+    /// (every mapper builds them in that order).
     pub fn new(
         resource_type: &'static str,
-        id: String,
+        id: &str,
         profile: &'static str,
-        value: &Value,
+        value: &Node<'_>,
     ) -> Self {
-        let body = serde_json::to_vec(value).unwrap_or_default();
-        let prefix_len = format!(
-            r#"{{"resourceType":"{resource_type}","id":{}"#,
-            Value::String(id.clone())
-        )
-        .len();
+        let body = value.to_bytes();
+        let mut prefix = Vec::with_capacity(64);
+        prefix.extend_from_slice(br#"{"resourceType":"#);
+        json::write_str(&mut prefix, resource_type);
+        prefix.extend_from_slice(br#","id":"#);
+        json::write_str(&mut prefix, id);
+        let prefix_len = prefix.len();
         debug_assert!(
-            body.len() > prefix_len,
+            body.starts_with(&prefix),
             "resource JSON must start with resourceType and id"
         );
         Self {
             resource_type,
-            id,
+            id: id.to_string(),
             profile,
             body,
             meta_at: prefix_len,
@@ -61,12 +63,12 @@ impl Mapped {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::jv;
 
     #[test]
     fn mapped_resource_splices_meta_after_id() {
-        let v = json!({"resourceType": "Patient", "id": "p-1", "gender": "male"});
-        let m = Mapped::new("Patient", "p-1".into(), "http://x|2.0.0", &v);
+        let v = jv!({"resourceType": "Patient", "id": "p-1", "gender": "male"});
+        let m = Mapped::new("Patient", "p-1", "http://x|2.0.0", &v);
         let mut out = Vec::new();
         out.extend_from_slice(&m.body[..m.meta_at]);
         out.extend_from_slice(b",X");

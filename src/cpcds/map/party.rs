@@ -1,14 +1,13 @@
 //! Organizations (payers and providers), practitioners and related persons.
 
-use serde_json::{json, Value};
-
-use super::json::{absent, concept, concept_display, object, opt_str};
+use super::json::{absent, concept, concept_display, reference, Node};
 use super::Mapped;
 use crate::cpcds::columns::{OrgCol as O, PractitionerCol as P, RelatedPersonCol as R};
 use crate::cpcds::error::IngestError;
 use crate::cpcds::row::Row;
 use crate::fhir::codes::{self, ns, profile};
 use crate::fhir::id::id_for;
+use crate::jv;
 
 /// What a claim needs to know about a provider NPI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +34,7 @@ pub fn organization(row: &Row<'_>) -> Result<(Mapped, bool), IngestError> {
         identifiers.push(tax_identifier(tax));
     }
     if let Some(naic) = row.opt(O::Naic) {
-        identifiers.push(json!({
+        identifiers.push(jv!({
             "type": concept_display(codes::C4BB_IDENTIFIER_TYPE, "naiccode", "NAIC Code"),
             "system": codes::NAIC,
             "value": naic,
@@ -56,24 +55,18 @@ pub fn organization(row: &Row<'_>) -> Result<(Mapped, bool), IngestError> {
         row.opt(O::Zip),
         Some("US"),
     );
-    let value = object(vec![
-        ("resourceType", json!("Organization")),
-        ("id", json!(id)),
-        ("identifier", Value::Array(identifiers)),
-        ("active", json!(true)),
-        ("type", json!([org_type])),
-        ("name", json!(name)),
-        (
-            "telecom",
-            row.opt(O::Phone).map_or(
-                Value::Null,
-                |p| json!([{"system": "phone", "value": p, "use": "work"}]),
-            ),
-        ),
-        ("address", addr.map_or(Value::Null, |a| json!([a]))),
-    ]);
+    let value = jv!({
+        "resourceType": "Organization",
+        "id": id.as_str(),
+        "identifier": identifiers,
+        "active": true,
+        "type": jv!([org_type]),
+        "name": name,
+        "telecom": row.opt(O::Phone).map(|p| jv!([jv!({"system": "phone", "value": p, "use": "work"})])),
+        "address": addr.map(|a| jv!([a])),
+    });
     Ok((
-        Mapped::new("Organization", id, profile::ORGANIZATION, &value),
+        Mapped::new("Organization", &id, profile::ORGANIZATION, &value),
         is_payer,
     ))
 }
@@ -81,30 +74,30 @@ pub fn organization(row: &Row<'_>) -> Result<(Mapped, bool), IngestError> {
 /// A payer named by coverages or claims but absent from `Organizations.csv` (Synthea D2 never
 /// writes payer rows). Its name is unknown, so it says so.
 pub fn placeholder_payer(source_id: &str) -> Mapped {
-    let id = id_for(source_id);
-    let value = json!({
-        "resourceType": "Organization",
-        "id": id,
-        "identifier": [payer_identifier(source_id)],
-        "active": true,
-        "type": [concept_display(codes::ORGANIZATION_TYPE, "pay", "Payer")],
-        "_name": absent("unknown"),
-    });
-    Mapped::new("Organization", id, profile::ORGANIZATION, &value)
+    placeholder_org(source_id, payer_identifier(source_id), "pay", "Payer")
 }
 
 /// A provider organization named by claims only (D1 sets without an organizations file).
 pub fn placeholder_provider_org(npi: &str) -> Mapped {
-    let id = id_for(npi);
-    let value = json!({
+    placeholder_org(npi, npi_identifier(npi), "prov", "Healthcare Provider")
+}
+
+fn placeholder_org(
+    source_id: &str,
+    identifier: Node<'_>,
+    kind: &'static str,
+    kind_display: &'static str,
+) -> Mapped {
+    let id = id_for(source_id);
+    let value = jv!({
         "resourceType": "Organization",
-        "id": id,
-        "identifier": [npi_identifier(npi)],
+        "id": id.as_str(),
+        "identifier": jv!([identifier]),
         "active": true,
-        "type": [concept_display(codes::ORGANIZATION_TYPE, "prov", "Healthcare Provider")],
+        "type": jv!([concept_display(codes::ORGANIZATION_TYPE, kind, kind_display)]),
         "_name": absent("unknown"),
     });
-    Mapped::new("Organization", id, profile::ORGANIZATION, &value)
+    Mapped::new("Organization", &id, profile::ORGANIZATION, &value)
 }
 
 pub fn practitioner(row: &Row<'_>) -> Result<(Mapped, Option<String>), IngestError> {
@@ -115,43 +108,52 @@ pub fn practitioner(row: &Row<'_>) -> Result<(Mapped, Option<String>), IngestErr
     if let Some(tax) = row.opt(P::TaxId) {
         identifiers.push(tax_identifier(tax));
     }
-    let taxonomy = row.opt(P::Taxonomy).map(str::to_string);
-    let qualification = taxonomy.as_deref().map_or(Value::Null, |t| {
-        json!([{"code": {"coding": [{"system": codes::NUCC_TAXONOMY, "code": t}], "text": row.opt(P::Specialty)}}])
+    let taxonomy = row.opt(P::Taxonomy);
+    let qualification = taxonomy.map(|t| {
+        jv!([jv!({"code": jv!({
+            "coding": jv!([jv!({"system": codes::NUCC_TAXONOMY, "code": t})]),
+            "text": row.opt(P::Specialty),
+        })})])
     });
-    let value = object(vec![
-        ("resourceType", json!("Practitioner")),
-        ("id", json!(id)),
-        ("identifier", Value::Array(identifiers)),
-        ("active", json!(true)),
-        ("name", json!([split_name(name)])),
-        ("qualification", qualification),
-    ]);
+    let value = jv!({
+        "resourceType": "Practitioner",
+        "id": id.as_str(),
+        "identifier": identifiers,
+        "active": true,
+        "name": jv!([split_name(name)]),
+        "qualification": qualification,
+    });
     Ok((
-        Mapped::new("Practitioner", id, profile::PRACTITIONER, &value),
-        taxonomy,
+        Mapped::new("Practitioner", &id, profile::PRACTITIONER, &value),
+        taxonomy.map(str::to_string),
     ))
 }
 
 /// A practitioner named by claims only. US Core requires `name.family`; it is absent, and says so.
 pub fn placeholder_practitioner(npi: &str) -> Mapped {
     let id = id_for(npi);
-    let value = json!({
+    let value = jv!({
         "resourceType": "Practitioner",
-        "id": id,
-        "identifier": [npi_identifier(npi)],
+        "id": id.as_str(),
+        "identifier": jv!([npi_identifier(npi)]),
         "active": true,
-        "name": [{"_family": absent("unknown")}],
+        "name": jv!([jv!({"_family": absent("unknown")})]),
     });
-    Mapped::new("Practitioner", id, profile::PRACTITIONER, &value)
+    Mapped::new("Practitioner", &id, profile::PRACTITIONER, &value)
 }
 
 pub fn related_person(row: &Row<'_>) -> Result<(Mapped, String), IngestError> {
     let id = id_for(row.required(R::Id)?);
     let member = row.required(R::MemberId)?;
-    let relationship = row.opt(R::Relationship).map_or(Value::Null, |r| {
-        json!([concept(codes::V3_ROLE_CODE, &r.to_ascii_uppercase())])
-    });
+    if row.opt(R::Name).is_none() && row.opt(R::Relationship).is_none() {
+        return Err(row.error(
+            R::Name,
+            "a related person needs a name or a relationship code",
+        ));
+    }
+    let relationship = row
+        .opt(R::Relationship)
+        .map(|r| jv!([concept(codes::V3_ROLE_CODE, r.to_ascii_uppercase())]));
     let addr = address(
         "home",
         row.opt(R::Address),
@@ -161,57 +163,40 @@ pub fn related_person(row: &Row<'_>) -> Result<(Mapped, String), IngestError> {
         row.opt(R::Zip),
         None,
     );
-    let value = object(vec![
-        ("resourceType", json!("RelatedPerson")),
-        ("id", json!(id)),
-        ("active", json!(true)),
-        (
-            "patient",
-            super::json::reference("Patient", &id_for(member)),
-        ),
-        ("relationship", relationship),
-        (
-            "name",
-            row.opt(R::Name)
-                .map_or(Value::Null, |n| json!([split_name(n)])),
-        ),
-        (
-            "telecom",
-            row.opt(R::Phone)
-                .map_or(Value::Null, |p| json!([{"system": "phone", "value": p}])),
-        ),
-        ("address", addr.map_or(Value::Null, |a| json!([a]))),
-    ]);
-    if row.opt(R::Name).is_none() && row.opt(R::Relationship).is_none() {
-        return Err(row.error(
-            R::Name,
-            "a related person needs a name or a relationship code",
-        ));
-    }
+    let value = jv!({
+        "resourceType": "RelatedPerson",
+        "id": id.as_str(),
+        "active": true,
+        "patient": reference("Patient", &id_for(member)),
+        "relationship": relationship,
+        "name": row.opt(R::Name).map(|n| jv!([split_name(n)])),
+        "telecom": row.opt(R::Phone).map(|p| jv!([jv!({"system": "phone", "value": p})])),
+        "address": addr.map(|a| jv!([a])),
+    });
     Ok((
-        Mapped::new("RelatedPerson", id, profile::RELATED_PERSON, &value),
+        Mapped::new("RelatedPerson", &id, profile::RELATED_PERSON, &value),
         member.to_string(),
     ))
 }
 
-fn npi_identifier(npi: &str) -> Value {
-    json!({
+fn npi_identifier(npi: &str) -> Node<'_> {
+    jv!({
         "type": concept_display(codes::V2_0203, "NPI", "National Provider Identifier"),
         "system": codes::NPI,
         "value": npi,
     })
 }
 
-fn tax_identifier(tax: &str) -> Value {
-    json!({
+fn tax_identifier(tax: &str) -> Node<'_> {
+    jv!({
         "type": concept_display(codes::V2_0203, "TAX", "Tax ID number"),
         "system": codes::TAX_ID,
         "value": tax,
     })
 }
 
-fn payer_identifier(id: &str) -> Value {
-    json!({
+fn payer_identifier(id: &str) -> Node<'_> {
+    jv!({
         "type": concept_display(codes::C4BB_IDENTIFIER_TYPE, "payerid", "Payer ID"),
         "system": ns::PAYER,
         "value": id,
@@ -219,48 +204,48 @@ fn payer_identifier(id: &str) -> Value {
 }
 
 /// `Dr. Given Middle Family` → HumanName with prefix, given names and family.
-pub fn split_name(full: &str) -> Value {
+pub fn split_name(full: &str) -> Node<'_> {
     let mut words: Vec<&str> = full.split_whitespace().collect();
     let mut prefix = Vec::new();
     while words.len() > 1 && matches!(words[0], "Dr." | "Mr." | "Mrs." | "Ms." | "Miss") {
-        prefix.push(words.remove(0));
+        prefix.push(Node::from(words.remove(0)));
     }
     let family = words.pop().unwrap_or_default();
-    object(vec![
-        ("family", json!(family)),
-        ("given", json!(words)),
-        ("prefix", json!(prefix)),
-    ])
+    jv!({
+        "family": family,
+        "given": words.into_iter().map(Node::from).collect::<Vec<_>>(),
+        "prefix": prefix,
+    })
 }
 
-pub fn address(
-    address_use: &str,
-    line: Option<&str>,
-    city: Option<&str>,
-    district: Option<&str>,
-    state: Option<&str>,
-    zip: Option<&str>,
-    country: Option<&str>,
-) -> Option<Value> {
+pub fn address<'a>(
+    address_use: &'static str,
+    line: Option<&'a str>,
+    city: Option<&'a str>,
+    district: Option<&'a str>,
+    state: Option<&'a str>,
+    zip: Option<&'a str>,
+    country: Option<&'a str>,
+) -> Option<Node<'a>> {
+    if [line, city, district, state, zip, country]
+        .iter()
+        .all(Option::is_none)
+    {
+        return None;
+    }
     let country = country.map(|c| match c {
         "United States" | "United States of America" | "USA" => "US",
         other => other,
     });
-    let v = object(vec![
-        ("line", line.map_or(Value::Null, |l| json!([l]))),
-        ("city", opt_str(city)),
-        ("district", opt_str(district)),
-        ("state", opt_str(state)),
-        ("postalCode", opt_str(zip)),
-        ("country", opt_str(country)),
-    ]);
-    (v.as_object().is_some_and(|o| !o.is_empty())).then(|| {
-        let mut v = v;
-        if let Some(o) = v.as_object_mut() {
-            o.insert("use".into(), json!(address_use));
-        }
-        v
-    })
+    Some(jv!({
+        "use": address_use,
+        "line": line.map(|l| jv!([l])),
+        "city": city,
+        "district": district,
+        "state": state,
+        "postalCode": zip,
+        "country": country,
+    }))
 }
 
 /// USPS code for a US state written out in full (Synthea writes `Massachusetts`).
@@ -336,15 +321,16 @@ mod tests {
 
     #[test]
     fn names_split_prefix_given_family() {
+        let text = |n: Node<'_>| String::from_utf8(n.to_bytes()).unwrap();
         assert_eq!(
-            split_name("Dr. Liz413 Sporer811"),
-            json!({"family": "Sporer811", "given": ["Liz413"], "prefix": ["Dr."]})
+            text(split_name("Dr. Liz413 Sporer811")),
+            r#"{"family":"Sporer811","given":["Liz413"],"prefix":["Dr."]}"#
         );
         assert_eq!(
-            split_name("Verna758 Ann Dibbert990")["given"],
-            json!(["Verna758", "Ann"])
+            text(split_name("Verna758 Ann Dibbert990")),
+            r#"{"family":"Dibbert990","given":["Verna758","Ann"]}"#
         );
-        assert_eq!(split_name("Cher"), json!({"family": "Cher"}));
+        assert_eq!(text(split_name("Cher")), r#"{"family":"Cher"}"#);
     }
 
     #[test]

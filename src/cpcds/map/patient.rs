@@ -1,8 +1,6 @@
 //! Members → C4BB Patient, coverages → C4BB Coverage.
 
-use serde_json::{json, Value};
-
-use super::json::{absent, coding_display, concept, concept_display, object, opt_str, reference};
+use super::json::{absent_extension, coding_display, concept, concept_display, reference, Node};
 use super::party::{address, split_name, us_state};
 use super::Mapped;
 use crate::cpcds::columns::{CoverageCol as C, MemberCol as M};
@@ -10,6 +8,7 @@ use crate::cpcds::error::IngestError;
 use crate::cpcds::row::{fhir_date, Row};
 use crate::fhir::codes::{self, ns, profile};
 use crate::fhir::id::id_for;
+use crate::jv;
 
 pub fn patient(row: &Row<'_>) -> Result<Mapped, IngestError> {
     let member = row.required(M::MemberId)?;
@@ -20,13 +19,13 @@ pub fn patient(row: &Row<'_>) -> Result<Mapped, IngestError> {
     let death = row.date(M::DeathDate)?;
     let deceased = row.boolean(M::Deceased)?;
 
-    let mut identifiers = vec![json!({
+    let mut identifiers = vec![jv!({
         "type": concept_display(codes::V2_0203, "MB", "Member Number"),
         "system": ns::MEMBER,
         "value": member,
     })];
     if let Some(u) = row.opt(M::UniqueMemberId) {
-        identifiers.push(json!({
+        identifiers.push(jv!({
             "type": concept_display(codes::C4BB_IDENTIFIER_TYPE, "um", "Unique Member ID"),
             "system": ns::UNIQUE_MEMBER,
             "value": u,
@@ -46,20 +45,20 @@ pub fn patient(row: &Row<'_>) -> Result<Mapped, IngestError> {
             "F" | "FEMALE" => "F",
             _ => "UNK",
         };
-        extensions.push(json!({"url": codes::US_CORE_BIRTHSEX, "valueCode": code}));
+        extensions.push(jv!({"url": codes::US_CORE_BIRTHSEX, "valueCode": code}));
     }
 
     let name = match row.opt(M::Name) {
         Some(n) => split_name(n),
         // US Core (us-core-8) allows a name that only says why it is missing.
-        None => json!({"extension": absent("unknown")["extension"]}),
+        None => jv!({"extension": absent_extension("unknown")}),
     };
     let mut telecom = Vec::new();
     if let Some(p) = row.opt(M::Phone) {
-        telecom.push(json!({"system": "phone", "value": p, "use": "home"}));
+        telecom.push(jv!({"system": "phone", "value": p, "use": "home"}));
     }
     if let Some(e) = row.opt(M::Email) {
-        telecom.push(json!({"system": "email", "value": e}));
+        telecom.push(jv!({"system": "email", "value": e}));
     }
     let addr = address(
         "home",
@@ -71,50 +70,49 @@ pub fn patient(row: &Row<'_>) -> Result<Mapped, IngestError> {
         row.opt(M::Country),
     );
 
-    let deceased_pair = match (death, deceased) {
-        (Some(d), _) => ("deceasedDateTime", Value::String(fhir_date(d))),
-        (None, Some(b)) => ("deceasedBoolean", Value::Bool(b)),
-        (None, None) => ("deceasedBoolean", Value::Bool(false)),
+    let deceased_pair: (&'static str, Node<'_>) = match (death, deceased) {
+        (Some(d), _) => ("deceasedDateTime", fhir_date(d).into()),
+        (None, Some(b)) => ("deceasedBoolean", b.into()),
+        (None, None) => ("deceasedBoolean", false.into()),
     };
-    let value = object(vec![
-        ("resourceType", json!("Patient")),
-        ("id", json!(id)),
-        ("extension", Value::Array(extensions)),
-        ("identifier", Value::Array(identifiers)),
-        ("active", json!(true)),
-        ("name", json!([name])),
-        ("telecom", Value::Array(telecom)),
-        ("gender", json!(gender)),
-        ("birthDate", json!(fhir_date(birth))),
+    let value = Node::Obj(vec![
+        ("resourceType", "Patient".into()),
+        ("id", id.as_str().into()),
+        ("extension", extensions.into()),
+        ("identifier", identifiers.into()),
+        ("active", true.into()),
+        ("name", jv!([name])),
+        ("telecom", telecom.into()),
+        ("gender", gender.into()),
+        ("birthDate", fhir_date(birth).into()),
         deceased_pair,
-        ("address", addr.map_or(Value::Null, |a| json!([a]))),
+        ("address", addr.map(|a| jv!([a])).into()),
         (
             "communication",
-            row.opt(M::Language).map_or(
-                Value::Null,
-                |l| json!([{"language": concept(codes::BCP47, l)}]),
-            ),
+            row.opt(M::Language)
+                .map(|l| jv!([jv!({"language": concept(codes::BCP47, l)})]))
+                .into(),
         ),
     ]);
-    Ok(Mapped::new("Patient", id, profile::PATIENT, &value))
+    Ok(Mapped::new("Patient", &id, profile::PATIENT, &value))
 }
 
 /// A Patient for a member that a claims-only file set mentions but never describes.
 pub fn placeholder_patient(member: &str) -> Mapped {
     let id = id_for(member);
-    let value = json!({
+    let value = jv!({
         "resourceType": "Patient",
-        "id": id,
-        "identifier": [{
+        "id": id.as_str(),
+        "identifier": jv!([jv!({
             "type": concept_display(codes::V2_0203, "MB", "Member Number"),
             "system": ns::MEMBER,
             "value": member,
-        }],
+        })]),
         "active": true,
-        "name": [{"extension": absent("unknown")["extension"]}],
+        "name": jv!([jv!({"extension": absent_extension("unknown")})]),
         "gender": "unknown",
     });
-    Mapped::new("Patient", id, profile::PATIENT, &value)
+    Mapped::new("Patient", &id, profile::PATIENT, &value)
 }
 
 fn gender(s: &str) -> Option<&'static str> {
@@ -128,7 +126,7 @@ fn gender(s: &str) -> Option<&'static str> {
 }
 
 /// OMB race category for a CDC code or a Synthea race word; the US Core extension needs `text`.
-fn race(s: &str) -> Value {
+fn race(s: &str) -> Node<'static> {
     let (code, display) = match s.to_ascii_lowercase().as_str() {
         "white" | "2106-3" => ("2106-3", "White"),
         "black" | "2054-5" => ("2054-5", "Black or African American"),
@@ -143,26 +141,26 @@ fn race(s: &str) -> Value {
     } else {
         "ombCategory"
     };
-    json!({
+    jv!({
         "url": codes::US_CORE_RACE,
-        "extension": [
-            {"url": slot, "valueCoding": coding_display(codes::OMB_RACE_ETHNICITY, code, display)},
-            {"url": "text", "valueString": display},
-        ]
+        "extension": jv!([
+            jv!({"url": slot, "valueCoding": coding_display(codes::OMB_RACE_ETHNICITY, code, display)}),
+            jv!({"url": "text", "valueString": display}),
+        ])
     })
 }
 
-fn ethnicity(s: &str) -> Value {
+fn ethnicity(s: &str) -> Node<'static> {
     let (code, display) = match s.to_ascii_lowercase().as_str() {
         "hispanic" | "2135-2" => ("2135-2", "Hispanic or Latino"),
         _ => ("2186-5", "Not Hispanic or Latino"),
     };
-    json!({
+    jv!({
         "url": codes::US_CORE_ETHNICITY,
-        "extension": [
-            {"url": "ombCategory", "valueCoding": coding_display(codes::OMB_RACE_ETHNICITY, code, display)},
-            {"url": "text", "valueString": display},
-        ]
+        "extension": jv!([
+            jv!({"url": "ombCategory", "valueCoding": coding_display(codes::OMB_RACE_ETHNICITY, code, display)}),
+            jv!({"url": "text", "valueString": display}),
+        ])
     })
 }
 
@@ -200,88 +198,66 @@ pub fn coverage(
             return Err(row.error(C::Status, format!("{other:?} is not a coverage status")));
         }
     };
-    let period = object(vec![
-        (
-            "start",
-            opt_str(row.date(C::Start)?.map(fhir_date).as_deref()),
-        ),
-        ("end", opt_str(row.date(C::End)?.map(fhir_date).as_deref())),
-    ]);
+    let period = jv!({
+        "start": row.date(C::Start)?.map(fhir_date),
+        "end": row.date(C::End)?.map(fhir_date),
+    });
     let relationship = row
         .opt(C::Relationship)
         .unwrap_or("self")
         .to_ascii_lowercase();
     let mut classes = Vec::new();
     if let Some(group) = row.opt(C::GroupId).or(row.opt(C::GroupName)) {
-        classes.push(object(vec![
-            (
-                "type",
-                concept_display(codes::COVERAGE_CLASS, "group", "Group"),
-            ),
-            ("value", json!(group)),
-            ("name", opt_str(row.opt(C::GroupName))),
-        ]));
+        classes.push(jv!({
+            "type": concept_display(codes::COVERAGE_CLASS, "group", "Group"),
+            "value": group,
+            "name": row.opt(C::GroupName),
+        }));
     }
     if let Some(plan) = row.opt(C::PlanId).or(row.opt(C::PlanName)) {
-        classes.push(object(vec![
-            (
-                "type",
-                concept_display(codes::COVERAGE_CLASS, "plan", "Plan"),
-            ),
-            ("value", json!(plan)),
-            ("name", opt_str(row.opt(C::PlanName))),
-        ]));
+        classes.push(jv!({
+            "type": concept_display(codes::COVERAGE_CLASS, "plan", "Plan"),
+            "value": plan,
+            "name": row.opt(C::PlanName),
+        }));
     }
-    let coverage_type = row.opt(C::Type).map_or(Value::Null, |t| {
+    let coverage_type = row.opt(C::Type).map_or(Node::Null, |t| {
         let upper = t.to_ascii_uppercase();
         match upper.as_str() {
             "HMO" | "PPO" | "POS" | "HIP" | "MCPOL" | "DENTAL" => {
-                json!({"coding": [{"system": codes::V3_ACT_CODE, "code": upper}], "text": t})
+                jv!({"coding": jv!([super::json::coding(codes::V3_ACT_CODE, upper)]), "text": t})
             }
-            _ => json!({"text": t}),
+            _ => jv!({"text": t}),
         }
     });
     let payer_id = id_for(payer);
     let member_id = id_for(member);
-    let value = object(vec![
-        ("resourceType", json!("Coverage")),
-        ("id", json!(id)),
-        (
-            "identifier",
-            json!([
-                {"system": ns::COVERAGE, "value": source_key},
-                {"type": concept_display(codes::V2_0203, "MB", "Member Number"), "system": ns::MEMBER, "value": subscriber},
-            ]),
-        ),
-        ("status", json!(status)),
-        ("type", coverage_type),
+    let value = jv!({
+        "resourceType": "Coverage",
+        "id": id.as_str(),
+        "identifier": jv!([
+            jv!({"system": ns::COVERAGE, "value": source_key.as_str()}),
+            jv!({"type": concept_display(codes::V2_0203, "MB", "Member Number"), "system": ns::MEMBER, "value": subscriber}),
+        ]),
+        "status": status,
+        "type": coverage_type,
         // Only a self coverage's subscriber is known to be a member we hold a Patient for.
-        (
-            "subscriber",
-            if subscriber == member {
-                reference("Patient", &id_for(subscriber))
-            } else {
-                Value::Null
-            },
-        ),
-        ("subscriberId", json!(subscriber)),
-        ("beneficiary", reference("Patient", &member_id)),
-        ("dependent", opt_str(row.opt(C::Dependent))),
-        (
-            "relationship",
-            concept(codes::SUBSCRIBER_RELATIONSHIP, &relationship),
-        ),
-        ("period", period),
-        ("payor", json!([reference("Organization", &payer_id)])),
-        ("class", Value::Array(classes)),
-    ]);
+        "subscriber": (subscriber == member).then(|| reference("Patient", &id_for(subscriber))),
+        "subscriberId": subscriber,
+        "beneficiary": reference("Patient", &member_id),
+        "dependent": row.opt(C::Dependent),
+        "relationship": concept(codes::SUBSCRIBER_RELATIONSHIP, relationship),
+        "period": period,
+        "payor": jv!([reference("Organization", &payer_id)]),
+        "class": classes,
+    });
     let facts = CoverageFacts {
         id: id.clone(),
         member_id,
         payer_id,
     };
     Ok((
-        Mapped::new("Coverage", id, profile::COVERAGE, &value),
+        Mapped::new("Coverage", &id, profile::COVERAGE, &value),
         facts,
     ))
 }
@@ -291,14 +267,14 @@ pub fn placeholder_coverage(member: &str, payer: &str) -> (Mapped, CoverageFacts
     let id = id_for(&format!("{member}|{payer}"));
     let member_id = id_for(member);
     let payer_id = id_for(payer);
-    let value = json!({
+    let value = jv!({
         "resourceType": "Coverage",
-        "id": id,
+        "id": id.as_str(),
         "status": "active",
         "subscriberId": member,
         "beneficiary": reference("Patient", &member_id),
         "relationship": concept(codes::SUBSCRIBER_RELATIONSHIP, "self"),
-        "payor": [reference("Organization", &payer_id)],
+        "payor": jv!([reference("Organization", &payer_id)]),
     });
     let facts = CoverageFacts {
         id: id.clone(),
@@ -306,7 +282,7 @@ pub fn placeholder_coverage(member: &str, payer: &str) -> (Mapped, CoverageFacts
         payer_id,
     };
     (
-        Mapped::new("Coverage", id, profile::COVERAGE, &value),
+        Mapped::new("Coverage", &id, profile::COVERAGE, &value),
         facts,
     )
 }

@@ -1,15 +1,14 @@
 //! Diagnoses, procedures and items: what the claim was for.
 
-use serde_json::{json, Value};
-
 use super::money::{self, LINE_AMOUNTS};
 use super::{ClaimKind, MapStats};
 use crate::cpcds::columns::{ClaimCol as C, DiagnosisGroup, Dialect};
 use crate::cpcds::crosswalk;
 use crate::cpcds::error::IngestError;
-use crate::cpcds::map::json::{absent, coding, coding_display, concept, concept_of, object};
+use crate::cpcds::map::json::{absent, coding, coding_display, concept, concept_of, Node};
 use crate::cpcds::row::{fhir_date, Row};
 use crate::fhir::codes;
+use crate::jv;
 
 /// What a row's procedure/product code is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,42 +78,7 @@ pub fn compound_code<'a>(row: &Row<'a>) -> Option<&'a str> {
 }
 
 /// `item.productOrService` for one line.
-pub fn product(row: &Row<'_>, kind: ClaimKind, stats: &mut MapStats) -> Value {
-    if let Some(ndc) = row.opt(C::Ndc) {
-        if compound_code(row) == Some("2") && kind == ClaimKind::Pharmacy {
-            return concept(codes::C4BB_COMPOUND_LITERAL, "compound");
-        }
-        let mut codings = if looks_like_rxnorm(ndc) {
-            let rx = coding(codes::RXNORM, ndc);
-            match crosswalk::rxnorm_to_ndc(ndc) {
-                Some((code, display)) => vec![coding_display(codes::NDC, code, display), rx],
-                None => {
-                    stats.unmapped_drugs += 1;
-                    vec![rx]
-                }
-            }
-        } else {
-            vec![coding_display(
-                codes::NDC,
-                &ndc.replace('-', ""),
-                row.text(C::ProcDesc),
-            )]
-        };
-        // A drug billed on a non-pharmacy claim: the product code C4BB wants there (CPT/HCPCS)
-        // is not in the row, so it says not-applicable and keeps the drug coding beside it.
-        if kind != ClaimKind::Pharmacy {
-            codings.insert(
-                0,
-                coding_display(
-                    codes::DATA_ABSENT_REASON,
-                    "not-applicable",
-                    "Not Applicable",
-                ),
-            );
-        }
-        return concept_of(codings, None);
-    }
-    let display = row.text(C::ProcDesc);
+pub fn product<'a>(row: &Row<'a>, kind: ClaimKind, stats: &mut MapStats) -> Node<'a> {
     let not_applicable = || {
         coding_display(
             codes::DATA_ABSENT_REASON,
@@ -122,6 +86,33 @@ pub fn product(row: &Row<'_>, kind: ClaimKind, stats: &mut MapStats) -> Value {
             "Not Applicable",
         )
     };
+    if let Some(ndc) = row.opt(C::Ndc) {
+        if compound_code(row) == Some("2") && kind == ClaimKind::Pharmacy {
+            return concept(codes::C4BB_COMPOUND_LITERAL, "compound");
+        }
+        let mut codings = if looks_like_rxnorm(ndc) {
+            let rx = coding(codes::RXNORM, ndc);
+            if let Some((code, display)) = crosswalk::rxnorm_to_ndc(ndc) {
+                vec![coding_display(codes::NDC, code, display), rx]
+            } else {
+                stats.unmapped_drugs += 1;
+                vec![rx]
+            }
+        } else {
+            vec![coding_display(
+                codes::NDC,
+                ndc.replace('-', ""),
+                row.opt(C::ProcDesc),
+            )]
+        };
+        // A drug billed on a non-pharmacy claim: the product code C4BB wants there (CPT/HCPCS)
+        // is not in the row, so it says not-applicable and keeps the drug coding beside it.
+        if kind != ClaimKind::Pharmacy {
+            codings.insert(0, not_applicable());
+        }
+        return concept_of(codings, None);
+    }
+    let display = row.opt(C::ProcDesc);
     let Some((code_kind, code)) = procedure_code_kind(row)
         .filter(|k| *k != CodeKind::Icd10Pcs)
         .zip(row.opt(C::ProcCode))
@@ -145,7 +136,7 @@ pub fn product(row: &Row<'_>, kind: ClaimKind, stats: &mut MapStats) -> Value {
         let system = if is_cpt { codes::CPT } else { codes::HCPCS };
         return concept_of(
             vec![coding_display(system, mapped, mapped_display), original],
-            Some(display),
+            display,
         );
     }
     stats.unmapped_procedures += 1;
@@ -156,10 +147,10 @@ pub fn product(row: &Row<'_>, kind: ClaimKind, stats: &mut MapStats) -> Value {
             let system = if is_cpt { codes::CPT } else { codes::HCPCS };
             concept_of(
                 vec![coding_display(system, mapped, mapped_display), original],
-                Some(display),
+                display,
             )
         }
-        _ => concept_of(vec![not_applicable(), original], Some(display)),
+        _ => concept_of(vec![not_applicable(), original], display),
     }
 }
 
@@ -213,55 +204,61 @@ fn is_true(s: &str) -> bool {
 }
 
 /// `ExplanationOfBenefit.diagnosis`, typed per profile.
-pub fn diagnoses(raw: &[RawDiagnosis], kind: ClaimKind, stats: &mut MapStats) -> Vec<Value> {
+pub fn diagnoses<'a>(
+    raw: &'a [RawDiagnosis],
+    kind: ClaimKind,
+    stats: &mut MapStats,
+) -> Vec<Node<'a>> {
     let mut out = Vec::new();
     let mut principal_taken = false;
     for d in raw {
         let coded = diagnosis_concept(d, stats);
         let dx_type = diagnosis_type(d, kind, &mut principal_taken);
-        let on_admission = if kind == ClaimKind::Inpatient && !d.poa.is_empty() {
-            concept(codes::NUBC_POA, &d.poa.to_ascii_uppercase())
-        } else {
-            Value::Null
-        };
-        out.push(object(vec![
-            ("sequence", json!(out.len() + 1)),
-            ("diagnosisCodeableConcept", coded),
-            ("type", dx_type.map_or(Value::Null, |t| json!([t]))),
-            ("onAdmission", on_admission),
-        ]));
+        let on_admission = (kind == ClaimKind::Inpatient && !d.poa.is_empty())
+            .then(|| concept(codes::NUBC_POA, d.poa.to_ascii_uppercase()));
+        out.push(jv!({
+            "sequence": out.len() + 1,
+            "diagnosisCodeableConcept": coded,
+            "type": dx_type.map(|t| jv!([t])),
+            "onAdmission": on_admission,
+        }));
     }
     if out.is_empty() && kind != ClaimKind::Pharmacy && kind != ClaimKind::Oral {
         // Institutional and professional EOBs need a diagnosis; the claim reported none.
         stats.claims_without_diagnosis += 1;
         let mut principal = false;
-        out.push(json!({
-            "sequence": 1,
+        let unspecified = RawDiagnosis {
+            code: String::new(),
+            desc: String::new(),
+            code_type: String::new(),
+            dx_type: "principal".into(),
+            poa: String::new(),
+            is_e: false,
+        };
+        out.push(jv!({
+            "sequence": 1u32,
             "diagnosisCodeableConcept": concept_of(
                 vec![coding_display(codes::ICD10_CM, "R69", "Illness, unspecified")],
                 Some("No diagnosis was reported on the claim"),
             ),
-            "type": [diagnosis_type(&RawDiagnosis {
-                code: String::new(), desc: String::new(), code_type: String::new(),
-                dx_type: "principal".into(), poa: String::new(), is_e: false,
-            }, kind, &mut principal)],
+            "type": diagnosis_type(&unspecified, kind, &mut principal).map(|t| jv!([t])),
         }));
     }
     out
 }
 
-fn diagnosis_concept(d: &RawDiagnosis, stats: &mut MapStats) -> Value {
+fn diagnosis_concept<'a>(d: &'a RawDiagnosis, stats: &mut MapStats) -> Node<'a> {
     let code_type = d.code_type.to_ascii_lowercase();
-    let is_snomed = code_type.contains("snomed");
-    if is_snomed {
-        let original = coding_display(codes::SNOMED, &d.code, &d.desc);
+    let desc = Some(d.desc.as_str()).filter(|s| !s.is_empty());
+    if code_type.contains("snomed") {
+        let original = coding_display(codes::SNOMED, d.code.as_str(), desc);
         let (code, display) = crosswalk::snomed_to_icd10cm(&d.code).unwrap_or_else(|| {
             stats.unmapped_diagnoses += 1;
             crosswalk::icd10cm_fallback(&d.desc)
         });
         return concept_of(
             vec![coding_display(codes::ICD10_CM, code, display), original],
-            Some(&d.desc),
+            desc,
         );
     }
     let system = if code_type.contains('9') {
@@ -269,10 +266,14 @@ fn diagnosis_concept(d: &RawDiagnosis, stats: &mut MapStats) -> Value {
     } else {
         codes::ICD10_CM
     };
-    concept_of(vec![coding_display(system, &d.code, &d.desc)], None)
+    concept_of(vec![coding_display(system, d.code.as_str(), desc)], None)
 }
 
-fn diagnosis_type(d: &RawDiagnosis, kind: ClaimKind, principal_taken: &mut bool) -> Option<Value> {
+fn diagnosis_type(
+    d: &RawDiagnosis,
+    kind: ClaimKind,
+    principal_taken: &mut bool,
+) -> Option<Node<'static>> {
     let declared = d.dx_type.to_ascii_lowercase();
     let wants_principal = declared == "principal" || declared.is_empty() && !*principal_taken;
     let (system, code) = match kind {
@@ -304,12 +305,11 @@ fn diagnosis_type(d: &RawDiagnosis, kind: ClaimKind, principal_taken: &mut bool)
 }
 
 /// ICD-10-PCS rows become claim-level procedures.
-pub fn procedure(
-    row: &Row<'_>,
+pub fn procedure<'a>(
+    row: &Row<'a>,
     sequence: usize,
     principal_taken: &mut bool,
-) -> Result<Value, IngestError> {
-    let code = row.text(C::ProcCode);
+) -> Result<Node<'a>, IngestError> {
     let declared = row.text(C::ProcType).to_ascii_lowercase();
     let principal = matches!(declared.as_str(), "principal" | "primary" | "") && !*principal_taken;
     if principal {
@@ -319,44 +319,34 @@ pub fn procedure(
         .date(C::ProcDate)?
         .or(row.date(C::LineFrom)?)
         .map(fhir_date);
-    Ok(object(vec![
-        ("sequence", json!(sequence)),
-        (
-            "type",
-            json!([concept(
-                codes::C4BB_PROCEDURE_TYPE,
-                if principal { "principal" } else { "other" }
-            )]),
+    Ok(jv!({
+        "sequence": sequence,
+        "type": jv!([concept(codes::C4BB_PROCEDURE_TYPE, if principal { "principal" } else { "other" })]),
+        "date": date,
+        "procedureCodeableConcept": concept_of(
+            vec![coding_display(codes::ICD10_PCS, row.text(C::ProcCode), row.opt(C::ProcDesc))],
+            None,
         ),
-        ("date", date.map_or(Value::Null, Value::String)),
-        (
-            "procedureCodeableConcept",
-            concept_of(
-                vec![coding_display(
-                    codes::ICD10_PCS,
-                    code,
-                    row.text(C::ProcDesc),
-                )],
-                None,
-            ),
-        ),
-    ]))
+    }))
 }
 
 /// The amount-type adjudications of a line plus its status/reason adjudications.
-pub struct LineAdjudication {
-    pub amounts: Vec<Value>,
-    pub others: Vec<Value>,
+pub struct LineAdjudication<'a> {
+    pub amounts: Vec<Node<'a>>,
+    pub others: Vec<Node<'a>>,
+    /// The line's adjustment (denial) reason, which moves to the header when amounts do.
+    pub adjustment_reason: Option<&'a str>,
 }
 
-pub fn line_adjudication(
-    row: &Row<'_>,
+pub fn line_adjudication<'a>(
+    row: &Row<'a>,
     kind: ClaimKind,
     has_prior_payer: bool,
-) -> Result<LineAdjudication, IngestError> {
+) -> Result<LineAdjudication<'a>, IngestError> {
     let amounts = money::amounts(row, LINE_AMOUNTS, has_prior_payer)?;
     let mut others = Vec::new();
-    if let Some(denial) = row.opt(C::LineDenial) {
+    let denial = row.opt(C::LineDenial);
+    if let Some(denial) = denial {
         others.push(if kind == ClaimKind::Pharmacy {
             money::reason_adjudication("rejectreason", codes::NCPDP_REJECT, denial)
         } else {
@@ -374,10 +364,14 @@ pub fn line_adjudication(
             money::line_benefit_status(row),
         ));
     }
-    Ok(LineAdjudication { amounts, others })
+    Ok(LineAdjudication {
+        amounts,
+        others,
+        adjustment_reason: denial.filter(|_| kind != ClaimKind::Pharmacy),
+    })
 }
 
-pub fn modifiers(row: &Row<'_>) -> Vec<Value> {
+pub fn modifiers<'a>(row: &Row<'a>) -> Vec<Node<'a>> {
     [C::Modifier1, C::Modifier2, C::Modifier3, C::Modifier4]
         .into_iter()
         .filter_map(|c| row.opt(c))
@@ -393,27 +387,27 @@ pub fn modifiers(row: &Row<'_>) -> Vec<Value> {
 }
 
 /// `bodySite` and `subSite` of an oral line.
-pub fn oral_sites(row: &Row<'_>) -> (Value, Value) {
+pub fn oral_sites<'a>(row: &Row<'a>) -> (Node<'a>, Node<'a>) {
     let body = match (row.opt(C::Tooth), row.opt(C::OralArea)) {
         (Some(t), _) => concept(codes::ADA_TOOTH, t),
         (None, Some(a)) => concept(codes::ADA_AREA, a),
-        (None, None) => Value::Null,
+        (None, None) => Node::Null,
     };
-    let surfaces: Vec<Value> = row
+    let surfaces: Vec<Node<'a>> = row
         .text(C::Surface)
         .chars()
         .filter(char::is_ascii_alphabetic)
-        .map(|c| concept(codes::C4BB_SURFACE, &c.to_ascii_uppercase().to_string()))
+        .map(|c| concept(codes::C4BB_SURFACE, c.to_ascii_uppercase().to_string()))
         .collect();
-    (body, Value::Array(surfaces))
+    (body, Node::Arr(surfaces))
 }
 
-pub fn location(row: &Row<'_>) -> Value {
+pub fn location<'a>(row: &Row<'a>) -> Node<'a> {
     row.opt(C::PlaceOfService)
         .map_or_else(|| absent("unknown"), |p| concept(codes::POS, p))
 }
 
-pub fn compound_details(row: &Row<'_>) -> Result<Vec<Value>, IngestError> {
+pub fn compound_details<'a>(row: &Row<'a>) -> Result<Vec<Node<'a>>, IngestError> {
     let ndcs: Vec<&str> = row
         .text(C::CompoundNdcs)
         .split(';')
@@ -433,17 +427,11 @@ pub fn compound_details(row: &Row<'_>) -> Result<Vec<Value>, IngestError> {
             })?),
             None => None,
         };
-        out.push(object(vec![
-            ("sequence", json!(i + 1)),
-            (
-                "productOrService",
-                concept(codes::NDC, &ndc.replace('-', "")),
-            ),
-            (
-                "quantity",
-                quantity.map_or(Value::Null, |q| json!({"value": q})),
-            ),
-        ]));
+        out.push(jv!({
+            "sequence": i + 1,
+            "productOrService": concept(codes::NDC, ndc.replace('-', "")),
+            "quantity": quantity.map(|q| jv!({"value": q})),
+        }));
     }
     Ok(out)
 }

@@ -5,10 +5,9 @@ mod money;
 mod people;
 mod support;
 
-use serde_json::{json, Value};
 use time::Date;
 
-use super::json::{absent, concept, concept_display, object, opt_str, reference};
+use super::json::{absent, coding, concept, concept_display, reference, Node};
 use super::Mapped;
 use crate::cpcds::columns::ClaimCol as C;
 use crate::cpcds::crosswalk;
@@ -17,7 +16,8 @@ use crate::cpcds::error::IngestError;
 use crate::cpcds::row::{fhir_date, Row};
 use crate::fhir::codes::{self, ns, profile};
 use crate::fhir::id::id_for;
-use crate::store::ResourceWriter;
+use crate::jv;
+use crate::store::ReadTx;
 use support::Support;
 
 /// The five concrete C4BB EOB profiles.
@@ -154,16 +154,17 @@ fn is_inpatient_bill(tob: &str) -> bool {
 }
 
 /// Everything `map_claim` needs besides the rows.
-pub struct ClaimContext<'d, 'w, 't> {
+pub struct ClaimContext<'d, 'r> {
     pub dir: &'d mut Directory,
-    pub writer: &'w ResourceWriter<'t>,
+    /// The store as it was before this import (for keys the import's own files don't describe).
+    pub snapshot: &'r ReadTx,
     pub stats: MapStats,
 }
 
 #[allow(clippy::too_many_lines)] // one readable pass over the EOB's elements, in FHIR order
 pub fn map_claim(
     rows: &[Row<'_>],
-    cx: &mut ClaimContext<'_, '_, '_>,
+    cx: &mut ClaimContext<'_, '_>,
 ) -> Result<(Mapped, ClaimKind), IngestError> {
     let head = &rows[0];
     let claim_key = head.required(C::ClaimId)?;
@@ -171,12 +172,12 @@ pub fn map_claim(
     let member = head.required(C::PatientAccount)?;
     let patient_id = cx
         .dir
-        .patient(member, cx.writer)?
+        .patient(member, cx.snapshot)?
         .map_err(|reason| head.error(C::PatientAccount, reason))?;
     let payer_key = head.required(C::PayerId)?;
     let focal = cx
         .dir
-        .coverage(payer_key, member, cx.writer)?
+        .coverage(payer_key, member, cx.snapshot)?
         .map_err(|reason| head.error(C::PayerId, reason))?;
     if focal.member_id != patient_id {
         return Err(head.error(
@@ -187,7 +188,7 @@ pub fn map_claim(
     let prior = match head.opt(C::PrimaryPayer).filter(|p| *p != payer_key) {
         Some(p) => Some(
             cx.dir
-                .coverage(p, member, cx.writer)?
+                .coverage(p, member, cx.snapshot)?
                 .map_err(|reason| head.error(C::PrimaryPayer, reason))?,
         ),
         None => None,
@@ -219,52 +220,49 @@ pub fn map_claim(
         }
     };
 
-    let mut identifiers = vec![json!({
+    let mut identifiers = vec![jv!({
         "type": concept_display(codes::C4BB_IDENTIFIER_TYPE, "uc", "Unique Claim ID"),
         "system": ns::CLAIM,
         "value": claim_key,
     })];
     if kind == ClaimKind::Pharmacy {
+        let mut seen: Vec<&str> = Vec::new();
         for rx in rows.iter().filter_map(|r| r.opt(C::RxRef)) {
-            let v = json!({"system": ns::RX_REFERENCE, "value": rx});
-            if !identifiers.contains(&v) {
-                identifiers.push(v);
+            if !seen.contains(&rx) {
+                seen.push(rx);
+                identifiers.push(jv!({"system": ns::RX_REFERENCE, "value": rx}));
             }
         }
     }
 
     let (claim_type, sub_type) = match kind {
-        ClaimKind::Inpatient | ClaimKind::Outpatient => (
+        ClaimKind::Inpatient => (
+            concept_display(codes::CLAIM_TYPE, "institutional", "Institutional"),
+            concept_display(codes::C4BB_INSTITUTIONAL_SUBTYPE, "inpatient", "Inpatient"),
+        ),
+        ClaimKind::Outpatient => (
             concept_display(codes::CLAIM_TYPE, "institutional", "Institutional"),
             concept_display(
                 codes::C4BB_INSTITUTIONAL_SUBTYPE,
-                if kind == ClaimKind::Inpatient {
-                    "inpatient"
-                } else {
-                    "outpatient"
-                },
-                if kind == ClaimKind::Inpatient {
-                    "Inpatient"
-                } else {
-                    "Outpatient"
-                },
+                "outpatient",
+                "Outpatient",
             ),
         ),
         ClaimKind::Professional { vision: false } => (
             concept_display(codes::CLAIM_TYPE, "professional", "Professional"),
-            Value::Null,
+            Node::Null,
         ),
         ClaimKind::Professional { vision: true } => (
             concept_display(codes::CLAIM_TYPE, "vision", "Vision"),
-            Value::Null,
+            Node::Null,
         ),
         ClaimKind::Oral => (
             concept_display(codes::CLAIM_TYPE, "oral", "Oral"),
-            Value::Null,
+            Node::Null,
         ),
         ClaimKind::Pharmacy => (
             concept_display(codes::CLAIM_TYPE, "pharmacy", "Pharmacy"),
-            Value::Null,
+            Node::Null,
         ),
     };
 
@@ -274,25 +272,25 @@ pub fn map_claim(
         (C::AdjustedTo, codes::C4BB_RELATED_CLAIM, "replacedby"),
     ] {
         if let Some(other) = head.opt(column) {
-            related.push(json!({
+            related.push(jv!({
                 "relationship": concept(system, code),
-                "reference": {
+                "reference": jv!({
                     "type": concept(codes::C4BB_IDENTIFIER_TYPE, "uc"),
                     "system": ns::CLAIM,
                     "value": other,
-                },
+                }),
             }));
         }
     }
 
-    let provider = people::provider(head, kind, cx.dir, cx.writer)?;
-    let payee = people::payee(head, &patient_id, cx.dir, cx.writer)?;
-    let care_team = people::care_team(head, kind, cx.dir, cx.writer)?;
+    let provider = people::provider(head, kind, cx.dir, cx.snapshot)?;
+    let payee = people::payee(head, &patient_id, cx.dir, cx.snapshot)?;
+    let care_team = people::care_team(head, kind, cx.dir, cx.snapshot)?;
 
     // --- supporting information -------------------------------------------------------
     let mut support = Support::default();
     if let Some(d) = head.date(C::ReceivedDate)? {
-        support.add("clmrecvddate", vec![("timingDate", json!(fhir_date(d)))]);
+        support.add("clmrecvddate", vec![("timingDate", fhir_date(d).into())]);
     }
     let mut transport = Vec::new();
     match kind {
@@ -304,15 +302,12 @@ pub fn map_claim(
                     "admissionperiod",
                     vec![(
                         "timingPeriod",
-                        object(vec![
-                            ("start", json!(fhir_date(start))),
-                            ("end", opt_str(end.map(fhir_date).as_deref())),
-                        ]),
+                        jv!({"start": fhir_date(start), "end": end.map(fhir_date)}),
                     )],
                 );
             }
             if let Some(tob) = type_of_bill(head) {
-                support.code("typeofbill", codes::NUBC_TYPE_OF_BILL, &tob);
+                support.code("typeofbill", codes::NUBC_TYPE_OF_BILL, tob);
             }
             if let Some(s) = head.opt(C::SourceAdmission) {
                 support.code(
@@ -346,7 +341,7 @@ pub fn map_claim(
                 let org = cx.dir.provider_as(
                     site,
                     super::party::ProviderKind::Organization,
-                    cx.writer,
+                    cx.snapshot,
                 )?;
                 support.add(
                     "servicefacility",
@@ -356,7 +351,7 @@ pub fn map_claim(
         }
         ClaimKind::Pharmacy => {}
     }
-    if !matches!(kind, ClaimKind::Pharmacy) {
+    if kind != ClaimKind::Pharmacy {
         if let Some(mrn) = head.opt(C::Mrn) {
             support.string("medicalrecordnumber", mrn);
         }
@@ -369,10 +364,10 @@ pub fn map_claim(
             transport.push(support.quantity("patientweight", Some(w), Some("[lb_av]")));
         }
         if let Some(r) = head.opt(C::AmbulanceReason) {
+            // supportingInfo.reason is a Coding, not a CodeableConcept.
             transport.push(support.add(
                 "ambulancetransportreason",
-                // supportingInfo.reason is a Coding, not a CodeableConcept.
-                vec![("reason", super::json::coding(codes::AMBULANCE_REASON, r))],
+                vec![("reason", coding(codes::AMBULANCE_REASON, r))],
             ));
         }
         if let Some(d) = head.number(C::TransportDistance)? {
@@ -391,18 +386,25 @@ pub fn map_claim(
     }
     if kind == ClaimKind::Oral {
         if let Some(months) = head.number(C::OrthoMonths)? {
-            let mut members = vec![("valueQuantity", json!({"value": months, "unit": "months"}))];
-            if let Some(d) = head.date(C::OrthoDate)? {
-                members.insert(0, ("timingDate", json!(fhir_date(d))));
-            }
-            support.add("orthodontics", members);
+            support.add(
+                "orthodontics",
+                vec![
+                    ("timingDate", head.date(C::OrthoDate)?.map(fhir_date).into()),
+                    ("valueQuantity", jv!({"value": months, "unit": "months"})),
+                ],
+            );
         }
         if let Some(replacement) = head.boolean(C::ProsthesisReplacement)? {
-            let mut members = vec![("valueBoolean", json!(replacement))];
-            if let Some(d) = head.date(C::ProsthesisDate)? {
-                members.insert(0, ("timingDate", json!(fhir_date(d))));
-            }
-            support.add("prosthesis", members);
+            support.add(
+                "prosthesis",
+                vec![
+                    (
+                        "timingDate",
+                        head.date(C::ProsthesisDate)?.map(fhir_date).into(),
+                    ),
+                    ("valueBoolean", replacement.into()),
+                ],
+            );
         }
         for tooth in head
             .text(C::MissingTeeth)
@@ -427,8 +429,7 @@ pub fn map_claim(
         support.quantity("refillnum", med.number(C::RefillNumber)?, None);
         support.quantity("refillsauthorized", med.number(C::RefillsAuthorized)?, None);
         if let Some(bg) = med.opt(C::BrandGeneric) {
-            let lower = bg.to_ascii_lowercase();
-            let code = match lower.as_str() {
+            let code = match bg.to_ascii_lowercase().as_str() {
                 "b" | "brand" => "1",
                 "g" | "generic" => "2",
                 _ => bg,
@@ -474,7 +475,7 @@ pub fn map_claim(
     // Institutional: amounts at line level when any line has one, else at header level, never both.
     let amounts_at_lines =
         !kind.is_institutional() || line_adjudications.iter().any(|a| !a.amounts.is_empty());
-    let line_statuses: Vec<&str> = item_rows
+    let line_statuses: Vec<&'static str> = item_rows
         .iter()
         .map(|r| money::line_benefit_status(r))
         .collect();
@@ -511,24 +512,28 @@ pub fn map_claim(
             None => {}
         }
     }
-    if let Some(denial) = head.opt(C::PaymentDenial) {
+    let mut header_reasons: Vec<&str> = head.opt(C::PaymentDenial).into_iter().collect();
+    if !amounts_at_lines {
+        // The amounts are on the header, and an item adjudication needs an amount: the lines'
+        // adjustment reasons move up with them.
+        for reason in line_adjudications
+            .iter()
+            .filter_map(|a| a.adjustment_reason)
+        {
+            if !header_reasons.contains(&reason) {
+                header_reasons.push(reason);
+            }
+        }
+    }
+    for reason in header_reasons {
         header_adjudication.push(money::reason_adjudication(
             "adjustmentreason",
             codes::CARC,
-            denial,
+            reason,
         ));
     }
     if !amounts_at_lines {
         header_adjudication.extend(totals.iter().cloned());
-        for a in &line_adjudications {
-            for o in &a.others {
-                if o["category"]["coding"][0]["code"] == "adjustmentreason"
-                    && !header_adjudication.contains(o)
-                {
-                    header_adjudication.push(o.clone());
-                }
-            }
-        }
     }
 
     // --- items -------------------------------------------------------------------------------
@@ -557,18 +562,16 @@ pub fn map_claim(
             all.extend(adj.others);
             all
         } else {
-            Vec::new() // the amounts are on the header, and an item adjudication needs an amount
+            Vec::new()
         };
-        items.push(item(
-            r,
-            kind,
-            i + 1,
+        let line = Line {
+            sequence: i + 1,
             information,
             adjudication,
-            note.is_some(),
-            billable_start,
-            &mut cx.stats,
-        )?);
+            has_note: note.is_some(),
+            claim_start: billable_start,
+        };
+        items.push(item(r, kind, line, &mut cx.stats)?);
     }
     if items.is_empty() {
         if kind == ClaimKind::Pharmacy {
@@ -585,87 +588,72 @@ pub fn map_claim(
         ));
     }
 
-    let payment_type = money::payment_type(head)?;
-    let payment = object(vec![
-        (
-            "type",
-            concept(codes::C4BB_PAYER_ADJUDICATION_STATUS, payment_type),
-        ),
-        (
-            "date",
-            opt_str(head.date(C::PaidDate)?.map(fhir_date).as_deref()),
-        ),
-    ]);
-    let mut insurance = vec![json!({"focal": true, "coverage": reference("Coverage", &focal.id)})];
+    let payment = jv!({
+        "type": concept(codes::C4BB_PAYER_ADJUDICATION_STATUS, money::payment_type(head)?),
+        "date": head.date(C::PaidDate)?.map(fhir_date),
+    });
+    let mut insurance = vec![jv!({"focal": true, "coverage": reference("Coverage", &focal.id)})];
     if let Some(p) = &prior {
-        insurance.push(json!({"focal": false, "coverage": reference("Coverage", &p.id)}));
+        insurance.push(jv!({"focal": false, "coverage": reference("Coverage", &p.id)}));
     }
 
-    let value = object(vec![
-        ("resourceType", json!("ExplanationOfBenefit")),
-        ("id", json!(id)),
-        ("identifier", Value::Array(identifiers)),
-        ("status", json!(status)),
-        ("type", claim_type),
-        ("subType", sub_type),
-        ("use", json!("claim")),
-        ("patient", reference("Patient", &patient_id)),
-        (
-            "billablePeriod",
-            object(vec![
-                ("start", json!(fhir_date(billable_start))),
-                ("end", opt_str(billable_end.map(fhir_date).as_deref())),
-            ]),
-        ),
-        ("created", json!(fhir_date(created))),
-        ("insurer", reference("Organization", &focal.payer_id)),
-        ("provider", provider),
-        ("related", Value::Array(related)),
-        ("payee", payee),
-        ("outcome", json!("complete")),
-        ("careTeam", Value::Array(care_team)),
-        ("supportingInfo", Value::Array(support.into_values())),
-        ("diagnosis", Value::Array(diagnoses)),
-        ("procedure", Value::Array(procedures)),
-        ("insurance", Value::Array(insurance)),
-        ("item", Value::Array(items)),
-        ("adjudication", Value::Array(header_adjudication)),
-        ("total", Value::Array(totals)),
-        ("payment", payment),
-        (
-            "processNote",
-            note.map_or(
-                Value::Null,
-                |n| json!([{"number": 1, "type": "display", "text": n}]),
-            ),
-        ),
-    ]);
+    let value = jv!({
+        "resourceType": "ExplanationOfBenefit",
+        "id": id.as_str(),
+        "identifier": identifiers,
+        "status": status,
+        "type": claim_type,
+        "subType": sub_type,
+        "use": "claim",
+        "patient": reference("Patient", &patient_id),
+        "billablePeriod": jv!({"start": fhir_date(billable_start), "end": billable_end.map(fhir_date)}),
+        "created": fhir_date(created),
+        "insurer": reference("Organization", &focal.payer_id),
+        "provider": provider,
+        "related": related,
+        "payee": payee,
+        "outcome": "complete",
+        "careTeam": care_team,
+        "supportingInfo": support.into_nodes(),
+        "diagnosis": diagnoses,
+        "procedure": procedures,
+        "insurance": insurance,
+        "item": items,
+        "adjudication": header_adjudication,
+        "total": totals,
+        "payment": payment,
+        "processNote": note.map(|n| jv!([jv!({"number": 1u32, "type": "display", "text": n})])),
+    });
     Ok((
-        Mapped::new("ExplanationOfBenefit", id, kind.profile(), &value),
+        Mapped::new("ExplanationOfBenefit", &id, kind.profile(), &value),
         kind,
     ))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn item(
-    r: &Row<'_>,
-    kind: ClaimKind,
+/// What one item needs besides its row.
+struct Line<'a> {
     sequence: usize,
     information: Vec<u32>,
-    adjudication: Vec<Value>,
+    adjudication: Vec<Node<'a>>,
     has_note: bool,
     claim_start: Date,
+}
+
+fn item<'a>(
+    r: &Row<'a>,
+    kind: ClaimKind,
+    line: Line<'a>,
     stats: &mut MapStats,
-) -> Result<Value, IngestError> {
-    let from = r.date(C::LineFrom)?.unwrap_or(claim_start);
+) -> Result<Node<'a>, IngestError> {
+    let from = r.date(C::LineFrom)?.unwrap_or(line.claim_start);
     let to = r.date(C::LineTo)?.filter(|t| *t > from);
     let date_only = matches!(kind, ClaimKind::Outpatient | ClaimKind::Pharmacy);
-    let (serviced_key, serviced) = match to {
+    let (serviced_key, serviced): (&'static str, Node<'a>) = match to {
         Some(t) if !date_only => (
             "servicedPeriod",
-            json!({"start": fhir_date(from), "end": fhir_date(t)}),
+            jv!({"start": fhir_date(from), "end": fhir_date(t)}),
         ),
-        _ => ("servicedDate", json!(fhir_date(from))),
+        _ => ("servicedDate", fhir_date(from).into()),
     };
     let revenue = match (kind, r.opt(C::Revenue)) {
         (ClaimKind::Inpatient | ClaimKind::Outpatient, Some(code)) => {
@@ -673,62 +661,61 @@ fn item(
         }
         // Inpatient lines must carry a revenue code; Synthea rarely writes one.
         (ClaimKind::Inpatient, None) => absent("unknown"),
-        _ => Value::Null,
+        _ => Node::Null,
     };
     let quantity = r
         .number(C::Units)?
         .or(r.number(C::QuantityDispensed)?)
-        .map_or(Value::Null, |q| {
-            object(vec![
-                ("value", json!(q)),
-                ("unit", opt_str(r.opt(C::QuantityQualifier))),
-            ])
-        });
+        .map(|q| jv!({"value": q, "unit": r.opt(C::QuantityQualifier)}));
     let (body_site, sub_site) = if kind == ClaimKind::Oral {
         lines::oral_sites(r)
     } else {
-        (Value::Null, Value::Null)
+        (Node::Null, Node::Null)
     };
     let location = if matches!(kind, ClaimKind::Professional { .. } | ClaimKind::Oral) {
         lines::location(r)
     } else {
-        Value::Null
+        Node::Null
     };
     let detail = if kind == ClaimKind::Pharmacy {
-        Value::Array(lines::compound_details(r)?)
+        Node::Arr(lines::compound_details(r)?)
     } else {
-        Value::Null
+        Node::Null
     };
-    Ok(object(vec![
-        ("sequence", json!(sequence)),
-        ("informationSequence", json!(information)),
+    Ok(Node::Obj(vec![
+        ("sequence", line.sequence.into()),
+        (
+            "informationSequence",
+            line.information
+                .into_iter()
+                .map(Node::from)
+                .collect::<Vec<_>>()
+                .into(),
+        ),
         ("revenue", revenue),
         ("productOrService", lines::product(r, kind, stats)),
-        ("modifier", Value::Array(lines::modifiers(r))),
+        ("modifier", lines::modifiers(r).into()),
         (serviced_key, serviced),
         ("locationCodeableConcept", location),
-        ("quantity", quantity),
+        ("quantity", quantity.into()),
         ("bodySite", body_site),
         ("subSite", sub_site),
-        (
-            "noteNumber",
-            if has_note { json!([1]) } else { Value::Null },
-        ),
-        ("adjudication", Value::Array(adjudication)),
+        ("noteNumber", line.has_note.then(|| jv!([1u32])).into()),
+        ("adjudication", line.adjudication.into()),
         ("detail", detail),
     ]))
 }
 
 /// A claim that reported no lines at all (Synthea's diagnosis-only encounters) still needs one
 /// item; it stands for the whole claim and says its product is not applicable.
-fn claim_level_item(
+fn claim_level_item<'a>(
     kind: ClaimKind,
     start: Date,
-    totals: &[Value],
-    line_statuses: &[&str],
-    billing_network: Option<&str>,
+    totals: &[Node<'a>],
+    line_statuses: &[&'static str],
+    billing_network: Option<&'static str>,
     has_note: bool,
-) -> Value {
+) -> Node<'a> {
     let not_applicable = || {
         concept_display(
             codes::DATA_ABSENT_REASON,
@@ -752,30 +739,15 @@ fn claim_level_item(
             (product, adj)
         }
     };
-    object(vec![
-        ("sequence", json!(1)),
-        (
-            "revenue",
-            if kind == ClaimKind::Inpatient {
-                absent("unknown")
-            } else {
-                Value::Null
-            },
-        ),
-        ("productOrService", product),
-        ("servicedDate", json!(fhir_date(start))),
-        (
-            "locationCodeableConcept",
-            if matches!(kind, ClaimKind::Professional { .. } | ClaimKind::Oral) {
-                absent("unknown")
-            } else {
-                Value::Null
-            },
-        ),
-        (
-            "noteNumber",
-            if has_note { json!([1]) } else { Value::Null },
-        ),
-        ("adjudication", Value::Array(adjudication)),
-    ])
+    let location =
+        matches!(kind, ClaimKind::Professional { .. } | ClaimKind::Oral).then(|| absent("unknown"));
+    jv!({
+        "sequence": 1u32,
+        "revenue": (kind == ClaimKind::Inpatient).then(|| absent("unknown")),
+        "productOrService": product,
+        "servicedDate": fhir_date(start),
+        "locationCodeableConcept": location,
+        "noteNumber": has_note.then(|| jv!([1u32])),
+        "adjudication": adjudication,
+    })
 }

@@ -1,12 +1,11 @@
 //! Amounts and adjudication statuses.
 
-use serde_json::{json, Value};
-
 use crate::cpcds::columns::ClaimCol as C;
 use crate::cpcds::error::IngestError;
-use crate::cpcds::map::json::{concept, concept_display};
-use crate::cpcds::row::{cents_json, Row};
+use crate::cpcds::map::json::{concept, concept_display, money, Node};
+use crate::cpcds::row::Row;
 use crate::fhir::codes;
+use crate::jv;
 
 /// A CPCDS amount column and the C4BB adjudication category it carries.
 pub struct AmountColumn {
@@ -190,11 +189,11 @@ pub const LINE_AMOUNTS: &[AmountColumn] = &[
 
 /// The amount-type adjudications of one row. `priorpayerpaid` is only reported when another
 /// payer really paid first (Synthea fills that column with the covered cost on every claim).
-pub fn amounts(
-    row: &Row<'_>,
+pub fn amounts<'a>(
+    row: &Row<'a>,
     table: &[AmountColumn],
     has_prior_payer: bool,
-) -> Result<Vec<Value>, IngestError> {
+) -> Result<Vec<Node<'a>>, IngestError> {
     let mut out = Vec::new();
     // Synthea writes the person's lifetime covered cost into the deductible columns.
     let synthea = row.layout.dialect == crate::cpcds::columns::Dialect::Synthea;
@@ -204,9 +203,9 @@ pub fn amounts(
         }
         // Pharmacy-only drug cost sits on every Synthea row, empty on non-drug lines.
         if let Some(cents) = row.money(a.column)? {
-            out.push(json!({
+            out.push(jv!({
                 "category": concept_display(a.system, a.code, a.display),
-                "amount": {"value": cents_json(cents), "currency": "USD"},
+                "amount": money(cents),
             }));
         }
     }
@@ -214,22 +213,26 @@ pub fn amounts(
 }
 
 /// A discriminator adjudication (`billingnetworkstatus`, `benefitpaymentstatus`, …) with a reason.
-pub fn status_adjudication(discriminator: &str, status: &str) -> Value {
-    json!({
+pub fn status_adjudication<'a>(discriminator: &'static str, status: &'static str) -> Node<'a> {
+    jv!({
         "category": concept(codes::C4BB_ADJUDICATION_DISCRIMINATOR, discriminator),
         "reason": concept(codes::C4BB_PAYER_ADJUDICATION_STATUS, status),
     })
 }
 
-pub fn reason_adjudication(discriminator: &str, system: &str, code: &str) -> Value {
-    json!({
+pub fn reason_adjudication<'a>(
+    discriminator: &'static str,
+    system: &'static str,
+    code: &'a str,
+) -> Node<'a> {
+    jv!({
         "category": concept(codes::C4BB_ADJUDICATION_DISCRIMINATOR, discriminator),
         "reason": concept(system, code),
     })
 }
 
-pub fn allowed_units(units: f64) -> Value {
-    json!({
+pub fn allowed_units<'a>(units: f64) -> Node<'a> {
+    jv!({
         "category": concept(codes::C4BB_ADJUDICATION_DISCRIMINATOR, "allowedunits"),
         "value": units,
     })
@@ -256,7 +259,7 @@ pub fn line_benefit_status(row: &Row<'_>) -> &'static str {
 }
 
 /// Mixed line statuses make the claim's status `other` (IG financial rules).
-pub fn combined_status<'a>(mut statuses: impl Iterator<Item = &'a str>) -> &'a str {
+pub fn combined_status(mut statuses: impl Iterator<Item = &'static str>) -> &'static str {
     let Some(first) = statuses.next() else {
         return "other";
     };

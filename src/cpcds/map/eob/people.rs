@@ -1,16 +1,15 @@
 //! Who is on the claim: provider, care team, payee.
 
-use serde_json::{json, Value};
-
 use super::ClaimKind;
 use crate::cpcds::columns::ClaimCol as C;
 use crate::cpcds::directory::Directory;
 use crate::cpcds::error::IngestError;
-use crate::cpcds::map::json::{concept, concept_display, object, reference};
+use crate::cpcds::map::json::{concept, concept_display, reference, Node};
 use crate::cpcds::map::party::ProviderKind;
 use crate::cpcds::row::Row;
 use crate::fhir::codes;
-use crate::store::ResourceWriter;
+use crate::jv;
+use crate::store::ReadTx;
 
 fn ty(kind: ProviderKind) -> &'static str {
     match kind {
@@ -24,8 +23,8 @@ pub fn provider(
     row: &Row<'_>,
     kind: ClaimKind,
     dir: &mut Directory,
-    w: &ResourceWriter<'_>,
-) -> Result<Value, IngestError> {
+    w: &ReadTx,
+) -> Result<Node<'static>, IngestError> {
     let billing = row.opt(C::BillingNpi);
     let site = row.opt(C::SiteNpi);
     let performing = row.opt(C::PerformingNpi);
@@ -216,14 +215,14 @@ pub fn care_team(
     row: &Row<'_>,
     kind: ClaimKind,
     dir: &mut Directory,
-    w: &ResourceWriter<'_>,
-) -> Result<Vec<Value>, IngestError> {
+    w: &ReadTx,
+) -> Result<Vec<Node<'static>>, IngestError> {
     let (team, with_qualification) = match kind {
         ClaimKind::Inpatient | ClaimKind::Outpatient => (INSTITUTIONAL_TEAM, false),
         ClaimKind::Professional { .. } | ClaimKind::Oral => (PROFESSIONAL_TEAM, true),
         ClaimKind::Pharmacy => (PHARMACY_TEAM, false),
     };
-    let mut out: Vec<Value> = Vec::new();
+    let mut out: Vec<Node<'static>> = Vec::new();
     for m in team {
         let Some(npi) = row.opt(m.npi_column) else {
             continue;
@@ -249,16 +248,16 @@ pub fn care_team(
         };
         let qualification = if with_qualification && k == ProviderKind::Practitioner {
             dir.taxonomy(npi)
-                .map_or(Value::Null, |t| concept(codes::NUCC_TAXONOMY, t))
+                .map(|t| concept(codes::NUCC_TAXONOMY, t.to_string()))
         } else {
-            Value::Null
+            None
         };
-        out.push(object(vec![
-            ("sequence", json!(out.len() + 1)),
-            ("provider", reference(ty(k), &id)),
-            ("role", concept_display(m.role_system, m.role, m.display)),
-            ("qualification", qualification),
-        ]));
+        out.push(jv!({
+            "sequence": out.len() + 1,
+            "provider": reference(ty(k), &id),
+            "role": concept_display(m.role_system, m.role, m.display),
+            "qualification": qualification,
+        }));
     }
     Ok(out)
 }
@@ -267,12 +266,12 @@ pub fn payee(
     row: &Row<'_>,
     patient_id: &str,
     dir: &mut Directory,
-    w: &ResourceWriter<'_>,
-) -> Result<Value, IngestError> {
+    w: &ReadTx,
+) -> Result<Node<'static>, IngestError> {
     let payee_type = row.text(C::PayeeType).to_ascii_lowercase();
     let party_key = row.opt(C::Payee);
     let (system, code, party) = match payee_type.as_str() {
-        "" => return Ok(Value::Null),
+        "" => return Ok(Node::Null),
         "subscriber" => (
             codes::PAYEE_TYPE,
             "subscriber",
@@ -316,8 +315,8 @@ pub fn payee(
             ))
         }
     };
-    Ok(object(vec![
-        ("type", concept(system, code)),
-        ("party", party.unwrap_or(Value::Null)),
-    ]))
+    Ok(jv!({
+        "type": concept(system, code),
+        "party": party,
+    }))
 }

@@ -1,54 +1,61 @@
 //! `supportingInfo` entries, numbered as they are added.
 
-use serde_json::{json, Map, Value};
-
-use crate::cpcds::map::json::{absent, concept};
+use crate::cpcds::map::json::{absent, concept, Node};
 use crate::fhir::codes;
+use crate::jv;
 
 #[derive(Default)]
-pub struct Support {
-    entries: Vec<Value>,
+pub struct Support<'a> {
+    entries: Vec<Node<'a>>,
 }
 
-impl Support {
+impl<'a> Support<'a> {
     /// Adds an entry of category `code` with the given value members; returns its sequence.
-    pub fn add(&mut self, code: &str, members: Vec<(&str, Value)>) -> u32 {
+    pub fn add(&mut self, code: &'static str, members: Vec<(&'static str, Node<'a>)>) -> u32 {
         let sequence = u32::try_from(self.entries.len() + 1).unwrap_or(u32::MAX);
-        let mut m = Map::new();
-        m.insert("sequence".into(), json!(sequence));
-        m.insert(
-            "category".into(),
-            concept(codes::C4BB_SUPPORTING_INFO_TYPE, code),
-        );
+        let mut entry = jv!({
+            "sequence": sequence,
+            "category": concept(codes::C4BB_SUPPORTING_INFO_TYPE, code),
+        });
         for (k, v) in members {
-            m.insert(k.into(), v);
+            entry.push(k, v);
         }
-        self.entries.push(Value::Object(m));
+        self.entries.push(entry);
         sequence
     }
 
-    pub fn code(&mut self, category: &str, system: &str, code: &str) -> u32 {
+    pub fn code(
+        &mut self,
+        category: &'static str,
+        system: &'static str,
+        code: impl Into<Node<'a>>,
+    ) -> u32 {
         self.add(category, vec![("code", concept(system, code))])
     }
 
-    pub fn string(&mut self, category: &str, value: &str) -> u32 {
-        self.add(category, vec![("valueString", json!(value))])
+    pub fn string(&mut self, category: &'static str, value: &'a str) -> u32 {
+        self.add(category, vec![("valueString", value.into())])
     }
 
     /// A quantity entry; a missing value is recorded as absent rather than invented.
     /// `ucum`: the UCUM unit, which C4BB also fixes as the human-readable `unit`.
-    pub fn quantity(&mut self, category: &str, value: Option<f64>, ucum: Option<&str>) -> u32 {
+    pub fn quantity(
+        &mut self,
+        category: &'static str,
+        value: Option<f64>,
+        ucum: Option<&'static str>,
+    ) -> u32 {
         let q = match (value, ucum) {
             (Some(v), Some(code)) => {
-                json!({"value": v, "unit": code, "system": codes::UCUM, "code": code})
+                jv!({"value": v, "unit": code, "system": codes::UCUM, "code": code})
             }
-            (Some(v), None) => json!({"value": v}),
+            (Some(v), None) => jv!({"value": v}),
             (None, _) => absent("unknown"),
         };
         self.add(category, vec![("valueQuantity", q)])
     }
 
-    pub fn into_values(self) -> Vec<Value> {
+    pub fn into_nodes(self) -> Vec<Node<'a>> {
         self.entries
     }
 }
