@@ -60,7 +60,7 @@ pub fn ingest(beneficiaries: u64, work_dir: Option<&Path>) -> anyhow::Result<i32
     let secs = report.elapsed.as_secs_f64();
     let eobs = report.eobs();
     let read = store.read()?;
-    let json_bytes = read.bytes("ExplanationOfBenefit")?;
+    let (json_bytes, stored_bytes) = read.bytes("ExplanationOfBenefit")?;
     drop(read);
     drop(store);
     let file_bytes = std::fs::metadata(data_dir.join(STORE_FILE))?.len();
@@ -76,10 +76,11 @@ pub fn ingest(beneficiaries: u64, work_dir: Option<&Path>) -> anyhow::Result<i32
         mib(rss_after_generate)
     );
     println!(
-        "store:    {:.0} MiB on disk, {:.0} bytes per EOB on disk (all resource types included), {:.0} bytes of EOB JSON per EOB",
+        "store:    {:.0} MiB on disk = {:.0} bytes per EOB (all resource types and redb overhead included); an EOB is {:.0} bytes of JSON, {:.0} bytes stored (zstd)",
         mib(file_bytes),
         div(file_bytes, eobs),
-        div(json_bytes, eobs)
+        div(json_bytes, eobs),
+        div(stored_bytes, eobs)
     );
 
     // Re-import of the same files: nothing changes.

@@ -1,6 +1,7 @@
 //! The redb store: the source of truth. Resources are kept as the exact JSON bytes we serve,
 //! keyed by `Type/id`, with every superseded version kept for `vread`.
 
+mod codec;
 mod error;
 pub mod tables;
 
@@ -133,6 +134,7 @@ pub struct ResourceWriter<'txn> {
     fingerprints: redb::Table<'txn, &'static str, &'static [u8]>,
     key: String,
     out: Vec<u8>,
+    compressor: zstd::bulk::Compressor<'static>,
 }
 
 impl<'txn> ResourceWriter<'txn> {
@@ -143,6 +145,7 @@ impl<'txn> ResourceWriter<'txn> {
             fingerprints: tx.open_table(FINGERPRINTS)?,
             key: String::new(),
             out: Vec::new(),
+            compressor: zstd::bulk::Compressor::new(codec::LEVEL).map_err(codec::error)?,
         })
     }
 
@@ -166,7 +169,7 @@ impl<'txn> ResourceWriter<'txn> {
         let version = match previous {
             Some((_, old_hash)) if old_hash == *hash.as_bytes() => return Ok(Upsert::Unchanged),
             Some((old_version, _)) => {
-                // Keep the superseded version for vread before it is overwritten.
+                // Keep the superseded version for vread before it is overwritten (as stored).
                 let old = self
                     .resources
                     .get(self.key.as_str())?
@@ -184,8 +187,9 @@ impl<'txn> ResourceWriter<'txn> {
 
         self.out.clear();
         splice_meta(&mut self.out, res, version, last_updated);
+        let stored = self.compressor.compress(&self.out).map_err(codec::error)?;
         self.resources
-            .insert(self.key.as_str(), self.out.as_slice())?;
+            .insert(self.key.as_str(), stored.as_slice())?;
         let mut fp = [0u8; 36];
         fp[..4].copy_from_slice(&version.to_be_bytes());
         fp[4..].copy_from_slice(hash.as_bytes());
@@ -257,11 +261,14 @@ pub struct ReadTx {
 }
 
 impl ReadTx {
-    /// The current version of `Type/id`.
+    /// The current version of `Type/id`, as JSON.
     pub fn get(&self, resource_type: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let table = self.tx.open_table(RESOURCES)?;
         let key = format!("{resource_type}/{id}");
-        Ok(table.get(key.as_str())?.map(|v| v.value().to_vec()))
+        table
+            .get(key.as_str())?
+            .map(|v| codec::decompress(&key, v.value()))
+            .transpose()
     }
 
     pub fn exists(&self, resource_type: &str, id: &str) -> Result<bool, StoreError> {
@@ -294,9 +301,10 @@ impl ReadTx {
             Some(current) if version < current => {
                 let table = self.tx.open_table(RESOURCE_HISTORY)?;
                 let key = format!("{resource_type}/{id}");
-                Ok(table
+                table
                     .get((key.as_str(), version))?
-                    .map(|v| v.value().to_vec()))
+                    .map(|v| codec::decompress(&key, v.value()))
+                    .transpose()
             }
             _ => Ok(None),
         }
@@ -304,6 +312,20 @@ impl ReadTx {
 
     /// Calls `f(id, json)` for every current resource of one type, in id order.
     pub fn for_each(
+        &self,
+        resource_type: &str,
+        mut f: impl FnMut(&str, &[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut json = Vec::new();
+        let mut decompressor = zstd::bulk::Decompressor::new().map_err(codec::error)?;
+        self.for_each_stored(resource_type, |id, stored| {
+            codec::decompress_into(&mut decompressor, id, stored, &mut json)?;
+            f(id, &json)
+        })
+    }
+
+    /// Like [`ReadTx::for_each`], with the bytes as stored (compressed).
+    pub fn for_each_stored(
         &self,
         resource_type: &str,
         mut f: impl FnMut(&str, &[u8]) -> Result<(), StoreError>,
@@ -323,21 +345,22 @@ impl ReadTx {
     /// How many current resources of one type exist.
     pub fn count(&self, resource_type: &str) -> Result<u64, StoreError> {
         let mut n = 0;
-        self.for_each(resource_type, |_, _| {
+        self.for_each_stored(resource_type, |_, _| {
             n += 1;
             Ok(())
         })?;
         Ok(n)
     }
 
-    /// Total bytes of current resources of one type (for benchmarks).
-    pub fn bytes(&self, resource_type: &str) -> Result<u64, StoreError> {
-        let mut n = 0u64;
-        self.for_each(resource_type, |_, v| {
-            n += v.len() as u64;
+    /// Total bytes of current resources of one type: (JSON, as stored compressed).
+    pub fn bytes(&self, resource_type: &str) -> Result<(u64, u64), StoreError> {
+        let (mut json, mut stored) = (0u64, 0u64);
+        self.for_each_stored(resource_type, |id, v| {
+            stored += v.len() as u64;
+            json += codec::content_size(id, v)?;
             Ok(())
         })?;
-        Ok(n)
+        Ok((json, stored))
     }
 }
 

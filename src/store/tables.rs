@@ -3,9 +3,9 @@
 use redb::TableDefinition;
 
 /// Bumped whenever a table's layout changes; checked when the store is opened.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// Current version of every resource: `"Type/id"` → the JSON served as-is.
+/// Current version of every resource: `"Type/id"` → its JSON, zstd-compressed (store/codec.rs).
 pub const RESOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("resources");
 /// Superseded versions: `("Type/id", versionId)` → JSON.
 pub const RESOURCE_HISTORY: TableDefinition<(&str, u32), &[u8]> =
