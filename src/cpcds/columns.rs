@@ -56,6 +56,7 @@ columns! {
         State => ["home state", "state"],
         Country => ["home country", "country"],
         Zip => ["home zip code", "zip code", "zip"],
+        AddressSince => ["home address since"],
         Race => ["race code", "race"],
         Ethnicity => ["ethnicity"],
         Gender => ["gender code", "gender"],
@@ -290,7 +291,18 @@ pub struct Layout {
     headers: Vec<String>,
     pub extra_diagnoses: Vec<DiagnosisGroup>,
     pub dialect: Dialect,
+    canonical_columns: bool,
 }
+
+/// Columns only this project's canonical dialect has (see docs/cpcds.md).
+const CANONICAL_ONLY: &[&str] = &[
+    "refills authorized",
+    "claim process note",
+    "compound ingredient ndcs",
+    "unique member id",
+    "home city",
+    "language",
+];
 
 impl Layout {
     pub fn resolve<C: Column>(headers: &[String]) -> Self {
@@ -318,24 +330,24 @@ impl Layout {
             })
             .filter(|g| g.code.is_some())
             .collect();
-        let dialect = if by_name.contains_key("payer claim unique identifier")
-            || by_name.contains_key("member demographics last updated date")
-        {
+        let has_any = |names: &[&str]| names.iter().any(|n| by_name.contains_key(*n));
+        let canonical_columns = has_any(CANONICAL_ONLY);
+        let dialect = if has_any(&[
+            "payer claim unique identifier",
+            "member demographics last updated date",
+        ]) {
             Dialect::Onyx
-        } else if by_name.contains_key("refills authorized")
-            || by_name.contains_key("claim process note")
-        {
+        } else if canonical_columns {
             Dialect::Canonical
-        } else if by_name.contains_key("claim unique identifier") {
-            Dialect::Synthea
         } else {
-            Dialect::Canonical
+            Dialect::Synthea
         };
         Self {
             positions,
             headers: headers.to_vec(),
             extra_diagnoses,
             dialect,
+            canonical_columns,
         }
     }
 
@@ -349,6 +361,11 @@ impl Layout {
 
     pub fn header(&self, position: usize) -> &str {
         self.headers.get(position).map_or("", String::as_str)
+    }
+
+    /// Whether the header has a column only the canonical dialect writes.
+    pub fn canonical_columns(&self) -> bool {
+        self.canonical_columns
     }
 
     pub fn width(&self) -> usize {

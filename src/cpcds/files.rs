@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use csv::{ReaderBuilder, StringRecord};
 
 use super::columns::{
-    normalize, ClaimCol, Column, CoverageCol, Layout, MemberCol, OrgCol, PractitionerCol,
+    normalize, ClaimCol, Column, CoverageCol, Dialect, Layout, MemberCol, OrgCol, PractitionerCol,
     RelatedPersonCol,
 };
 use super::error::IngestError;
@@ -110,6 +110,23 @@ pub fn scan(dir: &Path) -> Result<Vec<InputFile>, IngestError> {
         });
     }
     files.sort_by_key(|f| f.kind);
+    // The dialect is a property of the whole file set: our canonical claims file (or, without
+    // claims, a canonical members file) makes every file of the set canonical.
+    let canonical = files
+        .iter()
+        .filter(|f| f.kind == FileKind::Claims || f.kind == FileKind::Members)
+        .any(|f| f.layout.dialect == Dialect::Canonical && f.layout.canonical_columns());
+    let dialect = if canonical {
+        Dialect::Canonical
+    } else {
+        files
+            .iter()
+            .find(|f| f.kind == FileKind::Claims)
+            .map_or(Dialect::Synthea, |f| f.layout.dialect)
+    };
+    for f in &mut files {
+        f.layout.dialect = dialect;
+    }
     Ok(files)
 }
 

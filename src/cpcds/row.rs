@@ -5,7 +5,7 @@ use std::path::Path;
 use csv::StringRecord;
 use time::Date;
 
-use super::columns::{Column, Layout};
+use super::columns::{Column, Dialect, Layout};
 use super::error::{IngestError, Place};
 
 /// Money in cents.
@@ -45,7 +45,7 @@ impl<'a> Row<'a> {
 
     pub fn date<C: Column>(&self, c: C) -> Result<Option<Date>, IngestError> {
         self.opt(c)
-            .map(parse_date)
+            .map(|s| self.parse_date(s))
             .transpose()
             .map_err(|reason| self.error(c, reason))
             .map(Option::flatten)
@@ -54,7 +54,7 @@ impl<'a> Row<'a> {
     /// A date that must be present and known.
     pub fn required_date<C: Column + std::fmt::Debug>(&self, c: C) -> Result<Date, IngestError> {
         let raw = self.required(c)?;
-        parse_date(raw)
+        self.parse_date(raw)
             .map_err(|reason| self.error(c, reason))?
             .ok_or_else(|| {
                 self.error(
@@ -62,6 +62,16 @@ impl<'a> Row<'a> {
                     format!("{raw:?} stands for an unknown date, but a date is required"),
                 )
             })
+    }
+
+    /// Synthea renders "unknown" as the epoch; in files of this project's own dialect
+    /// 1970-01-01 is a real date (people are born on it).
+    fn parse_date(&self, s: &str) -> Result<Option<Date>, String> {
+        if self.layout.dialect == Dialect::Canonical {
+            parse_iso_date(s).map(Some)
+        } else {
+            parse_date(s)
+        }
     }
 
     pub fn money<C: Column>(&self, c: C) -> Result<Option<Cents>, IngestError> {
@@ -121,15 +131,20 @@ impl<'a> Row<'a> {
 /// `yyyy-MM-dd`, optionally followed by a time part. Synthea's rendering of "unknown"
 /// (`1969-12-31`, `1970-01-01`) reads as `None`.
 pub fn parse_date(s: &str) -> Result<Option<Date>, String> {
+    if s.starts_with("1969-12-31") || s.starts_with("1970-01-01") {
+        return Ok(None);
+    }
+    parse_iso_date(s).map(Some)
+}
+
+/// `yyyy-MM-dd`, optionally followed by a time part.
+pub fn parse_iso_date(s: &str) -> Result<Date, String> {
     let day = s.get(..10).filter(|_| {
         s.len() == 10 || s.as_bytes().get(10) == Some(&b'T') || s.as_bytes().get(10) == Some(&b' ')
     });
     let Some(day) = day else {
         return Err(format!("{s:?} is not a date (expected yyyy-MM-dd)"));
     };
-    if day == "1969-12-31" || day == "1970-01-01" {
-        return Ok(None);
-    }
     let b = day.as_bytes();
     let digits = |r: std::ops::Range<usize>| -> Option<u32> {
         let part = day.get(r)?;
@@ -150,7 +165,6 @@ pub fn parse_date(s: &str) -> Result<Option<Date>, String> {
     let year = i32::try_from(y).map_err(|_| format!("{s:?} is not a date"))?;
     let day_of_month = u8::try_from(d).map_err(|_| format!("{s:?} is not a date"))?;
     Date::from_calendar_date(year, month, day_of_month)
-        .map(Some)
         .map_err(|_| format!("{s:?} is not a real date"))
 }
 

@@ -129,5 +129,4 @@ pub mod ns {
     pub const COVERAGE: &str = "https://carin-sandbox.example/fhir/coverage-id";
     pub const CLAIM: &str = "https://carin-sandbox.example/fhir/claim-id";
     pub const RX_REFERENCE: &str = "https://carin-sandbox.example/fhir/rx-service-reference";
-    pub const PAYER: &str = "https://carin-sandbox.example/fhir/payer-id";
 }

@@ -2276,6 +2276,12 @@ impl<'m, 'a> ClaimGen<'m, 'a> {
         if kind == OralKind::Preventive && force.rich {
             lines.push(cdt_line(&mut self.r, &D0140));
         }
+        if force.rich {
+            // A HCPCS modifier on a dental line (medically necessary service): shows item.modifier.
+            if let Some(l) = lines.first_mut() {
+                l.modifiers[0] = "SC";
+            }
+        }
         Self::set_pos(&mut lines, "11");
         let dxs = Self::prof_dx(dx[0], &dx[1..]);
         Self::attach_dx(&mut lines, dxs);

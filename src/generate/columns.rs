@@ -224,6 +224,7 @@ pub(crate) const MEMBER_HEADER: &[&str] = &[
     "Phone",
     "Email",
     "Language",
+    "Home address since",
 ];
 
 pub(crate) const COVERAGE_HEADER: &[&str] = &[

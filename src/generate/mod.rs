@@ -217,6 +217,14 @@ pub fn generate(
         let mut rng = Rng::derive(opts.seed, stream::MEMBER, n);
         let m = make_member(&mut rng, n, &view);
         let dod = m.death.map(|d| d.to_iso()).unwrap_or_default();
+        // The member has lived at the address at least since their first coverage began.
+        let address_since = m
+            .coverages
+            .iter()
+            .map(|c| c.start)
+            .min()
+            .map(|d| d.to_iso())
+            .unwrap_or_default();
         members.row([
             m.id.as_str(),
             &m.unique_id,
@@ -236,6 +244,7 @@ pub fn generate(
             &m.phone,
             &m.email,
             m.language,
+            &address_since,
         ])?;
         report.members += 1;
         for c in &m.coverages {

@@ -10,7 +10,7 @@ pub const RESOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("resour
 /// Superseded versions: `("Type/id", versionId)` → JSON.
 pub const RESOURCE_HISTORY: TableDefinition<(&str, u32), &[u8]> =
     TableDefinition::new("resource_history");
-/// `"Type/id"` → current versionId (4 bytes BE) + blake3 of the content without `meta` (32 bytes),
+/// `"Type/id"` → current versionId (4 bytes BE) + xxh3-128 of the content without `meta` (16 bytes),
 /// so a re-import can tell an unchanged resource from a changed one without parsing JSON.
 pub const FINGERPRINTS: TableDefinition<&str, &[u8]> = TableDefinition::new("fingerprints");
 /// Small facts about the store itself (schema version, seed marker).

@@ -90,7 +90,7 @@ impl<'a> Node<'a> {
                 true
             }
             Node::Int(i) => {
-                out.extend_from_slice(i.to_string().as_bytes());
+                write_int(out, *i);
                 true
             }
             Node::Num(f) => {
@@ -101,9 +101,13 @@ impl<'a> Node<'a> {
                 true
             }
             Node::Cents(c) => {
-                let sign = if *c < 0 { "-" } else { "" };
+                if *c < 0 {
+                    out.push(b'-');
+                }
                 let abs = c.unsigned_abs();
-                out.extend_from_slice(format!("{sign}{}.{:02}", abs / 100, abs % 100).as_bytes());
+                write_int(out, i64::try_from(abs / 100).unwrap_or(i64::MAX));
+                let frac = u8::try_from(abs % 100).unwrap_or(0);
+                out.extend_from_slice(&[b'.', b'0' + frac / 10, b'0' + frac % 10]);
                 true
             }
             Node::Str(s) => {
@@ -144,8 +148,10 @@ impl<'a> Node<'a> {
                     if any {
                         out.push(b',');
                     }
-                    write_str(out, key);
-                    out.push(b':');
+                    // Keys are static FHIR element names: nothing in them needs escaping.
+                    out.push(b'"');
+                    out.extend_from_slice(key.as_bytes());
+                    out.extend_from_slice(b"\":");
                     if value.write(out) {
                         any = true;
                     } else {
@@ -173,6 +179,14 @@ impl<'a> Node<'a> {
         if let Node::Obj(members) = self {
             members.push((key, value.into()));
         }
+    }
+}
+
+fn write_int(out: &mut Vec<u8>, i: i64) {
+    if (0..10).contains(&i) {
+        out.push(b'0' + u8::try_from(i).unwrap_or(0));
+    } else {
+        out.extend_from_slice(i.to_string().as_bytes());
     }
 }
 

@@ -5,7 +5,7 @@ use super::Mapped;
 use crate::cpcds::columns::{OrgCol as O, PractitionerCol as P, RelatedPersonCol as R};
 use crate::cpcds::error::IngestError;
 use crate::cpcds::row::Row;
-use crate::fhir::codes::{self, ns, profile};
+use crate::fhir::codes::{self, profile};
 use crate::fhir::id::id_for;
 use crate::jv;
 
@@ -195,10 +195,11 @@ fn tax_identifier(tax: &str) -> Node<'_> {
     })
 }
 
+/// A payer id has no agreed namespace; C4BB's `payerid` slice is told apart by its type alone
+/// (and the Inferno kit looks for it as the identifier without a system).
 fn payer_identifier(id: &str) -> Node<'_> {
     jv!({
         "type": concept_display(codes::C4BB_IDENTIFIER_TYPE, "payerid", "Payer ID"),
-        "system": ns::PAYER,
         "value": id,
     })
 }

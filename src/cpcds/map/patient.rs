@@ -60,7 +60,7 @@ pub fn patient(row: &Row<'_>) -> Result<Mapped, IngestError> {
     if let Some(e) = row.opt(M::Email) {
         telecom.push(jv!({"system": "email", "value": e}));
     }
-    let addr = address(
+    let mut addr = address(
         "home",
         row.opt(M::Street),
         row.opt(M::City),
@@ -69,6 +69,9 @@ pub fn patient(row: &Row<'_>) -> Result<Mapped, IngestError> {
         row.opt(M::Zip),
         row.opt(M::Country),
     );
+    if let (Some(a), Some(since)) = (addr.as_mut(), row.date(M::AddressSince)?) {
+        a.push("period", jv!({"start": fhir_date(since)}));
+    }
 
     let deceased_pair: (&'static str, Node<'_>) = match (death, deceased) {
         (Some(d), _) => ("deceasedDateTime", fhir_date(d).into()),
