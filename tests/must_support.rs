@@ -198,7 +198,7 @@ fn seed_covers_every_must_support_element_of_every_profile() {
             let found = mine.iter().any(|r| {
                 let values = values_at(r, resource_type, &path, &slices, &extensions);
                 match &fixed {
-                    Some(f) => values.iter().any(|v| *v == f),
+                    Some(f) => values.contains(&f),
                     None => !values.is_empty(),
                 }
             });
