@@ -44,4 +44,10 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+
+    /// GETs `path` and parses the JSON body (panics on transport or JSON errors).
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.client.get(self.url(path)).send().await.expect("request");
+        response.json().await.expect("JSON body")
+    }
 }

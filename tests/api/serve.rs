@@ -1,5 +1,3 @@
-use serde_json::Value;
-
 use crate::helpers::TestApp;
 
 #[tokio::test]
@@ -10,15 +8,7 @@ async fn first_start_on_an_empty_data_dir_loads_the_seed() {
         .as_ref()
         .expect("the seed was loaded on first start");
     assert!(report.eobs() > 1000, "seed has {} EOBs", report.eobs());
-    let health: Value = app
-        .client
-        .get(app.url("/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = app.get_json("/health").await;
     assert_eq!(health["status"], "ok");
     assert_eq!(
         health["explanationOfBenefits"].as_u64(),
@@ -31,14 +21,6 @@ async fn first_start_on_an_empty_data_dir_loads_the_seed() {
 async fn no_seed_starts_empty() {
     let app = TestApp::spawn(false).await;
     assert!(app.seeded.is_none());
-    let health: Value = app
-        .client
-        .get(app.url("/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = app.get_json("/health").await;
     assert_eq!(health["patients"], 0);
 }
