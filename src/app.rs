@@ -5,15 +5,43 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::middleware::{NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpServer};
+use time::OffsetDateTime;
 
 use crate::clock::Clock;
+use crate::index::SearchIndex;
 use crate::store::Store;
 
 pub struct AppState {
     pub store: Store,
+    pub index: SearchIndex,
     pub clock: Arc<dyn Clock>,
     pub data_dir: PathBuf,
+    /// The base URL clients use, when it differs from the request's scheme and Host.
+    pub public_url: Option<String>,
+    /// Serve the FHIR API without tokens (until the SMART authorization server lands).
+    pub insecure_open_api: bool,
+    pub started_at: OffsetDateTime,
+}
+
+/// The folder inside the data directory that holds the search index.
+pub const INDEX_DIR: &str = "index";
+
+/// Opens the index beside the store and rebuilds it when it does not hold what the store holds
+/// (first start, an import while the server was down, or a deleted index folder).
+pub fn open_index(store: &Store, data_dir: &std::path::Path) -> anyhow::Result<SearchIndex> {
+    let index = SearchIndex::open(&data_dir.join(INDEX_DIR))?;
+    let read = store.read()?;
+    let mut stored = 0;
+    for ty in crate::fhir::RESOURCE_TYPES {
+        stored += read.count(ty)?;
+    }
+    drop(read);
+    if index.doc_count() != stored {
+        index.rebuild_from(store)?;
+    }
+    Ok(index)
 }
 
 /// Everything `serve` needs, whoever starts it.
@@ -23,6 +51,8 @@ pub struct ServeConfig {
     pub clock: Arc<dyn Clock>,
     /// Import the embedded seed into an empty store before listening.
     pub load_seed: bool,
+    pub public_url: Option<String>,
+    pub insecure_open_api: bool,
 }
 
 /// A bound, not yet running server (port 0 resolves here, for tests).
@@ -46,10 +76,16 @@ impl Application {
         } else {
             None
         };
+        let index = open_index(&store, &config.data_dir)?;
+        let started_at = config.clock.now();
         let state = web::Data::new(AppState {
             store,
+            index,
             clock: config.clock,
             data_dir: config.data_dir,
+            public_url: config.public_url,
+            insecure_open_api: config.insecure_open_api,
+            started_at,
         });
         let mut addrs = Vec::new();
         let mut server = HttpServer::new({
@@ -57,6 +93,8 @@ impl Application {
             move || {
                 App::new()
                     .app_data(state.clone())
+                    // Trailing slashes are optional on every path.
+                    .wrap(NormalizePath::new(TrailingSlash::Trim))
                     .configure(crate::http::configure)
             }
         });

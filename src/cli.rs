@@ -49,6 +49,18 @@ pub enum Command {
         /// Start with an empty store instead of loading the bundled seed.
         #[arg(long)]
         no_seed: bool,
+        /// The base URL clients reach the sandbox at (default: the request's scheme and Host).
+        #[arg(long, env = "CARIN_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Serve the FHIR API without access tokens. Only for trying the API before the SMART
+        /// authorization server is enabled: anyone on the network reads every patient's data.
+        #[arg(long)]
+        insecure_open_api: bool,
+    },
+    /// Rebuild the search index from the store.
+    Reindex {
+        #[command(flatten)]
+        data: DataDir,
     },
     /// Import a folder of CPCDS files (all-or-nothing).
     Import {
@@ -109,7 +121,34 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             data,
             listen,
             no_seed,
-        } => serve(data.data_dir, listen, !no_seed, clock),
+            public_url,
+            insecure_open_api,
+        } => {
+            if insecure_open_api {
+                eprintln!("WARNING: --insecure-open-api: the FHIR API answers without an access token; every patient's data is readable by anyone who can reach this port.");
+            }
+            let config = crate::app::ServeConfig {
+                data_dir: data.data_dir,
+                listen,
+                clock,
+                load_seed: !no_seed,
+                public_url,
+                insecure_open_api,
+            };
+            serve(config)
+        }
+        Command::Reindex { data } => {
+            let store = Store::open(&data.data_dir)?;
+            let started = Instant::now();
+            let index =
+                crate::index::SearchIndex::open(&data.data_dir.join(crate::app::INDEX_DIR))?;
+            let n = index.rebuild_from(&store)?;
+            println!(
+                "indexed {n} resources in {:.2} s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(0)
+        }
         Command::Import { dir, data } => {
             std::fs::create_dir_all(&data.data_dir)?;
             let store = Store::open(&data.data_dir)?;
@@ -173,22 +212,13 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-fn serve(
-    data_dir: PathBuf,
-    listen: Vec<SocketAddr>,
-    load_seed: bool,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<i32> {
+fn serve(config: crate::app::ServeConfig) -> anyhow::Result<i32> {
+    let data_dir = config.data_dir.clone();
     // The server must be built inside the runtime it will run on.
     actix_web::rt::System::new().block_on(async move {
         let started = Instant::now();
-        let app = crate::app::Application::build(crate::app::ServeConfig {
-            data_dir: data_dir.clone(),
-            listen,
-            clock,
-            load_seed,
-        })
-        .with_context(|| format!("starting the sandbox with data in {}", data_dir.display()))?;
+        let app = crate::app::Application::build(config)
+            .with_context(|| format!("starting the sandbox with data in {}", data_dir.display()))?;
         if let Some(report) = &app.seeded {
             println!(
                 "loaded the bundled seed into {} in {:.2} s: {} resources, {} EOBs",

@@ -7,14 +7,7 @@ use std::path::Path;
 
 use crate::store::{Store, StoreError};
 
-pub const RESOURCE_TYPES: &[&str] = &[
-    "Patient",
-    "Coverage",
-    "Organization",
-    "Practitioner",
-    "RelatedPerson",
-    "ExplanationOfBenefit",
-];
+pub use crate::fhir::RESOURCE_TYPES;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {

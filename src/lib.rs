@@ -12,6 +12,7 @@ pub mod export;
 pub mod fhir;
 pub mod generate;
 pub mod http;
+pub mod index;
 pub mod seed;
 pub mod store;
 pub mod validate;

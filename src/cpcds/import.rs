@@ -43,6 +43,8 @@ pub struct ImportReport {
     pub placeholders: u64,
     pub claim_rows: u64,
     pub elapsed: Duration,
+    /// `Type/id` of every resource created or updated (for the search index).
+    pub changed_keys: Vec<String>,
 }
 
 impl ImportReport {
@@ -77,7 +79,7 @@ pub fn import_dir(
     let mut report = ImportReport::default();
 
     let (sink, queue) = mpsc::sync_channel::<Write>(WRITE_QUEUE);
-    let by_type = std::thread::scope(|scope| -> Result<_, IngestError> {
+    let (by_type, changed_keys) = std::thread::scope(|scope| -> Result<_, IngestError> {
         let writer = scope.spawn(|| write_all(store, queue, &last_updated));
         let mut job = Job {
             sink,
@@ -108,6 +110,7 @@ pub fn import_dir(
         Ok(written?)
     })?;
     report.by_type = by_type;
+    report.changed_keys = changed_keys;
     report.elapsed = started.elapsed();
     Ok(report)
 }
@@ -129,9 +132,10 @@ fn write_all(
     store: &Store,
     queue: mpsc::Receiver<Write>,
     last_updated: &str,
-) -> Result<BTreeMap<&'static str, Counts>, crate::store::StoreError> {
+) -> Result<(BTreeMap<&'static str, Counts>, Vec<String>), crate::store::StoreError> {
     let tx = store.begin_write()?;
     let mut by_type: BTreeMap<&'static str, Counts> = BTreeMap::new();
+    let mut changed = Vec::new();
     let mut commit = false;
     {
         let mut writer = ResourceWriter::new(&tx)?;
@@ -143,8 +147,12 @@ fn write_all(
                         match writer.upsert(&m.prepared(), last_updated)? {
                             Upsert::Created => counts.created += 1,
                             Upsert::Updated { .. } => counts.updated += 1,
-                            Upsert::Unchanged => counts.unchanged += 1,
+                            Upsert::Unchanged => {
+                                counts.unchanged += 1;
+                                continue;
+                            }
                         }
+                        changed.push(format!("{}/{}", m.resource_type, m.id));
                     }
                 }
                 Write::Commit => {
@@ -159,7 +167,7 @@ fn write_all(
     } else {
         tx.abort()?;
     }
-    Ok(by_type)
+    Ok((by_type, changed))
 }
 
 struct Job<'a, 'r> {

@@ -1,13 +1,20 @@
 //! The HTTP face. Only this module and `portal` use actix-web.
 
+mod bundle;
+mod error;
+pub mod fhir;
+
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::app::AppState;
 
+pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+
 /// Mounts every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(get_health));
+    fhir::configure(cfg);
 }
 
 async fn get_health(state: web::Data<AppState>) -> HttpResponse {

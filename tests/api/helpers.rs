@@ -1,7 +1,8 @@
-//! `TestApp::spawn`: the real server on 127.0.0.1:0 over a temporary data directory.
+//! `TestApp::spawn`: the real server on 127.0.0.1:0 over a temporary data directory, and one
+//! shared seeded server for the read-only API tests (started once per test binary).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use carin_sandbox::app::{Application, ServeConfig};
 use carin_sandbox::clock::FixedClock;
@@ -11,33 +12,68 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     /// Kept alive for the server's lifetime; dropped (deleted) with the TestApp.
-    _data_dir: tempfile::TempDir,
+    _data_dir: Option<tempfile::TempDir>,
     pub seeded: Option<carin_sandbox::cpcds::ImportReport>,
 }
 
+fn config(data_dir: &std::path::Path, load_seed: bool, open_api: bool) -> ServeConfig {
+    ServeConfig {
+        data_dir: data_dir.to_path_buf(),
+        listen: vec!["127.0.0.1:0".parse().expect("addr")],
+        clock: Arc::new(FixedClock::new(datetime!(2026-01-02 03:04:05 UTC))),
+        load_seed,
+        public_url: None,
+        insecure_open_api: open_api,
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
 impl TestApp {
-    /// Starts a server; `load_seed` imports the embedded seed on this first start.
-    pub async fn spawn(load_seed: bool) -> Self {
+    /// Starts a server of its own; `load_seed` imports the embedded seed on this first start.
+    pub async fn spawn(load_seed: bool, open_api: bool) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let clock = Arc::new(FixedClock::new(datetime!(2026-01-02 03:04:05 UTC)));
-        let app = Application::build(ServeConfig {
-            data_dir: data_dir.path().to_path_buf(),
-            listen: vec!["127.0.0.1:0".parse().expect("addr")],
-            clock,
-            load_seed,
-        })
-        .expect("server starts");
+        let app = Application::build(config(data_dir.path(), load_seed, open_api))
+            .expect("server starts");
         let addr = app.addrs()[0];
         let seeded = app.seeded.clone();
         tokio::spawn(app.run());
         Self {
             addr,
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            _data_dir: data_dir,
+            client: client(),
+            _data_dir: Some(data_dir),
             seeded,
+        }
+    }
+
+    /// The seeded, open-API server shared by read-only tests: it runs on a thread of its own
+    /// for the whole test binary, so each test does not pay for loading the seed.
+    pub fn shared() -> Self {
+        static ADDR: OnceLock<SocketAddr> = OnceLock::new();
+        let addr = *ADDR.get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                // The folder lives as long as the process.
+                let dir = Box::leak(Box::new(tempfile::tempdir().expect("temp dir")));
+                actix_web::rt::System::new().block_on(async move {
+                    let app =
+                        Application::build(config(dir.path(), true, true)).expect("server starts");
+                    tx.send(app.addrs()[0]).expect("send addr");
+                    app.run().await.expect("server runs");
+                });
+            });
+            rx.recv().expect("shared server address")
+        });
+        Self {
+            addr,
+            client: client(),
+            _data_dir: None,
+            seeded: None,
         }
     }
 
@@ -47,7 +83,27 @@ impl TestApp {
 
     /// GETs `path` and parses the JSON body (panics on transport or JSON errors).
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
-        let response = self.client.get(self.url(path)).send().await.expect("request");
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
         response.json().await.expect("JSON body")
+    }
+
+    /// GETs `path`: status and parsed JSON body.
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
     }
 }

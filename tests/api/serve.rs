@@ -2,7 +2,7 @@ use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn first_start_on_an_empty_data_dir_loads_the_seed() {
-    let app = TestApp::spawn(true).await;
+    let app = TestApp::spawn(true, true).await;
     let report = app
         .seeded
         .as_ref()
@@ -19,7 +19,7 @@ async fn first_start_on_an_empty_data_dir_loads_the_seed() {
 
 #[tokio::test]
 async fn no_seed_starts_empty() {
-    let app = TestApp::spawn(false).await;
+    let app = TestApp::spawn(false, true).await;
     assert!(app.seeded.is_none());
     let health = app.get_json("/health").await;
     assert_eq!(health["patients"], 0);

@@ -1,0 +1,61 @@
+//! The FHIR face's one error type, rendered as an OperationOutcome by `http::error`.
+
+use serde_json::{json, Value};
+
+use crate::fhir::search::SearchError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FhirError {
+    #[error("{0} is not a resource type this server supports")]
+    UnsupportedType(String),
+    #[error("{resource_type}/{id} is not known")]
+    NotFound { resource_type: String, id: String },
+    #[error("{resource_type}/{id} has no version {version}")]
+    VersionNotFound {
+        resource_type: String,
+        id: String,
+        version: String,
+    },
+    #[error("{}", .0.message)]
+    Search(SearchError),
+    #[error("{0}")]
+    NotAcceptable(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("the server could not complete the request (reference {0})")]
+    Internal(String),
+}
+
+/// OperationOutcome issue codes (http://hl7.org/fhir/issue-type) used here.
+impl FhirError {
+    /// HTTP status and issue type, from one table.
+    pub fn code(&self) -> (u16, &'static str) {
+        match self {
+            FhirError::UnsupportedType(_) => (404, "not-supported"),
+            FhirError::NotFound { .. } | FhirError::VersionNotFound { .. } => (404, "not-found"),
+            FhirError::Search(_) => (400, "invalid"),
+            FhirError::NotAcceptable(_) => (406, "not-supported"),
+            FhirError::Unauthorized(_) => (401, "login"),
+            FhirError::Internal(_) => (500, "exception"),
+        }
+    }
+
+    pub fn outcome(&self) -> Value {
+        let (_, code) = self.code();
+        let mut issue = json!({"severity": "error", "code": code, "diagnostics": self.to_string()});
+        if let FhirError::Search(e) = self {
+            issue["details"] = json!({"text": e.code.to_string()});
+            issue["expression"] = json!([e.param]);
+        }
+        json!({"resourceType": "OperationOutcome", "issue": [issue]})
+    }
+}
+
+/// An OperationOutcome with one informational or warning issue per message.
+pub fn warnings(messages: &[String]) -> Value {
+    let issues: Vec<Value> = messages
+        .iter()
+        .map(|m| json!({"severity": "warning", "code": "not-supported", "diagnostics": m}))
+        .collect();
+    json!({"resourceType": "OperationOutcome", "issue": issues})
+}

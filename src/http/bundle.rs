@@ -1,0 +1,222 @@
+//! Searchset Bundles, written as bytes around the stored resources (never re-serialized).
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::cpcds::map::json::write_str;
+use crate::fhir::search::{values, SearchQuery};
+use crate::store::{ReadTx, StoreError};
+
+/// What the links of a page are built from.
+pub struct Page {
+    /// The FHIR base URL as the client sees it.
+    pub base: String,
+    pub resource_type: &'static str,
+    /// The search parameters as sent (decoded), used to rebuild the paging links.
+    pub pairs: Vec<(String, String)>,
+}
+
+impl Page {
+    fn link(&self, offset: Option<usize>) -> String {
+        let mut pairs: Vec<(&str, String)> = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| k != "_offset")
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        if let Some(o) = offset {
+            pairs.push(("_offset", o.to_string()));
+        }
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        if query.is_empty() {
+            format!("{}/{}", self.base, self.resource_type)
+        } else {
+            format!("{}/{}?{query}", self.base, self.resource_type)
+        }
+    }
+}
+
+/// The searchset for `ids` (all matches, in order): the requested page of matches, then the
+/// resources `_include` asks for (each once, never one already on the page).
+pub fn searchset(
+    read: &ReadTx,
+    query: &SearchQuery,
+    ids: &[String],
+    page: &Page,
+    now: OffsetDateTime,
+) -> Result<Vec<u8>, StoreError> {
+    let total = ids.len();
+    let start = query.offset.min(total);
+    let end = start.saturating_add(query.count).min(total);
+    let mut out = Vec::with_capacity(16 * 1024);
+    out.extend_from_slice(br#"{"resourceType":"Bundle","meta":{"lastUpdated":"#);
+    write_str(&mut out, &crate::clock::fhir_instant(now));
+    out.extend_from_slice(br#"},"type":"searchset","total":"#);
+    out.extend_from_slice(total.to_string().as_bytes());
+    out.extend_from_slice(br#","link":["#);
+    let mut links = vec![(
+        "self",
+        page.link((query.offset > 0).then_some(query.offset)),
+    )];
+    links.push(("first", page.link(Some(0))));
+    if query.count > 0 && !query.summary_count {
+        if start > 0 {
+            links.push((
+                "previous",
+                page.link(Some(start.saturating_sub(query.count))),
+            ));
+        }
+        if end < total {
+            links.push(("next", page.link(Some(end))));
+        }
+        let last = if total == 0 {
+            0
+        } else {
+            (total - 1) / query.count * query.count
+        };
+        links.push(("last", page.link(Some(last))));
+    }
+    for (i, (relation, url)) in links.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#"{"relation":"#);
+        write_str(&mut out, relation);
+        out.extend_from_slice(br#","url":"#);
+        write_str(&mut out, url);
+        out.push(b'}');
+    }
+    out.push(b']');
+
+    let mut entries = 0usize;
+    if !query.summary_count && start < end {
+        out.extend_from_slice(br#","entry":["#);
+        let mut on_page: HashSet<String> = HashSet::new();
+        let mut matches: Vec<Value> = Vec::new();
+        for id in &ids[start..end] {
+            let Some(json) = read.get(page.resource_type, id)? else {
+                continue; // removed between the index and the store snapshot
+            };
+            entry(
+                &mut out,
+                &mut entries,
+                &page.base,
+                page.resource_type,
+                id,
+                &json,
+                "match",
+            );
+            on_page.insert(format!("{}/{id}", page.resource_type));
+            if !query.includes.is_empty() {
+                matches.push(serde_json::from_slice(&json).unwrap_or(Value::Null));
+            }
+        }
+        include(
+            read,
+            query,
+            page,
+            &matches,
+            &mut on_page,
+            &mut out,
+            &mut entries,
+        )?;
+        out.push(b']');
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
+fn entry(
+    out: &mut Vec<u8>,
+    n: &mut usize,
+    base: &str,
+    ty: &str,
+    id: &str,
+    json: &[u8],
+    mode: &str,
+) {
+    if *n > 0 {
+        out.push(b',');
+    }
+    *n += 1;
+    out.extend_from_slice(br#"{"fullUrl":"#);
+    write_str(out, &format!("{base}/{ty}/{id}"));
+    out.extend_from_slice(br#","resource":"#);
+    out.extend_from_slice(json);
+    out.extend_from_slice(br#","search":{"mode":"#);
+    write_str(out, mode);
+    out.extend_from_slice(b"}}");
+}
+
+/// `_include` (one level) and `_include:iterate` (followed on what was included, to a fixpoint).
+fn include(
+    read: &ReadTx,
+    query: &SearchQuery,
+    page: &Page,
+    matches: &[Value],
+    seen: &mut HashSet<String>,
+    out: &mut Vec<u8>,
+    entries: &mut usize,
+) -> Result<(), StoreError> {
+    let mut frontier: Vec<Value> = matches.to_vec();
+    let mut first = true;
+    while !frontier.is_empty() {
+        let mut next = Vec::new();
+        for resource in &frontier {
+            let source = resource["resourceType"].as_str().unwrap_or_default();
+            for inc in &query.includes {
+                // Plain includes apply to the matches only; :iterate ones to everything included.
+                if (!first && !inc.iterate) || inc.spec.source != source {
+                    continue;
+                }
+                for target in &inc.spec.paths {
+                    for r in values::references_at(resource, target.path) {
+                        let types: Vec<&str> = match &r.resource_type {
+                            Some(t) => vec![t.as_str()],
+                            None => target.targets.clone(),
+                        };
+                        for ty in types {
+                            if !target.targets.contains(&ty)
+                                || !seen.insert(format!("{ty}/{}", r.id))
+                            {
+                                continue;
+                            }
+                            if let Some(json) = read.get(ty, &r.id)? {
+                                entry(out, entries, &page.base, ty, &r.id, &json, "include");
+                                next.push(serde_json::from_slice(&json).unwrap_or(Value::Null));
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        frontier = next;
+        first = false;
+    }
+    Ok(())
+}
+
+/// `meta.versionId` and `meta.lastUpdated` of a stored resource, read without parsing it all
+/// (the store always writes `meta` right after `id`).
+pub fn version_and_last_updated(json: &[u8]) -> Option<(String, String)> {
+    let text = std::str::from_utf8(json.get(..json.len().min(512))?).ok()?;
+    let field = |name: &str| {
+        let key = format!("\"{name}\":\"");
+        let start = text.find(&key)? + key.len();
+        let end = text[start..].find('"')? + start;
+        Some(text[start..end].to_string())
+    };
+    Some((field("versionId")?, field("lastUpdated")?))
+}
+
+/// An HTTP-date (RFC 9110) from a FHIR instant.
+pub fn http_date(instant: &str) -> Option<String> {
+    let t = OffsetDateTime::parse(instant, &time::format_description::well_known::Rfc3339).ok()?;
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    t.to_offset(time::UtcOffset::UTC).format(&format).ok()
+}

@@ -1,0 +1,22 @@
+//! The FHIR face's errors as OperationOutcomes with the right status.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+
+use super::FHIR_JSON;
+use crate::fhir::error::FhirError;
+
+impl ResponseError for FhirError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.code().0).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type(FHIR_JSON);
+        if matches!(self, FhirError::Unauthorized(_)) {
+            response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
+        }
+        response.body(self.outcome().to_string())
+    }
+}

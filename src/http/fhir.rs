@@ -1,0 +1,254 @@
+//! The FHIR R4 API on the Blue Button layout (`/v2/fhir`): metadata, read, vread, search.
+//! Handlers stay thin: parse, call the store / index / `fhir::search`, answer with the stored
+//! bytes.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::bundle::{self, Page};
+use super::FHIR_JSON;
+use crate::app::AppState;
+use crate::fhir::error::FhirError;
+use crate::fhir::search::{self, registry};
+use crate::fhir::RESOURCE_TYPES;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/v2/fhir")
+            .route("/metadata", web::get().to(get_capabilities))
+            .route("/{type}", web::get().to(search_type))
+            .route("/{type}/_search", web::post().to(post_search_type))
+            .route("/{type}/{id}", web::get().to(read_resource))
+            .route("/{type}/{id}/_history/{vid}", web::get().to(vread_resource)),
+    );
+}
+
+/// The FHIR base URL as the client sees it: `--public-url`, else scheme and Host of the request.
+pub fn base_url(state: &AppState, req: &HttpRequest) -> String {
+    if let Some(url) = &state.public_url {
+        return format!("{}/v2/fhir", url.trim_end_matches('/'));
+    }
+    let info = req.connection_info();
+    format!("{}://{}/v2/fhir", info.scheme(), info.host())
+}
+
+async fn get_capabilities(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, FhirError> {
+    check_format(&req)?;
+    let date = crate::clock::fhir_instant(state.started_at);
+    let statement = search::capability_statement(
+        &base_url(&state, &req),
+        env!("CARGO_PKG_VERSION"),
+        &date,
+        None,
+    );
+    Ok(HttpResponse::Ok().content_type(FHIR_JSON).json(statement))
+}
+
+fn known_type(resource_type: &str) -> Result<&'static str, FhirError> {
+    RESOURCE_TYPES
+        .iter()
+        .copied()
+        .find(|t| *t == resource_type)
+        .ok_or_else(|| FhirError::UnsupportedType(resource_type.to_string()))
+}
+
+/// `_format` may ask for JSON in any of its spellings; XML is not served.
+fn check_format(req: &HttpRequest) -> Result<(), FhirError> {
+    let query = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    match query
+        .iter()
+        .find(|(k, _)| k == "_format")
+        .map(|(_, v)| v.as_str())
+    {
+        None
+        | Some("json" | "application/json" | "application/fhir+json" | "application/json+fhir") => {
+            Ok(())
+        }
+        Some(other) => Err(FhirError::NotAcceptable(format!(
+            "_format={other} is not available: this server speaks FHIR JSON only"
+        ))),
+    }
+}
+
+fn guard(state: &AppState) -> Result<(), FhirError> {
+    if state.insecure_open_api {
+        Ok(())
+    } else {
+        Err(FhirError::Unauthorized(
+            "this endpoint needs an access token; until the SMART authorization server is enabled, \
+             start the sandbox with --insecure-open-api to use the API without one"
+                .into(),
+        ))
+    }
+}
+
+async fn read_resource(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, FhirError> {
+    guard(&state)?;
+    check_format(&req)?;
+    let (resource_type, id) = path.into_inner();
+    let resource_type = known_type(&resource_type)?;
+    let json = blocking(move || {
+        let read = state.store.read().map_err(internal)?;
+        read.get(resource_type, &id)
+            .map_err(internal)?
+            .ok_or(FhirError::NotFound {
+                resource_type: resource_type.to_string(),
+                id,
+            })
+    })
+    .await?;
+    Ok(resource_response(json))
+}
+
+async fn vread_resource(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, FhirError> {
+    guard(&state)?;
+    check_format(&req)?;
+    let (resource_type, id, vid) = path.into_inner();
+    let resource_type = known_type(&resource_type)?;
+    let json = blocking(move || {
+        let not_found = || FhirError::VersionNotFound {
+            resource_type: resource_type.to_string(),
+            id: id.clone(),
+            version: vid.clone(),
+        };
+        let version: u32 = vid.parse().map_err(|_| not_found())?;
+        let read = state.store.read().map_err(internal)?;
+        if read
+            .current_version(resource_type, &id)
+            .map_err(internal)?
+            .is_none()
+        {
+            return Err(FhirError::NotFound {
+                resource_type: resource_type.to_string(),
+                id: id.clone(),
+            });
+        }
+        read.get_version(resource_type, &id, version)
+            .map_err(internal)?
+            .ok_or_else(not_found)
+    })
+    .await?;
+    Ok(resource_response(json))
+}
+
+/// A resource as stored, with its version as the ETag and its lastUpdated as Last-Modified.
+fn resource_response(json: Vec<u8>) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response.content_type(FHIR_JSON);
+    if let Some((version, last_updated)) = bundle::version_and_last_updated(&json) {
+        response.insert_header((header::ETAG, format!("W/\"{version}\"")));
+        if let Some(date) = bundle::http_date(&last_updated) {
+            response.insert_header((header::LAST_MODIFIED, date));
+        }
+    }
+    response.body(json)
+}
+
+async fn search_type(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, FhirError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|e| {
+            FhirError::Search(search::SearchError::new(
+                search::SearchErrorCode::InvalidParamValue,
+                "query",
+                req.query_string(),
+                &format!("the query string is not valid: {e}"),
+            ))
+        })?;
+    search(state, req, path.into_inner(), pairs).await
+}
+
+async fn post_search_type(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, FhirError> {
+    // The form body and any URL parameters together, as FHIR defines `_search`.
+    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| {
+        FhirError::Search(search::SearchError::new(
+            search::SearchErrorCode::InvalidParamValue,
+            "body",
+            "",
+            &format!("the form body is not application/x-www-form-urlencoded: {e}"),
+        ))
+    })?;
+    if let Ok(q) = web::Query::<Vec<(String, String)>>::from_query(req.query_string()) {
+        pairs.extend(q.into_inner());
+    }
+    search(state, req, path.into_inner(), pairs).await
+}
+
+async fn search(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    resource_type: String,
+    pairs: Vec<(String, String)>,
+) -> Result<HttpResponse, FhirError> {
+    guard(&state)?;
+    check_format(&req)?;
+    let resource_type = known_type(&resource_type)?;
+    let strict = req
+        .headers()
+        .get_all("prefer")
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split([',', ';']).any(|p| p.trim() == "handling=strict"));
+    let query = search::parse(resource_type, &pairs, strict).map_err(FhirError::Search)?;
+    let base = base_url(&state, &req);
+    let page = Page {
+        base,
+        resource_type,
+        pairs,
+    };
+    let body = blocking(move || {
+        let now = state.clock.now();
+        let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+        let read = state.store.read().map_err(internal)?;
+        let ids = state
+            .index
+            .search(&read, &query, now_ms)
+            .map_err(internal)?;
+        bundle::searchset(&read, &query, &ids, &page, now).map_err(internal)
+    })
+    .await?;
+    debug_assert!(registry::resource(resource_type).is_some());
+    Ok(HttpResponse::Ok().content_type(FHIR_JSON).body(body))
+}
+
+/// Runs blocking store/index work off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, FhirError> + Send + 'static,
+) -> Result<T, FhirError> {
+    web::block(f).await.map_err(internal)?
+}
+
+/// Logs the cause once, answers with an opaque reference.
+pub fn internal(e: impl std::fmt::Display) -> FhirError {
+    let reference = format!("{:016x}", rand_reference());
+    tracing::error!(reference, "internal error: {e}");
+    FhirError::Internal(reference)
+}
+
+fn rand_reference() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    h.finish()
+}
