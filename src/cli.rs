@@ -112,6 +112,18 @@ pub enum BenchCommand {
         #[arg(long)]
         work_dir: Option<PathBuf>,
     },
+    /// Load the FHIR API over loopback: EOB reads and patient searches vs. a trivial endpoint.
+    Api {
+        #[arg(long, default_value_t = 30_000)]
+        beneficiaries: u64,
+        /// Work folder; the generated store is kept there and reused by later runs.
+        #[arg(long, default_value = "./bench-work")]
+        work_dir: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+    },
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
@@ -208,6 +220,17 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 beneficiaries,
                 work_dir,
             } => crate::bench::ingest(beneficiaries, work_dir.as_deref()),
+            BenchCommand::Api {
+                beneficiaries,
+                work_dir,
+                seconds,
+                connections,
+            } => crate::bench::api::run(&crate::bench::api::ApiBench {
+                beneficiaries,
+                work_dir,
+                seconds,
+                connections,
+            }),
         },
     }
 }

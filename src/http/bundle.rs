@@ -160,11 +160,15 @@ fn include(
     out: &mut Vec<u8>,
     entries: &mut usize,
 ) -> Result<(), StoreError> {
-    let mut frontier: Vec<Value> = matches.to_vec();
+    let mut frontier: Vec<Value> = Vec::new();
     let mut first = true;
-    while !frontier.is_empty() {
+    loop {
+        let current: &[Value] = if first { matches } else { &frontier };
+        if current.is_empty() {
+            break;
+        }
         let mut next = Vec::new();
-        for resource in &frontier {
+        for resource in current {
             let source = resource["resourceType"].as_str().unwrap_or_default();
             for inc in &query.includes {
                 // Plain includes apply to the matches only; :iterate ones to everything included.

@@ -14,7 +14,13 @@ pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 /// Mounts every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(get_health));
+    cfg.route("/ping", web::get().to(get_ping));
     fhir::configure(cfg);
+}
+
+/// A trivial endpoint: the server's own ceiling in benchmarks, a liveness probe otherwise.
+async fn get_ping() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
 async fn get_health(state: web::Data<AppState>) -> HttpResponse {

@@ -8,13 +8,19 @@
 //! `date_matches` on the document's stored `(lo, hi)` pairs (the resource JSON is only read
 //! from the store if those pairs were ever unusable).
 
+pub mod build;
+pub mod prune;
 pub mod schema;
 pub mod search;
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_perf;
+#[cfg(test)]
 mod tests_prop;
+#[cfg(test)]
+mod tests_prop_data;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -24,8 +30,7 @@ use tantivy::directory::MmapDirectory;
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyError, Term};
 
-use crate::export::RESOURCE_TYPES;
-use crate::fhir::search::{extract, matches_at, SearchQuery};
+use crate::fhir::search::{matches_at, SearchQuery};
 use crate::store::{ReadTx, Store, StoreError};
 use schema::Fields;
 use search::{Hit, Verdict};
@@ -75,6 +80,8 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: &'static Fields,
+    /// Threads parsing resources during a rebuild.
+    parse_threads: usize,
 }
 
 impl SearchIndex {
@@ -91,10 +98,12 @@ impl SearchIndex {
         let reusable = Index::open_or_create(mmap.clone(), fields.schema.clone())
             .ok()
             .filter(|index| {
-                index.load_metas().is_ok_and(|m| match m.payload.as_deref() {
-                    Some(p) => p == FORMAT,
-                    None => m.segments.is_empty(),
-                })
+                index
+                    .load_metas()
+                    .is_ok_and(|m| match m.payload.as_deref() {
+                        Some(p) => p == FORMAT,
+                        None => m.segments.is_empty(),
+                    })
             });
         let index = match reusable {
             Some(index) => index,
@@ -125,6 +134,9 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(writer),
             fields: Fields::get(),
+            parse_threads: std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .clamp(1, 4),
         })
     }
 
@@ -132,8 +144,7 @@ impl SearchIndex {
         self.writer.lock().map_err(|_| IndexError::Poisoned)
     }
 
-    /// Commits (with the format payload) and makes the commit visible to searches; on error
-    /// the pending changes are rolled back.
+    /// Commits (with the format payload) and makes the commit visible to searches.
     fn commit(&self, writer: &mut IndexWriter) -> Result<(), IndexError> {
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(FORMAT);
@@ -142,6 +153,7 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Drops the uncommitted changes when `result` is an error (the index stays as it was).
     fn rollback_on_error<T>(
         writer: &mut IndexWriter,
         result: Result<T, IndexError>,
@@ -160,25 +172,7 @@ impl SearchIndex {
         let mut writer = self.writer()?;
         let result = (|| {
             writer.delete_all_documents()?;
-            let mut n = 0u64;
-            for ty in RESOURCE_TYPES {
-                let mut failure = None;
-                read.for_each(ty, |id, json| {
-                    match self.add(&writer, ty, id, json) {
-                        Ok(()) => n += 1,
-                        Err(e) => failure = Some(e),
-                    }
-                    // Stop the scan at the first failure (reported below).
-                    match failure {
-                        Some(_) => Err(StoreError::Corrupt {
-                            key: format!("{ty}/{id}"),
-                            reason: "indexing failed".into(),
-                        }),
-                        None => Ok(()),
-                    }
-                })
-                .map_err(|e| failure.take().unwrap_or(IndexError::Store(e)))?;
-            }
+            let n = build::add_all(self.fields, &writer, &read, self.parse_threads)?;
             self.commit(&mut writer)?;
             Ok(n)
         })();
@@ -198,22 +192,12 @@ impl SearchIndex {
                     .ok_or_else(|| IndexError::BadKey(key.clone()))?;
                 writer.delete_term(Term::from_field_text(self.fields.key, key));
                 if let Some(json) = read.get(ty, id)? {
-                    self.add(&writer, ty, id, &json)?;
+                    build::add(self.fields, &writer, ty, id, &json)?;
                 }
             }
             self.commit(&mut writer)
         })();
         Self::rollback_on_error(&mut writer, result)
-    }
-
-    fn add(&self, writer: &IndexWriter, ty: &str, id: &str, json: &[u8]) -> Result<(), IndexError> {
-        let value: Value = serde_json::from_slice(json).map_err(|source| IndexError::Json {
-            key: format!("{ty}/{id}"),
-            source,
-        })?;
-        let ex = extract(&value);
-        writer.add_document(self.fields.document(ty, id, &ex))?;
-        Ok(())
     }
 
     /// Documents in the last committed index.
@@ -253,17 +237,22 @@ impl SearchIndex {
             } else {
                 Vec::new()
             };
+            // (term ordinal of the id, index in `hits`): ids are read in ordinal order.
+            let mut pending: Vec<(u64, usize)> = Vec::with_capacity(docs.len());
             for doc in docs {
-                if !search::read_id(&ids, doc, &mut id).map_err(TantivyError::from)? {
+                let Some(term_ord) = ids.ords().first(doc) else {
                     return Err(IndexError::Corrupt(format!("document {doc} has no id")));
-                }
+                };
                 let mut keep = true;
                 for c in &checks {
-                    match c.check(doc, now_ms, &mut buf) {
-                        Verdict::Match => {}
-                        Verdict::NoMatch => keep = false,
-                        Verdict::Unknown => keep = self.confirm_in_store(store, query, &id, now_ms)?,
-                    }
+                    keep = match c.check(doc, now_ms, &mut buf) {
+                        Verdict::Match => true,
+                        Verdict::NoMatch => false,
+                        Verdict::Unknown => {
+                            search::read_id(&ids, doc, &mut id).map_err(TantivyError::from)?;
+                            self.confirm_in_store(store, query, &id, now_ms)?
+                        }
+                    };
                     if !keep {
                         break;
                     }
@@ -273,12 +262,14 @@ impl SearchIndex {
                         .iter()
                         .map(|c| c.as_ref().and_then(|c| c.first(doc)))
                         .collect();
+                    pending.push((term_ord, hits.len()));
                     hits.push(Hit {
-                        id: id.clone(),
+                        id: String::new(),
                         keys,
                     });
                 }
             }
+            search::resolve_ids(&ids, &mut pending, &mut hits).map_err(TantivyError::from)?;
         }
         if query.sort.is_empty() {
             hits.sort_unstable_by(|a, b| a.id.cmp(&b.id));

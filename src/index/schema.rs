@@ -44,6 +44,8 @@ pub struct Fields {
     terms: HashMap<&'static str, Field>,
     dates: HashMap<&'static str, DateFields>,
     sorts: HashMap<&'static str, (Field, String)>,
+    /// Parameter code -> the resource types that have it.
+    owners: HashMap<&'static str, Vec<&'static str>>,
 }
 
 impl Fields {
@@ -62,8 +64,10 @@ impl Fields {
         let mut terms = HashMap::new();
         let mut dates = HashMap::new();
         let mut sorts = HashMap::new();
+        let mut owners: HashMap<&'static str, Vec<&'static str>> = HashMap::new();
         for def in registry::RESOURCES {
             for p in def.params {
+                owners.entry(p.code).or_default().push(def.resource_type);
                 match p.param_type {
                     ParamType::Token | ParamType::Reference => {
                         if !terms.contains_key(p.code) {
@@ -104,7 +108,16 @@ impl Fields {
             terms,
             dates,
             sorts,
+            owners,
         }
+    }
+
+    /// True when only `resource_type` has parameter `code`, so that a document with a value
+    /// for it is necessarily of that type.
+    pub fn exclusive_to(&self, code: &str, resource_type: &str) -> bool {
+        self.owners
+            .get(code)
+            .is_some_and(|o| o.iter().all(|t| *t == resource_type))
     }
 
     /// The term field of a token / reference parameter.

@@ -64,7 +64,14 @@ fn filter_clause(fields: &Fields, iq: &IndexQuery) -> (Occur, Box<dyn Query>) {
         }
         IndexQuery::Missing { field, missing } => {
             let q = term_query(fields.present, field);
-            (if *missing { Occur::MustNot } else { Occur::Must }, q)
+            (
+                if *missing {
+                    Occur::MustNot
+                } else {
+                    Occur::Must
+                },
+                q,
+            )
         }
         IndexQuery::Dates { field, bounds } => {
             let Some(d) = fields.date_fields(field) else {
@@ -89,7 +96,10 @@ fn filter_clause(fields: &Fields, iq: &IndexQuery) -> (Occur, Box<dyn Query>) {
                 .collect();
             let q: Box<dyn Query> = match alternatives.len() {
                 0 => Box::new(EmptyQuery),
-                1 => alternatives.into_iter().next().unwrap_or(Box::new(EmptyQuery)),
+                1 => alternatives
+                    .into_iter()
+                    .next()
+                    .unwrap_or(Box::new(EmptyQuery)),
                 _ => Box::new(BooleanQuery::union(alternatives)),
             };
             (Occur::Must, q)
@@ -103,14 +113,22 @@ pub fn build<'q>(
     query: &'q SearchQuery,
     now_ms: i64,
 ) -> (Box<dyn Query>, Vec<&'q Filter>) {
-    let mut clauses = vec![(Occur::Must, term_query(fields.ty, query.resource_type))];
+    let mut clauses = Vec::with_capacity(query.filters.len() + 1);
     let mut confirm = Vec::new();
+    let mut typed = false;
     for f in &query.filters {
         let iq = candidate_terms(f, now_ms);
         if !iq.is_exact() {
             confirm.push(f);
         }
-        clauses.push(filter_clause(fields, &iq));
+        let (occur, q) = filter_clause(fields, &iq);
+        // A required value of a parameter only this type has implies the type: the `type`
+        // clause (every document of the type) would only slow the intersection down.
+        typed |= occur == Occur::Must && fields.exclusive_to(f.param.code, query.resource_type);
+        clauses.push((occur, q));
+    }
+    if !typed {
+        clauses.push((Occur::Must, term_query(fields.ty, query.resource_type)));
     }
     (Box::new(BooleanQuery::new(clauses)), confirm)
 }
@@ -176,7 +194,8 @@ fn pair_range(lo: i64, hi: i64) -> DateRange {
 
 /// The columns one superset date filter is confirmed on, in one segment.
 pub struct Confirm<'q> {
-    params: &'q [DateParam],
+    /// `None`: not a date filter (the index cannot confirm it).
+    params: Option<&'q [DateParam]>,
     lo: Option<Column<i64>>,
     hi: Option<Column<i64>>,
 }
@@ -186,7 +205,7 @@ pub struct Confirm<'q> {
 pub enum Verdict {
     Match,
     NoMatch,
-    /// The stored pairs are unusable (lo/hi counts differ): ask the store.
+    /// The index cannot tell (not a date filter, or unusable stored pairs): ask the store.
     Unknown,
 }
 
@@ -196,9 +215,9 @@ impl<'q> Confirm<'q> {
         reader: &SegmentReader,
         filter: &'q Filter,
     ) -> tantivy::Result<Self> {
-        let params: &[DateParam] = match &filter.condition {
-            Condition::Date(p) => p,
-            _ => &[],
+        let params = match &filter.condition {
+            Condition::Date(p) => Some(p.as_slice()),
+            _ => None,
         };
         let (lo, hi) = match fields.date_fields(filter.param.code) {
             Some(d) => (
@@ -210,10 +229,17 @@ impl<'q> Confirm<'q> {
         Ok(Confirm { params, lo, hi })
     }
 
-    /// Exactly [`crate::fhir::search::eval::filter_matches`] for a date filter, on the pairs.
+    /// Exactly [`crate::fhir::search::eval::filter_matches`] for a date filter, evaluated on
+    /// the stored pairs with the reference `date_matches`.
     pub fn check(&self, doc: DocId, now_ms: i64, buf: &mut Vec<i64>) -> Verdict {
-        let (Some(lo), Some(hi)) = (&self.lo, &self.hi) else {
-            return Verdict::NoMatch; // no document of the segment has a value
+        let Some(params) = self.params else {
+            return Verdict::Unknown;
+        };
+        let (lo, hi) = match (&self.lo, &self.hi) {
+            (Some(lo), Some(hi)) => (lo, hi),
+            // No document of the segment has a value: a date filter cannot match.
+            (None, None) => return Verdict::NoMatch,
+            _ => return Verdict::Unknown,
         };
         buf.clear();
         buf.extend(lo.values_for_doc(doc));
@@ -223,7 +249,7 @@ impl<'q> Confirm<'q> {
             n += 1;
             if let Some(&l) = buf.get(i) {
                 let r = pair_range(l, h);
-                hit |= self.params.iter().any(|p| date_matches(&r, p, now_ms));
+                hit = hit || params.iter().any(|p| date_matches(&r, p, now_ms));
             }
         }
         if n != buf.len() {
@@ -265,6 +291,28 @@ pub fn read_id(ids: &StrColumn, doc: DocId, out: &mut String) -> std::io::Result
     }
 }
 
+/// Fills in the ids of `hits` from `(term ordinal, hit index)` pairs, reading the dictionary
+/// once in ordinal order (a lookup per hit would decode a dictionary block each time).
+pub fn resolve_ids(
+    ids: &StrColumn,
+    pending: &mut [(u64, usize)],
+    hits: &mut [Hit],
+) -> std::io::Result<()> {
+    pending.sort_unstable();
+    let ords: Vec<u64> = pending.iter().map(|(o, _)| *o).collect();
+    let mut next = pending.iter();
+    let complete = ids.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
+        if let Some((_, i)) = next.next() {
+            hits[*i].id = String::from_utf8_lossy(bytes).into_owned();
+        }
+    })?;
+    if complete {
+        Ok(())
+    } else {
+        Err(std::io::Error::other("id ordinal outside the dictionary"))
+    }
+}
+
 /// The order of [`crate::fhir::search::compare`] on hits: per spec `_id` or the date key
 /// (missing last in either direction), then the id.
 pub fn compare_hits(a: &Hit, b: &Hit, sort: &[SortSpec]) -> Ordering {
@@ -277,7 +325,10 @@ pub fn compare_hits(a: &Hit, b: &Hit, sort: &[SortSpec]) -> Ordering {
                 o
             }
         } else {
-            match (a.keys.get(i).copied().flatten(), b.keys.get(i).copied().flatten()) {
+            match (
+                a.keys.get(i).copied().flatten(),
+                b.keys.get(i).copied().flatten(),
+            ) {
                 (Some(x), Some(y)) if s.descending => y.cmp(&x),
                 (Some(x), Some(y)) => x.cmp(&y),
                 (Some(_), None) => Ordering::Less,

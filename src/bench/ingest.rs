@@ -1,4 +1,4 @@
-//! `carin-sandbox bench …`: benchmarks that print figures. Timing goals live here, never in tests.
+//! `bench ingest`: generate, import, and report rate, memory and store size.
 
 use std::path::Path;
 use std::time::Instant;
@@ -8,19 +8,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::generate::{self, GenerateOptions};
 use crate::store::{Store, STORE_FILE};
 
-/// Peak resident set size of this process so far, in bytes (Linux `VmHWM`).
-pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-fn mib(bytes: u64) -> f64 {
-    #[allow(clippy::cast_precision_loss)]
-    let b = bytes as f64;
-    b / (1024.0 * 1024.0)
-}
+use super::{mib, peak_rss_bytes};
 
 pub fn ingest(beneficiaries: u64, work_dir: Option<&Path>) -> anyhow::Result<i32> {
     let temp;

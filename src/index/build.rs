@@ -1,0 +1,170 @@
+//! Feeding resources to the tantivy writer. A full rebuild is bound by JSON decoding, so the
+//! store scan (this thread) hands batches of resources to worker threads that parse (pruned),
+//! extract and add documents; tantivy's own indexing threads build the segments.
+
+use std::sync::mpsc;
+use std::sync::Mutex;
+
+use tantivy::IndexWriter;
+
+use super::prune;
+use super::schema::Fields;
+use super::IndexError;
+use crate::export::RESOURCE_TYPES;
+use crate::fhir::search::extract;
+use crate::store::{ReadTx, StoreError};
+
+/// Resources per batch handed to a worker.
+const BATCH: usize = 64;
+
+/// Parses one stored resource and adds its document.
+pub fn add(
+    fields: &Fields,
+    writer: &IndexWriter,
+    ty: &str,
+    id: &str,
+    json: &[u8],
+) -> Result<(), IndexError> {
+    let value = prune::parse(ty, json).map_err(|source| IndexError::Json {
+        key: format!("{ty}/{id}"),
+        source,
+    })?;
+    let ex = extract(&value);
+    writer.add_document(fields.document(ty, id, &ex))?;
+    Ok(())
+}
+
+/// One resource as scanned.
+#[derive(Default)]
+struct Item {
+    ty: &'static str,
+    id: String,
+    json: Vec<u8>,
+}
+
+/// A batch of resources. Batches go back to the scan once indexed, so their buffers are
+/// reused instead of allocating (and the kernel zeroing) fresh memory for every resource.
+#[derive(Default)]
+struct Batch {
+    items: Vec<Item>,
+    len: usize,
+}
+
+impl Batch {
+    fn push(&mut self, ty: &'static str, id: &str, json: &[u8]) {
+        if self.len == self.items.len() {
+            self.items.push(Item::default());
+        }
+        let item = &mut self.items[self.len];
+        item.ty = ty;
+        item.id.clear();
+        item.id.push_str(id);
+        item.json.clear();
+        item.json.extend_from_slice(json);
+        self.len += 1;
+    }
+}
+
+/// Adds every current resource of the snapshot with `workers` parsing threads; returns how
+/// many were added. On error nothing is committed here (the caller rolls back).
+pub fn add_all(
+    fields: &Fields,
+    writer: &IndexWriter,
+    read: &ReadTx,
+    workers: usize,
+) -> Result<u64, IndexError> {
+    let workers = workers.max(1);
+    let (tx, rx) = mpsc::sync_channel::<Batch>(workers * 2);
+    let (give_back, recycled) = mpsc::channel::<Batch>();
+    let rx = Mutex::new(rx);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let give_back = give_back.clone();
+                let rx = &rx;
+                s.spawn(move || work(fields, writer, rx, &give_back))
+            })
+            .collect();
+        drop(give_back);
+        let scanned = scan(read, &tx, &recycled);
+        drop(tx);
+        let mut added = 0u64;
+        let mut failure = scanned.err();
+        for h in handles {
+            match h.join() {
+                Ok(Ok(n)) => added += n,
+                Ok(Err(e)) => failure = failure.or(Some(e)),
+                Err(_) => failure = failure.or(Some(IndexError::Poisoned)),
+            }
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(added),
+        }
+    })
+}
+
+/// The store scan: batches of `(type, id, json)`.
+fn scan(
+    read: &ReadTx,
+    tx: &mpsc::SyncSender<Batch>,
+    recycled: &mpsc::Receiver<Batch>,
+) -> Result<(), IndexError> {
+    let closed = || StoreError::Corrupt {
+        key: "index".into(),
+        reason: "indexing workers stopped".into(),
+    };
+    let mut batch = Batch::default();
+    for ty in RESOURCE_TYPES {
+        read.for_each(ty, |id, json| {
+            batch.push(ty, id, json);
+            if batch.len == BATCH {
+                let next = recycled.try_recv().unwrap_or_default();
+                tx.send(std::mem::replace(&mut batch, next))
+                    .map_err(|_| closed())?;
+            }
+            Ok(())
+        })?;
+    }
+    if batch.len > 0 {
+        tx.send(batch).map_err(|_| closed())?;
+    }
+    Ok(())
+}
+
+/// One worker: adds documents until the channel closes. After a failure it keeps draining
+/// (so the scan never blocks) and reports the first error.
+fn work(
+    fields: &Fields,
+    writer: &IndexWriter,
+    rx: &Mutex<mpsc::Receiver<Batch>>,
+    give_back: &mpsc::Sender<Batch>,
+) -> Result<u64, IndexError> {
+    let mut added = 0u64;
+    let mut failure = None;
+    loop {
+        let next = match rx.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return Err(IndexError::Poisoned),
+        };
+        let Ok(mut batch) = next else { break };
+        if failure.is_none() {
+            for item in &batch.items[..batch.len] {
+                match add(fields, writer, item.ty, &item.id, &item.json) {
+                    Ok(()) => added += 1,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        batch.len = 0;
+        // The scan may be done already; then the batch is simply dropped.
+        let _ = give_back.send(batch);
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(added),
+    }
+}
