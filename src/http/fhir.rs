@@ -96,7 +96,7 @@ async fn read_resource(
     check_format(&req)?;
     let (resource_type, id) = path.into_inner();
     let resource_type = known_type(&resource_type)?;
-    let json = blocking(move || {
+    let json = work(move || {
         let read = state.store.read().map_err(internal)?;
         read.get(resource_type, &id)
             .map_err(internal)?
@@ -118,7 +118,7 @@ async fn vread_resource(
     check_format(&req)?;
     let (resource_type, id, vid) = path.into_inner();
     let resource_type = known_type(&resource_type)?;
-    let json = blocking(move || {
+    let json = work(move || {
         let not_found = || FhirError::VersionNotFound {
             resource_type: resource_type.to_string(),
             id: id.clone(),
@@ -217,7 +217,7 @@ async fn search(
         resource_type,
         pairs,
     };
-    let body = blocking(move || {
+    let body = work(move || {
         let now = state.clock.now();
         let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
         let read = state.store.read().map_err(internal)?;
@@ -235,7 +235,7 @@ async fn search(
 /// Store and index work for one request. Point reads and searches take tens to hundreds of
 /// microseconds of CPU and never wait on the network, so they run on the worker itself: a hop
 /// to the blocking pool costs more than the work (measured with `bench api`).
-async fn blocking<T>(f: impl FnOnce() -> Result<T, FhirError>) -> Result<T, FhirError> {
+async fn work<T>(f: impl FnOnce() -> Result<T, FhirError>) -> Result<T, FhirError> {
     f()
 }
 

@@ -325,16 +325,11 @@ pub fn compare_hits(a: &Hit, b: &Hit, sort: &[SortSpec]) -> Ordering {
                 o
             }
         } else {
-            match (
+            crate::fhir::search::extract::compare_sort_key(
                 a.keys.get(i).copied().flatten(),
                 b.keys.get(i).copied().flatten(),
-            ) {
-                (Some(x), Some(y)) if s.descending => y.cmp(&x),
-                (Some(x), Some(y)) => x.cmp(&y),
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (None, None) => Ordering::Equal,
-            }
+                s.descending,
+            )
         };
         if ord != Ordering::Equal {
             return ord;

@@ -81,15 +81,9 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
-    /// GETs `path` and parses the JSON body (panics on transport or JSON errors).
+    /// GETs `path` and returns the JSON body (Null when it is not JSON).
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
-        let response = self
-            .client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request");
-        response.json().await.expect("JSON body")
+        self.get(path).await.1
     }
 
     /// GETs `path`: status and parsed JSON body.

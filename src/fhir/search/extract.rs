@@ -285,17 +285,26 @@ pub fn compare(a: &Extracted, b: &Extracted, sort: &[SortSpec]) -> Ordering {
                 o
             }
         } else {
-            match (a.sort_dates.get(s.param), b.sort_dates.get(s.param)) {
-                (Some(x), Some(y)) if s.descending => y.cmp(x),
-                (Some(x), Some(y)) => x.cmp(y),
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (None, None) => Ordering::Equal,
-            }
+            compare_sort_key(
+                a.sort_dates.get(s.param).copied(),
+                b.sort_dates.get(s.param).copied(),
+                s.descending,
+            )
         };
         if ord != Ordering::Equal {
             return ord;
         }
     }
     a.id.cmp(&b.id)
+}
+
+/// One sort key: ascending or descending, resources without a value last either way.
+pub fn compare_sort_key(a: Option<i64>, b: Option<i64>, descending: bool) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) if descending => y.cmp(&x),
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
 }
