@@ -36,7 +36,7 @@ async fn get_capabilities(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
-    check_format(&req)?;
+    check_format(&query_pairs(&req))?;
     let date = crate::clock::fhir_instant(state.started_at);
     let statement = search::capability_statement(
         &base_url(&state, &req),
@@ -55,12 +55,17 @@ fn known_type(resource_type: &str) -> Result<&'static str, FhirError> {
         .ok_or_else(|| FhirError::UnsupportedType(resource_type.to_string()))
 }
 
-/// `_format` may ask for JSON in any of its spellings; XML is not served.
-fn check_format(req: &HttpRequest) -> Result<(), FhirError> {
-    let query = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+/// The URL's query parameters, decoded (empty when the query string is not well formed; a
+/// search reports that itself).
+fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
+    web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map(web::Query::into_inner)
-        .unwrap_or_default();
-    match query
+        .unwrap_or_default()
+}
+
+/// `_format` may ask for JSON in any of its spellings; XML is not served.
+fn check_format(pairs: &[(String, String)]) -> Result<(), FhirError> {
+    match pairs
         .iter()
         .find(|(k, _)| k == "_format")
         .map(|(_, v)| v.as_str())
@@ -93,7 +98,7 @@ async fn read_resource(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, FhirError> {
     guard(&state)?;
-    check_format(&req)?;
+    check_format(&query_pairs(&req))?;
     let (resource_type, id) = path.into_inner();
     let resource_type = known_type(&resource_type)?;
     let json = work(move || {
@@ -115,7 +120,7 @@ async fn vread_resource(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, FhirError> {
     guard(&state)?;
-    check_format(&req)?;
+    check_format(&query_pairs(&req))?;
     let (resource_type, id, vid) = path.into_inner();
     let resource_type = known_type(&resource_type)?;
     let json = work(move || {
@@ -190,9 +195,7 @@ async fn post_search_type(
             &format!("the form body is not application/x-www-form-urlencoded: {e}"),
         ))
     })?;
-    if let Ok(q) = web::Query::<Vec<(String, String)>>::from_query(req.query_string()) {
-        pairs.extend(q.into_inner());
-    }
+    pairs.extend(query_pairs(&req));
     search(state, req, path.into_inner(), pairs).await
 }
 
@@ -203,7 +206,7 @@ async fn search(
     pairs: Vec<(String, String)>,
 ) -> Result<HttpResponse, FhirError> {
     guard(&state)?;
-    check_format(&req)?;
+    check_format(&pairs)?;
     let resource_type = known_type(&resource_type)?;
     let strict = req
         .headers()

@@ -316,24 +316,9 @@ pub fn resolve_ids(
 /// The order of [`crate::fhir::search::compare`] on hits: per spec `_id` or the date key
 /// (missing last in either direction), then the id.
 pub fn compare_hits(a: &Hit, b: &Hit, sort: &[SortSpec]) -> Ordering {
-    for (i, s) in sort.iter().enumerate() {
-        let ord = if s.param == "_id" {
-            let o = a.id.cmp(&b.id);
-            if s.descending {
-                o.reverse()
-            } else {
-                o
-            }
-        } else {
-            crate::fhir::search::extract::compare_sort_key(
-                a.keys.get(i).copied().flatten(),
-                b.keys.get(i).copied().flatten(),
-                s.descending,
-            )
-        };
-        if ord != Ordering::Equal {
-            return ord;
-        }
-    }
-    a.id.cmp(&b.id)
+    crate::fhir::search::extract::compare_by(
+        sort,
+        (&a.id, |i, _: &SortSpec| a.keys.get(i).copied().flatten()),
+        (&b.id, |i, _: &SortSpec| b.keys.get(i).copied().flatten()),
+    )
 }

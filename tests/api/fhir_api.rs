@@ -28,6 +28,20 @@ fn ids(resources: &[&Value]) -> BTreeSet<String> {
         .collect()
 }
 
+/// `Type/id` of each resource.
+fn keys(resources: &[&Value]) -> BTreeSet<String> {
+    resources
+        .iter()
+        .map(|r| {
+            format!(
+                "{}/{}",
+                r["resourceType"].as_str().unwrap(),
+                r["id"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
 fn link<'a>(bundle: &'a Value, relation: &str) -> Option<&'a str> {
     bundle["link"]
         .as_array()?
@@ -252,16 +266,7 @@ async fn every_include_returns_exactly_the_referenced_resources() {
             ))
             .await;
         assert_eq!(entries(&bundle, "match").len(), 1);
-        let included: BTreeSet<String> = entries(&bundle, "include")
-            .iter()
-            .map(|r| {
-                format!(
-                    "{}/{}",
-                    r["resourceType"].as_str().unwrap(),
-                    r["id"].as_str().unwrap()
-                )
-            })
-            .collect();
+        let included = keys(&entries(&bundle, "include"));
         let want: BTreeSet<String> = refs.iter().cloned().collect();
         assert_eq!(included, want, "_include=ExplanationOfBenefit:{name}");
         assert_eq!(
@@ -275,16 +280,7 @@ async fn every_include_returns_exactly_the_referenced_resources() {
             "/v2/fhir/ExplanationOfBenefit?_id={id}&_include=ExplanationOfBenefit:*"
         ))
         .await;
-    let included: BTreeSet<String> = entries(&bundle, "include")
-        .iter()
-        .map(|r| {
-            format!(
-                "{}/{}",
-                r["resourceType"].as_str().unwrap(),
-                r["id"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let included = keys(&entries(&bundle, "include"));
     assert_eq!(included, expected_star);
     assert!(included.len() >= 5);
 

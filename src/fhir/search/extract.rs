@@ -276,30 +276,41 @@ impl Extracted {
 /// Orders two resources by `_sort`; values missing sort last in either direction; ties (and
 /// an empty `_sort`) fall back to the id. Dates sort by their earliest start.
 pub fn compare(a: &Extracted, b: &Extracted, sort: &[SortSpec]) -> Ordering {
-    for s in sort {
+    compare_by(
+        sort,
+        (&a.id, |_, s: &SortSpec| a.sort_dates.get(s.param).copied()),
+        (&b.id, |_, s: &SortSpec| b.sort_dates.get(s.param).copied()),
+    )
+}
+
+/// The `_sort` order over anything with an id and a date key per sort position: `_id` or the
+/// key (missing last in either direction) per spec, then the id. Both [`compare`] and the
+/// index's hit ordering use it, so the two orders cannot differ.
+pub fn compare_by<'s>(
+    sort: &'s [SortSpec],
+    (a_id, a_key): (&str, impl Fn(usize, &'s SortSpec) -> Option<i64>),
+    (b_id, b_key): (&str, impl Fn(usize, &'s SortSpec) -> Option<i64>),
+) -> Ordering {
+    for (i, s) in sort.iter().enumerate() {
         let ord = if s.param == "_id" {
-            let o = a.id.cmp(&b.id);
+            let o = a_id.cmp(b_id);
             if s.descending {
                 o.reverse()
             } else {
                 o
             }
         } else {
-            compare_sort_key(
-                a.sort_dates.get(s.param).copied(),
-                b.sort_dates.get(s.param).copied(),
-                s.descending,
-            )
+            compare_sort_key(a_key(i, s), b_key(i, s), s.descending)
         };
         if ord != Ordering::Equal {
             return ord;
         }
     }
-    a.id.cmp(&b.id)
+    a_id.cmp(b_id)
 }
 
 /// One sort key: ascending or descending, resources without a value last either way.
-pub fn compare_sort_key(a: Option<i64>, b: Option<i64>, descending: bool) -> Ordering {
+fn compare_sort_key(a: Option<i64>, b: Option<i64>, descending: bool) -> Ordering {
     match (a, b) {
         (Some(x), Some(y)) if descending => y.cmp(&x),
         (Some(x), Some(y)) => x.cmp(&y),
