@@ -50,12 +50,3 @@ impl FhirError {
         json!({"resourceType": "OperationOutcome", "issue": [issue]})
     }
 }
-
-/// An OperationOutcome with one informational or warning issue per message.
-pub fn warnings(messages: &[String]) -> Value {
-    let issues: Vec<Value> = messages
-        .iter()
-        .map(|m| json!({"severity": "warning", "code": "not-supported", "diagnostics": m}))
-        .collect();
-    json!({"resourceType": "OperationOutcome", "issue": issues})
-}

@@ -109,8 +109,7 @@ async fn read_resource(
                 resource_type: resource_type.to_string(),
                 id,
             })
-    })
-    .await?;
+    })?;
     Ok(resource_response(json))
 }
 
@@ -144,8 +143,7 @@ async fn vread_resource(
         read.get_version(resource_type, &id, version)
             .map_err(internal)?
             .ok_or_else(not_found)
-    })
-    .await?;
+    })?;
     Ok(resource_response(json))
 }
 
@@ -229,15 +227,14 @@ async fn search(
             .search(&read, &query, now_ms)
             .map_err(internal)?;
         bundle::searchset(&read, &query, &ids, &page, now).map_err(internal)
-    })
-    .await?;
+    })?;
     Ok(HttpResponse::Ok().content_type(FHIR_JSON).body(body))
 }
 
 /// Store and index work for one request. Point reads and searches take tens to hundreds of
 /// microseconds of CPU and never wait on the network, so they run on the worker itself: a hop
 /// to the blocking pool costs more than the work (measured with `bench api`).
-async fn work<T>(f: impl FnOnce() -> Result<T, FhirError>) -> Result<T, FhirError> {
+fn work<T>(f: impl FnOnce() -> Result<T, FhirError>) -> Result<T, FhirError> {
     f()
 }
 

@@ -201,20 +201,6 @@ impl<'txn> ResourceWriter<'txn> {
             Upsert::Updated { version }
         })
     }
-
-    pub fn exists(&self, resource_type: &str, id: &str) -> Result<bool, StoreError> {
-        let key = format!("{resource_type}/{id}");
-        Ok(self.fingerprints.get(key.as_str())?.is_some())
-    }
-
-    /// The current JSON of `Type/id` as this transaction sees it.
-    pub fn get(&self, resource_type: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let key = format!("{resource_type}/{id}");
-        Ok(self
-            .resources
-            .get(key.as_str())?
-            .map(|v| v.value().to_vec()))
-    }
 }
 
 fn splice_meta(out: &mut Vec<u8>, res: &PreparedResource<'_>, version: u32, last_updated: &str) {
