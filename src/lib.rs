@@ -4,6 +4,8 @@
 //! everything else is plain Rust, synchronous, and takes the current time as a parameter.
 
 pub mod app;
+pub mod audit;
+pub mod auth;
 pub mod bench;
 pub mod cli;
 pub mod clock;

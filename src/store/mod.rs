@@ -6,6 +6,7 @@ mod error;
 pub mod tables;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 
@@ -20,8 +21,10 @@ pub const STORE_FILE: &str = "carin.redb";
 /// redb's page cache (reads and the write buffer of an open transaction).
 const CACHE_BYTES: usize = 192 * 1024 * 1024;
 
+/// Cheap to clone: every clone is the same database.
+#[derive(Clone)]
 pub struct Store {
-    db: Database,
+    db: Arc<Database>,
 }
 
 impl Store {
@@ -78,7 +81,7 @@ impl Store {
             tx.open_table(FINGERPRINTS)?;
         }
         tx.commit()?;
-        Ok(Self { db })
+        Ok(Self { db: Arc::new(db) })
     }
 
     pub fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
@@ -89,6 +92,11 @@ impl Store {
         Ok(ReadTx {
             tx: self.db.begin_read()?,
         })
+    }
+
+    /// The database itself, for modules that keep tables of their own (`auth`, `audit`).
+    pub fn database(&self) -> &Database {
+        &self.db
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -309,6 +317,27 @@ impl ReadTx {
             codec::decompress_into(&mut decompressor, id, stored, &mut json)?;
             f(id, &json)
         })
+    }
+
+    /// The first `limit` resources of a type in id order, decompressed.
+    pub fn first(
+        &self,
+        resource_type: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let table = self.tx.open_table(RESOURCES)?;
+        let start = format!("{resource_type}/");
+        let end = format!("{resource_type}0");
+        let mut decompressor = zstd::bulk::Decompressor::new().map_err(codec::error)?;
+        let mut out = Vec::new();
+        for entry in table.range(start.as_str()..end.as_str())?.take(limit) {
+            let (k, v) = entry?;
+            let id = &k.value()[start.len()..];
+            let mut json = Vec::new();
+            codec::decompress_into(&mut decompressor, id, v.value(), &mut json)?;
+            out.push((id.to_string(), json));
+        }
+        Ok(out)
     }
 
     /// Like [`ReadTx::for_each`], with the bytes as stored (compressed).

@@ -1,0 +1,372 @@
+//! The authorization endpoint's decisions: is the request acceptable, and after sign-in and
+//! consent, which code goes back to the app.
+//!
+//! A validated request travels through the login and consent pages sealed (Ed25519) in a
+//! hidden form field, so nothing is stored until the beneficiary approves.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use url::Url;
+
+use super::clients::{is_custom_scheme, redirect_matches};
+use super::db::{secret_key, CODES, GRANTS};
+use super::keys::random_token;
+use super::records::{CodeRecord, Grant};
+use super::scopes::ScopeSet;
+use super::users::Beneficiary;
+use super::{AuthServer, OAuthError};
+use crate::audit::AuditRecord;
+
+/// An authorization request that passed validation, waiting for sign-in and consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRequest {
+    pub client_id: String,
+    pub client_name: String,
+    pub redirect_uri: String,
+    pub state: String,
+    /// What the app asked for, limited to what it is registered for.
+    pub scopes: String,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+}
+
+/// Why an authorization request was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeError {
+    /// The app or its redirect URI cannot be trusted: show the person an error page and never
+    /// redirect (RFC 6749 §4.1.2.1).
+    Page(String),
+    /// Tell the app, at its redirect URI.
+    Redirect(ErrorRedirect),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorRedirect {
+    pub redirect_uri: String,
+    pub error: &'static str,
+    pub description: String,
+    pub state: Option<String>,
+}
+
+impl ErrorRedirect {
+    pub fn url(&self) -> String {
+        let mut pairs = vec![
+            ("error", self.error.to_string()),
+            ("error_description", self.description.clone()),
+        ];
+        if let Some(state) = &self.state {
+            pairs.push(("state", state.clone()));
+        }
+        with_query(&self.redirect_uri, &pairs)
+    }
+}
+
+/// `uri` with `pairs` added to its query.
+pub fn with_query(uri: &str, pairs: &[(&str, String)]) -> String {
+    match Url::parse(uri) {
+        Ok(mut url) => {
+            {
+                let mut q = url.query_pairs_mut();
+                for (k, v) in pairs {
+                    q.append_pair(k, v);
+                }
+            }
+            url.to_string()
+        }
+        Err(_) => uri.to_string(),
+    }
+}
+
+/// Hosts that name this machine, for comparing `aud` with the FHIR base.
+fn is_local_alias(host: &str) -> bool {
+    matches!(
+        host,
+        "localhost" | "127.0.0.1" | "[::1]" | "::1" | "host.docker.internal"
+    )
+}
+
+/// True when `aud` names the FHIR base `base` (trailing slash ignored; local aliases of
+/// the same port accepted, since a laptop sandbox is reached by several names).
+pub fn aud_names_base(aud: &str, base: &str) -> bool {
+    let (Ok(a), Ok(b)) = (Url::parse(aud.trim()), Url::parse(base)) else {
+        return false;
+    };
+    let same_host = a.host_str() == b.host_str()
+        || (a.host_str().is_some_and(is_local_alias) && b.host_str().is_some_and(is_local_alias));
+    a.scheme() == b.scheme()
+        && same_host
+        && a.port_or_known_default() == b.port_or_known_default()
+        && a.path().trim_end_matches('/') == b.path().trim_end_matches('/')
+        && a.query().is_none()
+}
+
+impl AuthServer {
+    /// Checks an authorization request (GET query or POST form) against the app's
+    /// registration and the SMART rules.
+    pub fn validate_authorize(
+        &self,
+        params: &[(String, String)],
+        fhir_base: &str,
+    ) -> Result<PendingRequest, AuthorizeError> {
+        // A repeated parameter is ambiguous (RFC 6749 §3.1); the first one is used only when
+        // all copies agree.
+        let mut map: HashMap<&str, &str> = HashMap::new();
+        for (k, v) in params {
+            if let Some(prev) = map.insert(k.as_str(), v.as_str()) {
+                if prev != v {
+                    return Err(AuthorizeError::Page(format!(
+                        "the parameter {k} was sent twice with different values"
+                    )));
+                }
+            }
+        }
+        let get = |k: &str| map.get(k).copied().filter(|v| !v.is_empty());
+
+        let client_id = get("client_id")
+            .ok_or_else(|| AuthorizeError::Page("client_id is missing".into()))?;
+        let client = self
+            .db
+            .client(client_id)
+            .map_err(|e| AuthorizeError::Page(format!("the server could not look up the app: {e}")))?
+            .ok_or_else(|| AuthorizeError::Page(format!("no app is registered as {client_id}")))?;
+        let redirect_uri = match get("redirect_uri") {
+            Some(uri) => {
+                if !client.redirect_uris.iter().any(|r| redirect_matches(r, uri)) {
+                    return Err(AuthorizeError::Page(format!(
+                        "redirect_uri {uri} is not registered for {}",
+                        client.name
+                    )));
+                }
+                uri.to_string()
+            }
+            None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+            None => {
+                return Err(AuthorizeError::Page(
+                    "redirect_uri is missing and the app registered more than one".into(),
+                ))
+            }
+        };
+        let state = get("state").map(str::to_string);
+        let refuse = |error: &'static str, description: String| {
+            AuthorizeError::Redirect(ErrorRedirect {
+                redirect_uri: redirect_uri.clone(),
+                error,
+                description,
+                state: state.clone(),
+            })
+        };
+        if get("response_type") != Some("code") {
+            return Err(refuse(
+                "unsupported_response_type",
+                "response_type must be code".into(),
+            ));
+        }
+        let Some(state) = state.clone() else {
+            return Err(refuse("invalid_request", "state is required".into()));
+        };
+        if map.contains_key("client_secret") {
+            return Err(refuse(
+                "invalid_request",
+                "client_secret must never be sent to the authorization endpoint".into(),
+            ));
+        }
+
+        let pkce_needed = client.pkce_required || is_custom_scheme(&redirect_uri);
+        let code_challenge = match (get("code_challenge"), get("code_challenge_method")) {
+            (None, _) if pkce_needed => {
+                return Err(refuse(
+                    "invalid_request",
+                    "PKCE is required: send code_challenge and code_challenge_method=S256".into(),
+                ))
+            }
+            (None, _) => None,
+            (Some(_), Some(method)) if method != "S256" => {
+                return Err(refuse(
+                    "invalid_request",
+                    format!("code_challenge_method must be S256, not {method}"),
+                ))
+            }
+            (Some(_), None) => {
+                return Err(refuse(
+                    "invalid_request",
+                    "code_challenge_method is required and must be S256 (plain is not accepted)"
+                        .into(),
+                ))
+            }
+            (Some(challenge), Some(_)) => {
+                // Some clients keep base64's `=` padding (cms-bluebutton-sdk); it carries nothing.
+                let challenge = challenge.trim_end_matches('=');
+                let well_formed = challenge.len() == 43
+                    && challenge
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                if !well_formed {
+                    return Err(refuse(
+                        "invalid_request",
+                        "code_challenge must be the base64url SHA-256 of the verifier (43 characters)"
+                            .into(),
+                    ));
+                }
+                Some(challenge.to_string())
+            }
+        };
+
+        if let Some(aud) = get("aud") {
+            if !aud_names_base(aud, fhir_base) {
+                return Err(refuse(
+                    "invalid_request",
+                    format!("aud {aud} is not this server's FHIR base URL {fhir_base}"),
+                ));
+            }
+        }
+
+        let registered = ScopeSet::parse(&client.scopes);
+        let scopes = match get("scope") {
+            None => registered,
+            Some(requested) => registered.allowed_subset(&ScopeSet::parse(requested)),
+        };
+        if scopes.is_empty() {
+            return Err(refuse(
+                "invalid_scope",
+                "none of the requested scopes can be granted to this app".into(),
+            ));
+        }
+
+        Ok(PendingRequest {
+            client_id: client.client_id,
+            client_name: client.name,
+            redirect_uri,
+            state,
+            scopes: scopes.to_string(),
+            code_challenge,
+            nonce: get("nonce").map(str::to_string),
+        })
+    }
+
+    /// The request sealed for the login and consent forms.
+    pub fn seal_request(&self, request: &PendingRequest, now: i64) -> String {
+        self.keys.sealer.seal(
+            "authorize",
+            &json!(request),
+            now + self.config.request_ttl,
+        )
+    }
+
+    pub fn open_request(&self, sealed: &str, now: i64) -> Option<PendingRequest> {
+        let value = self.keys.sealer.open("authorize", sealed, now)?;
+        serde_json::from_value(value).ok()
+    }
+
+    /// The beneficiary approved: record the grant and a code, and return where the browser
+    /// goes next (the app's redirect URI with `code` and `state`).
+    pub fn approve(
+        &self,
+        request: &PendingRequest,
+        who: &Beneficiary,
+        share_demographics: bool,
+        now: i64,
+    ) -> Result<String, OAuthError> {
+        let mut scopes = ScopeSet::parse(&request.scopes);
+        if !share_demographics {
+            scopes = scopes.without_demographics();
+        }
+        if scopes.is_empty() {
+            return Ok(self.deny(request, Some(who), now));
+        }
+        let code = random_token();
+        let grant = Grant {
+            id: random_token(),
+            client_id: request.client_id.clone(),
+            patient: who.patient.clone(),
+            username: who.username.clone(),
+            scopes: scopes.to_string(),
+            created_at: now,
+            expires_at: now + self.config.grant_ttl,
+            revoked_at: None,
+        };
+        let record = CodeRecord {
+            grant_id: grant.id.clone(),
+            client_id: request.client_id.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            code_challenge: request.code_challenge.clone(),
+            nonce: request.nonce.clone(),
+            expires_at: now + self.config.code_ttl,
+            used: false,
+        };
+        self.db.write(|tx| {
+            tx.put(GRANTS, &grant.id, &grant)?;
+            tx.put(CODES, &secret_key(&code), &record)?;
+            tx.audit(&AuditRecord {
+                at: now,
+                event: "consent".into(),
+                outcome: "success".into(),
+                client_id: Some(grant.client_id.clone()),
+                user: Some(who.username.clone()),
+                patient: Some(who.patient.clone()),
+                scopes: Some(grant.scopes.clone()),
+                detail: (!share_demographics).then(|| "demographics withheld".to_string()),
+            })
+        })?;
+        Ok(with_query(
+            &request.redirect_uri,
+            &[("code", code), ("state", request.state.clone())],
+        ))
+    }
+
+    /// The beneficiary said no: `error=access_denied` back to the app.
+    pub fn deny(&self, request: &PendingRequest, who: Option<&Beneficiary>, now: i64) -> String {
+        let audit = AuditRecord {
+            at: now,
+            event: "consent".into(),
+            outcome: "access_denied".into(),
+            client_id: Some(request.client_id.clone()),
+            user: who.map(|w| w.username.clone()),
+            patient: who.map(|w| w.patient.clone()),
+            scopes: Some(request.scopes.clone()),
+            detail: None,
+        };
+        if let Err(e) = crate::audit::record(self.store(), &audit) {
+            tracing::error!("could not record a denied consent: {e}");
+        }
+        ErrorRedirect {
+            redirect_uri: request.redirect_uri.clone(),
+            error: "access_denied",
+            description: "the beneficiary did not authorize this app".into(),
+            state: Some(request.state.clone()),
+        }
+        .url()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aud_must_name_the_fhir_base() {
+        let base = "http://localhost:8000/v2/fhir";
+        assert!(aud_names_base("http://localhost:8000/v2/fhir", base));
+        assert!(aud_names_base("http://127.0.0.1:8000/v2/fhir/", base));
+        assert!(!aud_names_base("https://inferno.healthit.gov/invalid_aud", base));
+        assert!(!aud_names_base("http://localhost:8001/v2/fhir", base));
+        assert!(!aud_names_base("http://localhost:8000/v1/fhir", base));
+        assert!(!aud_names_base("not a url", base));
+    }
+
+    #[test]
+    fn error_redirects_carry_state() {
+        let url = ErrorRedirect {
+            redirect_uri: "http://127.0.0.1:5000/cb?x=1".into(),
+            error: "access_denied",
+            description: "no".into(),
+            state: Some("s t".into()),
+        }
+        .url();
+        assert_eq!(
+            url,
+            "http://127.0.0.1:5000/cb?x=1&error=access_denied&error_description=no&state=s+t"
+        );
+    }
+}

@@ -1,0 +1,302 @@
+//! Registered apps: redirect URI rules, secrets, the seeded test apps, client authentication.
+
+use subtle::ConstantTimeEq;
+use url::Url;
+
+use super::db::{secret_key, AuthDb, CLIENTS};
+use super::keys::random_token;
+use super::records::{Client, ClientKind};
+use super::AuthError;
+use crate::store::StoreError;
+
+/// The scopes an app gets when it registers none: everything the sandbox grants.
+pub const DEFAULT_SCOPES: &str =
+    "openid fhirUser profile launch/patient offline_access patient/*.read patient/*.rs user/*.read user/*.rs";
+
+/// The seeded confidential app (Blue Button's well-known test app credentials).
+pub const TEST_CLIENT_ID: &str = "test-client-id";
+pub const TEST_CLIENT_SECRET: &str = "test-client-secret";
+/// The seeded public app (PKCE, no secret).
+pub const TEST_PUBLIC_CLIENT_ID: &str = "test-public-client-id";
+
+/// Redirect URIs of the seeded apps: the built-in test client, loopback callbacks (any port,
+/// RFC 8252 §7.3), a native-app custom scheme, and Postman's callback.
+pub const TEST_REDIRECT_URIS: &[&str] = &[
+    "http://localhost:8000/testclient/callback",
+    "http://127.0.0.1:8000/testclient/callback",
+    "http://localhost/callback",
+    "http://127.0.0.1/callback",
+    "http://[::1]/callback",
+    "org.carin.sandbox:/callback",
+    "https://oauth.pstmn.io/v1/callback",
+];
+
+/// Hosts treated as the loopback interface: their redirect URIs match on any port.
+fn is_loopback_host(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
+}
+
+/// Why a redirect URI cannot be registered (the same rules `authorize` applies).
+pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
+    let url = Url::parse(uri).map_err(|e| format!("{uri} is not an absolute URL: {e}"))?;
+    if url.fragment().is_some() {
+        return Err(format!("{uri} has a fragment, which OAuth forbids"));
+    }
+    match url.scheme() {
+        "http" | "https" => {
+            if url.host_str().is_none_or(str::is_empty) {
+                return Err(format!("{uri} has no host"));
+            }
+        }
+        "javascript" | "data" | "file" | "vbscript" | "about" | "blob" => {
+            return Err(format!("{uri}: the {} scheme is not allowed", url.scheme()))
+        }
+        // Custom schemes for native apps (RFC 8252 §7.1); PKCE is required for them.
+        _ => {}
+    }
+    Ok(())
+}
+
+/// True when a redirect URI is a native app's private-use scheme (PKCE then is mandatory).
+pub fn is_custom_scheme(uri: &str) -> bool {
+    Url::parse(uri).is_ok_and(|u| !matches!(u.scheme(), "http" | "https"))
+}
+
+/// Exact match, except that a loopback http URI may use any port (RFC 8252 §7.3).
+pub fn redirect_matches(registered: &str, requested: &str) -> bool {
+    if registered == requested {
+        return true;
+    }
+    let (Ok(r), Ok(q)) = (Url::parse(registered), Url::parse(requested)) else {
+        return false;
+    };
+    r.scheme() == "http"
+        && q.scheme() == "http"
+        && r.host_str().is_some_and(is_loopback_host)
+        && r.host_str() == q.host_str()
+        && r.path() == q.path()
+        && r.query() == q.query()
+        && q.fragment().is_none()
+        && r.username() == q.username()
+        && q.password().is_none()
+}
+
+/// What to register.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub name: String,
+    pub kind: ClientKind,
+    pub redirect_uris: Vec<String>,
+    /// None: [`DEFAULT_SCOPES`].
+    pub scopes: Option<String>,
+    pub pkce_required: bool,
+    pub owner: Option<String>,
+}
+
+impl NewClient {
+    fn check(&self) -> Result<(), AuthError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+            return Err(AuthError::InvalidClient(
+                "the app name must be 1 to 100 printable characters".into(),
+            ));
+        }
+        if self.redirect_uris.is_empty() {
+            return Err(AuthError::InvalidClient(
+                "an app needs at least one redirect URI".into(),
+            ));
+        }
+        for uri in &self.redirect_uris {
+            check_redirect_uri(uri).map_err(AuthError::InvalidClient)?;
+        }
+        if let Some(scopes) = &self.scopes {
+            if super::scopes::ScopeSet::parse(scopes).is_empty() {
+                return Err(AuthError::InvalidClient(format!(
+                    "none of the scopes \"{scopes}\" can be granted by this server"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A registration's result: the secret is shown once and only its hash is kept.
+pub struct Registered {
+    pub client: Client,
+    pub secret: Option<String>,
+}
+
+impl AuthDb {
+    /// Registers an app with a fresh client id (and secret, for a confidential one).
+    pub fn register(&self, new: NewClient, now: i64) -> Result<Registered, AuthError> {
+        new.check()?;
+        let client_id = format!("app-{}", &random_token()[..22]);
+        let secret = (new.kind == ClientKind::Confidential).then(random_token);
+        let client = Client {
+            client_id,
+            name: new.name.trim().to_string(),
+            kind: new.kind,
+            secret_hash: secret.as_deref().map(secret_key),
+            redirect_uris: new.redirect_uris,
+            scopes: scope_text(new.scopes.as_deref()),
+            pkce_required: new.pkce_required,
+            owner: new.owner,
+            created_at: now,
+        };
+        self.write(|tx| tx.put(CLIENTS, &client.client_id, &client))?;
+        Ok(Registered { client, secret })
+    }
+
+    /// Replaces an app's editable fields (name, redirect URIs, scopes, PKCE).
+    pub fn update_client(&self, client: &Client) -> Result<(), AuthError> {
+        NewClient {
+            name: client.name.clone(),
+            kind: client.kind,
+            redirect_uris: client.redirect_uris.clone(),
+            scopes: Some(client.scopes.clone()),
+            pkce_required: client.pkce_required,
+            owner: client.owner.clone(),
+        }
+        .check()?;
+        self.write(|tx| tx.put(CLIENTS, &client.client_id, client))?;
+        Ok(())
+    }
+
+    /// A new secret for a confidential app; the old one stops working at once.
+    pub fn rotate_secret(&self, client_id: &str) -> Result<String, AuthError> {
+        let secret = random_token();
+        self.write(|tx| {
+            let mut client: Client = tx
+                .get(CLIENTS, client_id)?
+                .ok_or_else(|| AuthError::UnknownClient(client_id.to_string()))?;
+            if client.kind != ClientKind::Confidential {
+                return Err(AuthError::InvalidClient(
+                    "a public app has no secret to rotate".into(),
+                ));
+            }
+            client.secret_hash = Some(secret_key(&secret));
+            tx.put(CLIENTS, client_id, &client)?;
+            Ok(())
+        })?;
+        Ok(secret)
+    }
+
+    pub fn remove_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        self.write(|tx| tx.remove(CLIENTS, client_id))
+    }
+
+    pub fn clients(&self) -> Result<Vec<Client>, StoreError> {
+        self.all(CLIENTS)
+    }
+
+    /// Adds the two documented test apps when they are missing.
+    pub fn seed_test_clients(&self, now: i64) -> Result<(), StoreError> {
+        let uris: Vec<String> = TEST_REDIRECT_URIS.iter().map(|s| s.to_string()).collect();
+        let seeded = [
+            Client {
+                client_id: TEST_CLIENT_ID.into(),
+                name: "TestApp (confidential)".into(),
+                kind: ClientKind::Confidential,
+                secret_hash: Some(secret_key(TEST_CLIENT_SECRET)),
+                redirect_uris: uris.clone(),
+                scopes: DEFAULT_SCOPES.into(),
+                pkce_required: true,
+                owner: None,
+                created_at: now,
+            },
+            Client {
+                client_id: TEST_PUBLIC_CLIENT_ID.into(),
+                name: "TestApp (public)".into(),
+                kind: ClientKind::Public,
+                secret_hash: None,
+                redirect_uris: uris,
+                scopes: DEFAULT_SCOPES.into(),
+                pkce_required: true,
+                owner: None,
+                created_at: now,
+            },
+        ];
+        self.write(|tx| {
+            for client in &seeded {
+                if tx.get::<Client>(CLIENTS, &client.client_id)?.is_none() {
+                    tx.put(CLIENTS, &client.client_id, client)?;
+                }
+            }
+            Ok::<_, StoreError>(())
+        })
+    }
+}
+
+fn scope_text(scopes: Option<&str>) -> String {
+    match scopes {
+        Some(s) => super::scopes::ScopeSet::parse(s).to_string(),
+        None => DEFAULT_SCOPES.to_string(),
+    }
+}
+
+/// True when `secret` is the client's secret (compared as hashes, in constant time).
+pub fn secret_matches(client: &Client, secret: &str) -> bool {
+    client
+        .secret_hash
+        .as_deref()
+        .is_some_and(|h| bool::from(h.as_bytes().ct_eq(secret_key(secret).as_bytes())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_redirects_match_on_any_port_only() {
+        let reg = "http://127.0.0.1/callback";
+        assert!(redirect_matches(reg, "http://127.0.0.1:53124/callback"));
+        assert!(!redirect_matches(reg, "http://127.0.0.1:53124/other"));
+        assert!(!redirect_matches(reg, "http://127.0.0.2:53124/callback"));
+        assert!(!redirect_matches(reg, "https://127.0.0.1:53124/callback"));
+        assert!(!redirect_matches(reg, "http://127.0.0.1:1/callback#x"));
+        let https = "https://app.example.com/cb";
+        assert!(redirect_matches(https, https));
+        assert!(!redirect_matches(https, "https://app.example.com:444/cb"));
+        assert!(!redirect_matches(https, "https://app.example.com/cb?x=1"));
+        assert!(redirect_matches("com.example.app:/cb", "com.example.app:/cb"));
+    }
+
+    #[test]
+    fn registration_rules() {
+        assert!(check_redirect_uri("https://a.example/cb").is_ok());
+        assert!(check_redirect_uri("http://localhost:3000/cb").is_ok());
+        assert!(check_redirect_uri("com.example.app:/oauth").is_ok());
+        assert!(check_redirect_uri("https://a.example/cb#frag").is_err());
+        assert!(check_redirect_uri("javascript:alert(1)").is_err());
+        assert!(check_redirect_uri("/relative").is_err());
+        assert!(is_custom_scheme("com.example.app:/oauth"));
+        assert!(!is_custom_scheme("http://localhost/cb"));
+    }
+
+    #[test]
+    fn secrets_are_shown_once_and_kept_hashed() {
+        let store = crate::store::Store::in_memory().unwrap();
+        let db = AuthDb::open(&store).unwrap();
+        let reg = db
+            .register(
+                NewClient {
+                    name: "My app".into(),
+                    kind: ClientKind::Confidential,
+                    redirect_uris: vec!["https://a.example/cb".into()],
+                    scopes: None,
+                    pkce_required: true,
+                    owner: None,
+                },
+                0,
+            )
+            .unwrap();
+        let secret = reg.secret.unwrap();
+        let stored = db.client(&reg.client.client_id).unwrap().unwrap();
+        assert!(!serde_json::to_string(&stored).unwrap().contains(&secret));
+        assert!(secret_matches(&stored, &secret));
+        assert!(!secret_matches(&stored, "wrong"));
+        let rotated = db.rotate_secret(&stored.client_id).unwrap();
+        let stored = db.client(&reg.client.client_id).unwrap().unwrap();
+        assert!(secret_matches(&stored, &rotated) && !secret_matches(&stored, &secret));
+    }
+}

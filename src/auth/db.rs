@@ -1,0 +1,178 @@
+//! The authorization server's tables in the shared redb database.
+
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::records::{Client, CodeRecord, Grant, TokenRecord};
+use crate::store::{Store, StoreError};
+
+pub const CLIENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("auth_clients");
+pub const GRANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("auth_grants");
+pub const CODES: TableDefinition<&str, &[u8]> = TableDefinition::new("auth_codes");
+pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("auth_tokens");
+
+/// The key a code or token is stored under.
+pub fn secret_key(secret: &str) -> String {
+    blake3::hash(secret.as_bytes()).to_hex().to_string()
+}
+
+pub(super) fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        key: key.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Records are plain structs of strings and numbers: serializing them cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// Typed access to the auth tables.
+#[derive(Clone)]
+pub struct AuthDb {
+    store: Store,
+}
+
+impl AuthDb {
+    /// Creates the tables (so reads never meet a missing one).
+    pub fn open(store: &Store) -> Result<AuthDb, StoreError> {
+        let tx = store.begin_write()?;
+        for table in [CLIENTS, GRANTS, CODES, TOKENS] {
+            tx.open_table(table)?;
+        }
+        tx.commit()?;
+        Ok(AuthDb {
+            store: store.clone(),
+        })
+    }
+
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let tx = self.store.database().begin_read()?;
+        let t = tx.open_table(table)?;
+        let found = t.get(key)?;
+        found.map(|v| decode(key, v.value())).transpose()
+    }
+
+    /// Every record of a table, in key order.
+    pub fn all<T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+    ) -> Result<Vec<T>, StoreError> {
+        let tx = self.store.database().begin_read()?;
+        let t = tx.open_table(table)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.push(decode(k.value(), v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Runs `f` in one write transaction and commits only if it succeeds.
+    pub fn write<R, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let tx = self.store.begin_write()?;
+        let result = f(&mut Tx { tx: &tx })?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(result)
+    }
+
+    pub fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        self.get(CLIENTS, client_id)
+    }
+
+    pub fn token(&self, token: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.get(TOKENS, &secret_key(token))
+    }
+
+    pub fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError> {
+        self.get(GRANTS, id)
+    }
+}
+
+/// A write transaction over the auth tables.
+pub struct Tx<'a> {
+    tx: &'a WriteTransaction,
+}
+
+impl Tx<'_> {
+    pub fn get<T: DeserializeOwned>(
+        &mut self,
+        table: TableDefinition<&str, &[u8]>,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let t = self.tx.open_table(table)?;
+        let found = t.get(key)?;
+        found.map(|v| decode(key, v.value())).transpose()
+    }
+
+    pub fn put<T: Serialize>(
+        &mut self,
+        table: TableDefinition<&str, &[u8]>,
+        key: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        self.tx.open_table(table)?.insert(key, encode(value).as_slice())?;
+        Ok(())
+    }
+
+    pub fn remove(
+        &mut self,
+        table: TableDefinition<&str, &[u8]>,
+        key: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self.tx.open_table(table)?.remove(key)?.is_some())
+    }
+
+    /// Appends an audit record that commits with this transaction.
+    pub fn audit(&mut self, record: &crate::audit::AuditRecord) -> Result<(), StoreError> {
+        crate::audit::append(self.tx, record)
+    }
+
+    /// Marks a grant revoked; its codes and tokens stop working at once (every check reads
+    /// the grant).
+    pub fn revoke_grant(&mut self, id: &str, now: i64) -> Result<(), StoreError> {
+        if let Some(mut grant) = self.get::<Grant>(GRANTS, id)? {
+            if grant.revoked_at.is_none() {
+                grant.revoked_at = Some(now);
+                self.put(GRANTS, id, &grant)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops expired codes and tokens of dead grants (kept small on long-running sandboxes).
+    pub fn prune(&mut self, now: i64) -> Result<usize, StoreError> {
+        let mut dead = Vec::new();
+        {
+            let codes = self.tx.open_table(CODES)?;
+            for row in codes.iter()? {
+                let (k, v) = row?;
+                let code: CodeRecord = decode(k.value(), v.value())?;
+                if code.expires_at < now {
+                    dead.push((CODES, k.value().to_string()));
+                }
+            }
+            let tokens = self.tx.open_table(TOKENS)?;
+            for row in tokens.iter()? {
+                let (k, v) = row?;
+                let token: TokenRecord = decode(k.value(), v.value())?;
+                if token.expires_at < now || token.revoked {
+                    dead.push((TOKENS, k.value().to_string()));
+                }
+            }
+        }
+        for (table, key) in &dead {
+            self.remove(*table, key)?;
+        }
+        Ok(dead.len())
+    }
+}

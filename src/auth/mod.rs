@@ -1,0 +1,145 @@
+//! The SMART App Launch / OpenID Connect authorization server, as plain Rust: the HTTP face
+//! (`http::oauth`) parses requests and renders answers; everything decided lives here.
+//!
+//! - [`scopes`]: the SMART v1/v2 scope grammar and what a grant allows.
+//! - [`clients`]: registered apps and redirect URI rules.
+//! - [`users`]: the synthetic beneficiaries (`BBUser00000` …).
+//! - [`authorize`]: validating an authorization request, consent, codes.
+//! - [`token`]: the token endpoint (code exchange, refresh), revocation, introspection.
+//! - [`access`]: bearer tokens on the FHIR API.
+//! - [`keys`]: RSA (id_tokens) and Ed25519 (what the server signs for itself).
+
+pub mod access;
+pub mod authorize;
+pub mod clients;
+pub mod db;
+pub mod keys;
+pub mod records;
+pub mod scopes;
+pub mod token;
+pub mod users;
+
+use crate::store::{Store, StoreError};
+
+pub use access::{Access, BearerError};
+pub use authorize::{AuthorizeError, PendingRequest};
+pub use db::AuthDb;
+pub use keys::Keys;
+pub use records::{Client, ClientKind};
+pub use scopes::ScopeSet;
+pub use token::TokenRequest;
+
+/// Errors of the authorization server's own housekeeping (keys, registrations).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("key error: {0}")]
+    Key(String),
+    #[error("{0}")]
+    InvalidClient(String),
+    #[error("no app with client id {0}")]
+    UnknownClient(String),
+}
+
+/// An OAuth error answer: status, RFC 6749 error code, and a sentence for the developer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error}: {description}")]
+pub struct OAuthError {
+    pub status: u16,
+    pub error: &'static str,
+    pub description: String,
+}
+
+impl OAuthError {
+    pub fn new(status: u16, error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            description: description.into(),
+        }
+    }
+    pub fn invalid_request(d: impl Into<String>) -> Self {
+        Self::new(400, "invalid_request", d)
+    }
+    pub fn invalid_grant(d: impl Into<String>) -> Self {
+        Self::new(400, "invalid_grant", d)
+    }
+    pub fn invalid_client(d: impl Into<String>) -> Self {
+        Self::new(401, "invalid_client", d)
+    }
+    pub fn invalid_scope(d: impl Into<String>) -> Self {
+        Self::new(400, "invalid_scope", d)
+    }
+}
+
+impl From<StoreError> for OAuthError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!("authorization server store error: {e}");
+        Self::new(500, "server_error", "the server could not complete the request")
+    }
+}
+
+/// Lifetimes, in seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthConfig {
+    /// Access tokens (Blue Button: one hour).
+    pub access_token_ttl: i64,
+    /// Authorization codes (single use).
+    pub code_ttl: i64,
+    /// A beneficiary's authorization of an app, which bounds its refresh tokens (13 months).
+    pub grant_ttl: i64,
+    /// A sign-in and consent in progress.
+    pub request_ttl: i64,
+    /// A beneficiary's browser session.
+    pub session_ttl: i64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl: 3600,
+            code_ttl: 60,
+            grant_ttl: 396 * 24 * 3600,
+            request_ttl: 600,
+            session_ttl: 1800,
+        }
+    }
+}
+
+/// The authorization server's state: its tables, keys and lifetimes.
+pub struct AuthServer {
+    pub db: AuthDb,
+    pub keys: Keys,
+    pub config: AuthConfig,
+    store: Store,
+}
+
+impl AuthServer {
+    /// Opens the tables, loads (or makes) the keys, adds the test apps and drops expired
+    /// codes and tokens.
+    pub fn open(store: &Store, config: AuthConfig, now: i64) -> Result<AuthServer, AuthError> {
+        let db = AuthDb::open(store)?;
+        let keys = Keys::load_or_create(store)?;
+        db.seed_test_clients(now)?;
+        let pruned = db.write(|tx| tx.prune(now))?;
+        if pruned > 0 {
+            tracing::info!("dropped {pruned} expired authorization codes and tokens");
+        }
+        Ok(AuthServer {
+            db,
+            keys,
+            config,
+            store: store.clone(),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// Unix seconds.
+pub fn unix(at: time::OffsetDateTime) -> i64 {
+    at.unix_timestamp()
+}

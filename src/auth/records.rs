@@ -1,0 +1,86 @@
+//! What the authorization server keeps in the store, one JSON record per key.
+//!
+//! Codes and tokens are keyed by a BLAKE3 hash of the secret: the store never holds a usable
+//! token, and lookups by hash need no constant-time comparison (the hash is the key).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientKind {
+    /// Native and browser apps: PKCE only, no secret.
+    Public,
+    /// Apps with a back end that keeps a secret.
+    Confidential,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    pub kind: ClientKind,
+    /// BLAKE3 of the secret (secrets are 256-bit random, so a fast hash is enough).
+    pub secret_hash: Option<String>,
+    pub redirect_uris: Vec<String>,
+    /// The scopes the app may be granted, and what it gets when it asks for none.
+    pub scopes: String,
+    /// PKCE S256 on every authorization (custom-scheme redirects require it regardless).
+    pub pkce_required: bool,
+    /// The developer account that registered it (None: seeded or added on the command line).
+    #[serde(default)]
+    pub owner: Option<String>,
+    pub created_at: i64,
+}
+
+/// One beneficiary's authorization of one app (BB2's DataAccessGrant): every code and token
+/// issued from a consent belongs to one grant, and revoking the grant kills them all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub id: String,
+    pub client_id: String,
+    pub patient: String,
+    pub username: String,
+    pub scopes: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl Grant {
+    pub fn is_live(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRecord {
+    pub grant_id: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// S256 challenge with any `=` padding removed.
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub expires_at: i64,
+    pub used: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub kind: TokenKind,
+    pub grant_id: String,
+    pub client_id: String,
+    pub patient: String,
+    pub scopes: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub revoked: bool,
+    /// A refresh token that has been exchanged (rotation): using it again is theft.
+    pub used: bool,
+}

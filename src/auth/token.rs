@@ -1,0 +1,465 @@
+//! The token endpoint (authorization_code, refresh_token), RFC 7009 revocation and RFC 7662
+//! introspection.
+
+use std::collections::HashMap;
+
+use aws_lc_rs::digest::{digest, SHA256};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use serde_json::{json, Map, Value};
+use subtle::ConstantTimeEq;
+
+use super::clients::secret_matches;
+use super::db::{secret_key, Tx, CODES, GRANTS, TOKENS};
+use super::keys::random_token;
+use super::records::{Client, ClientKind, CodeRecord, Grant, TokenKind, TokenRecord};
+use super::scopes::{Scope, ScopeSet};
+use super::{AuthServer, OAuthError};
+use crate::audit::AuditRecord;
+use crate::store::StoreError;
+
+/// A request to the token, revocation or introspection endpoint: its form fields (from a
+/// urlencoded or multipart body) and HTTP Basic credentials, if any.
+#[derive(Debug, Clone, Default)]
+pub struct TokenRequest {
+    pub params: HashMap<String, String>,
+    /// `(client_id, client_secret)` from `Authorization: Basic` (already decoded).
+    pub basic: Option<(String, String)>,
+}
+
+impl TokenRequest {
+    fn get(&self, k: &str) -> Option<&str> {
+        self.params
+            .get(k)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// The outcome of a step that must commit even when it refuses (a replayed code revokes
+/// its grant; every refusal is audited).
+type Decided = Result<Value, OAuthError>;
+
+impl AuthServer {
+    /// Who is calling: None when the request names no client at all.
+    fn authenticate(&self, req: &TokenRequest) -> Result<Option<Client>, OAuthError> {
+        let body_id = req.get("client_id");
+        let (id, secret) = match (&req.basic, req.get("client_secret")) {
+            (Some((id, secret)), _) => {
+                if body_id.is_some_and(|b| b != id) {
+                    return Err(OAuthError::invalid_client(
+                        "client_id in the body differs from the Basic credentials",
+                    ));
+                }
+                (id.as_str(), Some(secret.as_str()))
+            }
+            (None, Some(secret)) => match body_id {
+                Some(id) => (id, Some(secret)),
+                None => {
+                    return Err(OAuthError::invalid_client(
+                        "client_secret was sent without client_id",
+                    ))
+                }
+            },
+            (None, None) => match body_id {
+                Some(id) => (id, None),
+                None => return Ok(None),
+            },
+        };
+        let client = self
+            .db
+            .client(id)?
+            .ok_or_else(|| OAuthError::invalid_client(format!("no app is registered as {id}")))?;
+        match (client.kind, secret) {
+            (ClientKind::Confidential, Some(s)) if secret_matches(&client, s) => Ok(Some(client)),
+            (ClientKind::Confidential, Some(_)) => {
+                Err(OAuthError::invalid_client("the client secret is wrong"))
+            }
+            (ClientKind::Confidential, None) => Err(OAuthError::invalid_client(
+                "this app is confidential: authenticate with its client secret",
+            )),
+            (ClientKind::Public, None) => Ok(Some(client)),
+            (ClientKind::Public, Some(_)) => Err(OAuthError::invalid_client(
+                "this app is public and has no secret",
+            )),
+        }
+    }
+
+    /// `POST /token`: the response body, or the error to send.
+    pub fn token(&self, req: &TokenRequest, issuer: &str, now: i64) -> Result<Value, OAuthError> {
+        let audit_failure = |e: &OAuthError, event: &str| {
+            let record = AuditRecord {
+                at: now,
+                event: event.into(),
+                outcome: e.error.into(),
+                client_id: req
+                    .basic
+                    .as_ref()
+                    .map(|b| b.0.clone())
+                    .or_else(|| req.get("client_id").map(str::to_string)),
+                detail: Some(e.description.clone()),
+                ..AuditRecord::default()
+            };
+            if let Err(err) = crate::audit::record(self.store(), &record) {
+                tracing::error!("could not record a token refusal: {err}");
+            }
+        };
+        let result = match req.get("grant_type") {
+            Some("authorization_code") => self.exchange_code(req, issuer, now),
+            Some("refresh_token") => self.refresh(req, issuer, now),
+            Some(other) => Err(OAuthError::new(
+                400,
+                "unsupported_grant_type",
+                format!("grant_type {other} is not supported (authorization_code, refresh_token)"),
+            )),
+            None => Err(OAuthError::invalid_request("grant_type is missing")),
+        };
+        if let Err(e) = &result {
+            // Refusals decided inside a transaction were audited there.
+            if !matches!(e.error, "invalid_grant" | "invalid_scope") {
+                audit_failure(e, "token");
+            }
+        }
+        result
+    }
+
+    fn exchange_code(&self, req: &TokenRequest, issuer: &str, now: i64) -> Decided {
+        let client = self.authenticate(req)?.ok_or_else(|| {
+            OAuthError::invalid_client("name the app: client_id, or HTTP Basic credentials")
+        })?;
+        let code = req
+            .get("code")
+            .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
+        let key = secret_key(code);
+        self.db.write(|tx| -> Result<Decided, StoreError> {
+            let refuse = |tx: &mut Tx<'_>, e: OAuthError, grant: Option<&Grant>| {
+                tx.audit(&AuditRecord {
+                    at: now,
+                    event: "token".into(),
+                    outcome: e.error.into(),
+                    client_id: Some(client.client_id.clone()),
+                    user: grant.map(|g| g.username.clone()),
+                    patient: grant.map(|g| g.patient.clone()),
+                    scopes: None,
+                    detail: Some(e.description.clone()),
+                })?;
+                Ok(Err(e))
+            };
+            let Some(mut record) = tx.get::<CodeRecord>(CODES, &key)? else {
+                return refuse(tx, OAuthError::invalid_grant("the authorization code is not known"), None);
+            };
+            let grant: Option<Grant> = tx.get(GRANTS, &record.grant_id)?;
+            if record.used {
+                // RFC 6749 §4.1.2: a replayed code revokes what it issued.
+                tx.revoke_grant(&record.grant_id, now)?;
+                return refuse(
+                    tx,
+                    OAuthError::invalid_grant(
+                        "the authorization code was already used; the tokens issued from it are revoked",
+                    ),
+                    grant.as_ref(),
+                );
+            }
+            record.used = true;
+            tx.put(CODES, &key, &record)?;
+            if record.client_id != client.client_id {
+                return refuse(tx, OAuthError::invalid_grant("the code was issued to another app"), grant.as_ref());
+            }
+            if record.expires_at <= now {
+                return refuse(tx, OAuthError::invalid_grant("the authorization code has expired"), grant.as_ref());
+            }
+            if req.get("redirect_uri").is_some_and(|r| r != record.redirect_uri) {
+                return refuse(
+                    tx,
+                    OAuthError::invalid_grant("redirect_uri differs from the one in the authorization request"),
+                    grant.as_ref(),
+                );
+            }
+            if let Some(challenge) = &record.code_challenge {
+                if let Err(e) = verify_pkce(challenge, req.get("code_verifier")) {
+                    return refuse(tx, e, grant.as_ref());
+                }
+            }
+            let Some(grant) = grant.filter(|g| g.is_live(now)) else {
+                return refuse(tx, OAuthError::invalid_grant("the authorization was revoked"), None);
+            };
+            let scopes = ScopeSet::parse(&grant.scopes);
+            let body = self.issue(tx, &grant, &scopes, record.nonce.as_deref(), issuer, now)?;
+            tx.audit(&AuditRecord {
+                at: now,
+                event: "token".into(),
+                outcome: "success".into(),
+                client_id: Some(grant.client_id.clone()),
+                user: Some(grant.username.clone()),
+                patient: Some(grant.patient.clone()),
+                scopes: Some(grant.scopes.clone()),
+                detail: Some("authorization_code".into()),
+            })?;
+            Ok(Ok(body))
+        })?
+    }
+
+    fn refresh(&self, req: &TokenRequest, issuer: &str, now: i64) -> Decided {
+        let caller = self.authenticate(req)?;
+        let refresh = req
+            .get("refresh_token")
+            .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+        let key = secret_key(refresh);
+        let requested = req.get("scope").map(ScopeSet::parse);
+        self.db.write(|tx| -> Result<Decided, StoreError> {
+            let refuse = |tx: &mut Tx<'_>, e: OAuthError, rec: Option<&TokenRecord>| {
+                tx.audit(&AuditRecord {
+                    at: now,
+                    event: "refresh".into(),
+                    outcome: e.error.into(),
+                    client_id: rec.map(|r| r.client_id.clone()),
+                    patient: rec.map(|r| r.patient.clone()),
+                    detail: Some(e.description.clone()),
+                    ..AuditRecord::default()
+                })?;
+                Ok(Err(e))
+            };
+            let record = match tx.get::<TokenRecord>(TOKENS, &key)? {
+                Some(r) if r.kind == TokenKind::Refresh => r,
+                _ => return refuse(tx, OAuthError::invalid_grant("the refresh token is not known"), None),
+            };
+            match &caller {
+                Some(c) if c.client_id != record.client_id => {
+                    return refuse(tx, OAuthError::invalid_grant("the refresh token was issued to another app"), Some(&record));
+                }
+                Some(_) => {}
+                // A public app may refresh without naming itself (npm fhirclient does).
+                None => {
+                    let owner: Option<Client> = tx.get(super::db::CLIENTS, &record.client_id)?;
+                    if !owner.is_some_and(|c| c.kind == ClientKind::Public) {
+                        return refuse(tx, OAuthError::invalid_client("authenticate with the app's client credentials"), Some(&record));
+                    }
+                }
+            }
+            if record.used {
+                tx.revoke_grant(&record.grant_id, now)?;
+                return refuse(
+                    tx,
+                    OAuthError::invalid_grant(
+                        "the refresh token was already used; every token of this authorization is revoked",
+                    ),
+                    Some(&record),
+                );
+            }
+            if record.revoked || record.expires_at <= now {
+                return refuse(tx, OAuthError::invalid_grant("the refresh token was revoked or has expired"), Some(&record));
+            }
+            let grant = match tx.get::<Grant>(GRANTS, &record.grant_id)? {
+                Some(g) if g.is_live(now) => g,
+                _ => {
+                    return refuse(
+                        tx,
+                        OAuthError::invalid_grant("the beneficiary's authorization of this app was revoked or has expired"),
+                        Some(&record),
+                    )
+                }
+            };
+            let granted = ScopeSet::parse(&record.scopes);
+            let scopes = match requested {
+                Some(r) if !r.is_subset_of(&granted) => {
+                    return refuse(tx, OAuthError::invalid_scope("scope may only narrow the original grant"), Some(&record));
+                }
+                Some(r) if !r.is_empty() => r,
+                _ => granted,
+            };
+            let mut used = record.clone();
+            used.used = true;
+            tx.put(TOKENS, &key, &used)?;
+            let body = self.issue(tx, &grant, &scopes, None, issuer, now)?;
+            tx.audit(&AuditRecord {
+                at: now,
+                event: "refresh".into(),
+                outcome: "success".into(),
+                client_id: Some(grant.client_id.clone()),
+                user: Some(grant.username.clone()),
+                patient: Some(grant.patient.clone()),
+                scopes: Some(scopes.to_string()),
+                detail: None,
+            })?;
+            Ok(Ok(body))
+        })?
+    }
+
+    /// Writes a new access token (and refresh token, with offline_access) and builds the
+    /// response body.
+    fn issue(
+        &self,
+        tx: &mut Tx<'_>,
+        grant: &Grant,
+        scopes: &ScopeSet,
+        nonce: Option<&str>,
+        issuer: &str,
+        now: i64,
+    ) -> Result<Value, StoreError> {
+        let ttl = self.config.access_token_ttl;
+        let access = random_token();
+        let record = |kind, expires_at| TokenRecord {
+            kind,
+            grant_id: grant.id.clone(),
+            client_id: grant.client_id.clone(),
+            patient: grant.patient.clone(),
+            scopes: scopes.to_string(),
+            issued_at: now,
+            expires_at,
+            revoked: false,
+            used: false,
+        };
+        tx.put(TOKENS, &secret_key(&access), &record(TokenKind::Access, now + ttl))?;
+        let mut body = Map::new();
+        body.insert("access_token".into(), json!(access));
+        body.insert("token_type".into(), json!("Bearer"));
+        body.insert("expires_in".into(), json!(ttl));
+        body.insert("scope".into(), json!(scopes.to_string()));
+        if scopes.contains(&Scope::OfflineAccess) {
+            let refresh = random_token();
+            tx.put(TOKENS, &secret_key(&refresh), &record(TokenKind::Refresh, grant.expires_at))?;
+            body.insert("refresh_token".into(), json!(refresh));
+        }
+        body.insert("patient".into(), json!(grant.patient));
+        if scopes.contains(&Scope::OpenId)
+            && (scopes.contains(&Scope::FhirUser) || scopes.contains(&Scope::Profile))
+        {
+            let mut claims = json!({
+                "iss": issuer,
+                "sub": grant.patient,
+                "aud": grant.client_id,
+                "exp": now + ttl,
+                "iat": now,
+                "fhirUser": format!("{issuer}/Patient/{}", grant.patient),
+            });
+            if let Some(n) = nonce {
+                claims["nonce"] = json!(n);
+            }
+            match self.keys.sign_jwt(&claims) {
+                Ok(jwt) => {
+                    body.insert("id_token".into(), json!(jwt));
+                }
+                Err(e) => tracing::error!("no id_token: {e}"),
+            }
+        }
+        let expiry = time::OffsetDateTime::from_unix_timestamp(grant.expires_at)
+            .ok()
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok());
+        if let Some(expiry) = expiry {
+            body.insert("access_grant_expiration".into(), json!(expiry));
+        }
+        Ok(Value::Object(body))
+    }
+
+    /// RFC 7009. Revoking a refresh token ends the whole authorization; an access token ends
+    /// alone. Unknown tokens are not an error.
+    pub fn revoke(&self, req: &TokenRequest, now: i64) -> Result<(), OAuthError> {
+        let client = self.authenticate(req)?.ok_or_else(|| {
+            OAuthError::invalid_client("name the app: client_id, or HTTP Basic credentials")
+        })?;
+        let token = req
+            .get("token")
+            .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+        let key = secret_key(token);
+        self.db.write(|tx| -> Result<Result<(), OAuthError>, StoreError> {
+            let Some(mut record) = tx.get::<TokenRecord>(TOKENS, &key)? else {
+                return Ok(Ok(()));
+            };
+            if record.client_id != client.client_id {
+                return Ok(Err(OAuthError::new(
+                    403,
+                    "unauthorized_client",
+                    "the token was issued to another app",
+                )));
+            }
+            record.revoked = true;
+            tx.put(TOKENS, &key, &record)?;
+            if record.kind == TokenKind::Refresh {
+                tx.revoke_grant(&record.grant_id, now)?;
+            }
+            tx.audit(&AuditRecord {
+                at: now,
+                event: "revoke".into(),
+                outcome: "success".into(),
+                client_id: Some(record.client_id.clone()),
+                patient: Some(record.patient.clone()),
+                scopes: Some(record.scopes.clone()),
+                detail: Some(format!("{:?} token", record.kind).to_lowercase()),
+                ..AuditRecord::default()
+            })?;
+            Ok(Ok(()))
+        })?
+    }
+
+    /// RFC 7662. Any registered confidential app may introspect; a public app only its own
+    /// tokens. Anything not active is exactly `{"active":false}`.
+    pub fn introspect(&self, req: &TokenRequest, issuer: &str, now: i64) -> Result<Value, OAuthError> {
+        let client = self.authenticate(req)?.ok_or_else(|| {
+            OAuthError::invalid_client("introspection needs client authentication")
+        })?;
+        let inactive = json!({"active": false});
+        let Some(token) = req.get("token") else {
+            return Ok(inactive);
+        };
+        let Some(record) = self.db.token(token)? else {
+            return Ok(inactive);
+        };
+        if client.kind == ClientKind::Public && record.client_id != client.client_id {
+            return Ok(inactive);
+        }
+        let live_grant = self.db.grant(&record.grant_id)?.is_some_and(|g| g.is_live(now));
+        if record.revoked || record.expires_at <= now || !live_grant || record.used {
+            return Ok(inactive);
+        }
+        Ok(json!({
+            "active": true,
+            "scope": record.scopes,
+            "client_id": record.client_id,
+            "token_type": match record.kind { TokenKind::Access => "Bearer", TokenKind::Refresh => "refresh_token" },
+            "exp": record.expires_at,
+            "iat": record.issued_at,
+            "iss": issuer,
+            "sub": record.patient,
+            "patient": record.patient,
+            "fhirUser": format!("{issuer}/Patient/{}", record.patient),
+        }))
+    }
+}
+
+/// RFC 7636 S256: base64url(SHA-256(verifier)) equals the stored challenge. Verifiers must be
+/// 43 to 128 characters; their character set is not policed (cms-bluebutton-sdk sends `=`).
+fn verify_pkce(challenge: &str, verifier: Option<&str>) -> Result<(), OAuthError> {
+    let verifier = verifier.ok_or_else(|| {
+        OAuthError::invalid_grant("code_verifier is required: this code was issued with PKCE")
+    })?;
+    if !(43..=128).contains(&verifier.len()) {
+        return Err(OAuthError::invalid_grant(
+            "code_verifier must be 43 to 128 characters",
+        ));
+    }
+    let computed = B64.encode(digest(&SHA256, verifier.as_bytes()));
+    if bool::from(computed.as_bytes().ct_eq(challenge.as_bytes())) {
+        Ok(())
+    } else {
+        Err(OAuthError::invalid_grant(
+            "code_verifier does not match the code_challenge (PKCE)",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256_matches_an_independent_computation() {
+        // The challenge was computed independently (Python hashlib + base64).
+        let verifier = "dBjftJeZ4CVP-mJ92K1qUJ1Bp0M5MoXvRFm_nXWzGsA";
+        let challenge = "7buII-AMaVRN8ZFauznbtdyxHbGp7JRSt5FKSnHW5FE";
+        assert!(verify_pkce(challenge, Some(verifier)).is_ok());
+        assert!(verify_pkce(challenge, Some(&verifier.replace('d', "e"))).is_err());
+        assert!(verify_pkce(challenge, Some(challenge)).is_err(), "plain");
+        assert!(verify_pkce(challenge, None).is_err());
+        assert!(verify_pkce(challenge, Some("short")).is_err());
+    }
+}
