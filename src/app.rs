@@ -20,8 +20,9 @@ pub struct AppState {
     pub data_dir: PathBuf,
     /// The base URL clients use, when it differs from the request's scheme and Host.
     pub public_url: Option<String>,
-    /// Serve the FHIR API without tokens (until the SMART authorization server lands).
+    /// Serve the FHIR API without tokens (demos only: every patient's data is open).
     pub insecure_open_api: bool,
+    pub auth: crate::auth::AuthServer,
     pub started_at: OffsetDateTime,
 }
 
@@ -53,6 +54,27 @@ pub struct ServeConfig {
     pub load_seed: bool,
     pub public_url: Option<String>,
     pub insecure_open_api: bool,
+    /// Token, code and session lifetimes.
+    pub auth: crate::auth::AuthConfig,
+    /// Serve HTTPS instead of HTTP.
+    pub tls: Option<crate::http::tls::TlsSource>,
+}
+
+impl ServeConfig {
+    /// Defaults for everything but the data directory: 127.0.0.1 on a free port, the wall
+    /// clock, the seed loaded, tokens required, plain HTTP.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 0))],
+            clock: Arc::new(crate::clock::SystemClock),
+            load_seed: true,
+            public_url: None,
+            insecure_open_api: false,
+            auth: crate::auth::AuthConfig::default(),
+            tls: None,
+        }
+    }
 }
 
 /// A bound, not yet running server (port 0 resolves here, for tests).
@@ -60,6 +82,8 @@ pub struct Application {
     server: Server,
     addrs: Vec<SocketAddr>,
     pub seeded: Option<crate::cpcds::ImportReport>,
+    /// The certificate served over HTTPS, when TLS is on.
+    pub tls_certificate: Option<PathBuf>,
 }
 
 impl Application {
@@ -78,6 +102,11 @@ impl Application {
         };
         let index = open_index(&store, &config.data_dir)?;
         let started_at = config.clock.now();
+        let auth = crate::auth::AuthServer::open(&store, config.auth, started_at.unix_timestamp())?;
+        let tls = match &config.tls {
+            Some(source) => Some(crate::http::tls::server_config(source, &config.data_dir)?),
+            None => None,
+        };
         let state = web::Data::new(AppState {
             store,
             index,
@@ -85,6 +114,7 @@ impl Application {
             data_dir: config.data_dir,
             public_url: config.public_url,
             insecure_open_api: config.insecure_open_api,
+            auth,
             started_at,
         });
         let mut addrs = Vec::new();
@@ -109,13 +139,17 @@ impl Application {
                 Err(e) => return Err(anyhow::anyhow!("cannot listen on {addr}: {e}")),
             };
             addrs.push(listener.local_addr()?);
-            server = server.listen(listener)?;
+            server = match &tls {
+                Some((tls, _)) => server.listen_rustls_0_23(listener, tls.clone())?,
+                None => server.listen(listener)?,
+            };
         }
         let server = server.workers(2).run();
         Ok(Self {
             server,
             addrs,
             seeded,
+            tls_certificate: tls.map(|(_, path)| path),
         })
     }
 

@@ -52,10 +52,31 @@ pub enum Command {
         /// The base URL clients reach the sandbox at (default: the request's scheme and Host).
         #[arg(long, env = "CARIN_PUBLIC_URL")]
         public_url: Option<String>,
-        /// Serve the FHIR API without access tokens. Only for trying the API before the SMART
-        /// authorization server is enabled: anyone on the network reads every patient's data.
+        /// Serve the FHIR API without access tokens (demos only: anyone who can reach the
+        /// port reads every patient's data).
         #[arg(long)]
         insecure_open_api: bool,
+        /// Access token lifetime in seconds (Blue Button: 3600; the legacy value was 36000).
+        #[arg(long, env = "CARIN_ACCESS_TOKEN_LIFETIME", default_value_t = 3600,
+              value_parser = clap::value_parser!(i64).range(1..))]
+        access_token_lifetime: i64,
+        /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+        #[arg(long, requires = "tls_key", conflicts_with = "tls_self_signed")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key for --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Serve HTTPS with a self-signed localhost certificate, made once and kept in the
+        /// data directory (tls/localhost-cert.pem) for clients to trust.
+        #[arg(long)]
+        tls_self_signed: bool,
+    },
+    /// Manage registered apps (OAuth clients).
+    Clients {
+        #[command(flatten)]
+        data: DataDir,
+        #[command(subcommand)]
+        command: crate::clients_cmd::ClientsCommand,
     },
     /// Rebuild the search index from the store.
     Reindex {
@@ -135,17 +156,31 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             no_seed,
             public_url,
             insecure_open_api,
+            access_token_lifetime,
+            tls_cert,
+            tls_key,
+            tls_self_signed,
         } => {
             if insecure_open_api {
                 eprintln!("WARNING: --insecure-open-api: the FHIR API answers without an access token; every patient's data is readable by anyone who can reach this port.");
             }
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(crate::http::tls::TlsSource::Files { cert, key }),
+                _ if tls_self_signed => Some(crate::http::tls::TlsSource::SelfSigned),
+                _ => None,
+            };
             let config = crate::app::ServeConfig {
-                data_dir: data.data_dir,
                 listen,
                 clock,
                 load_seed: !no_seed,
                 public_url,
                 insecure_open_api,
+                auth: crate::auth::AuthConfig {
+                    access_token_ttl: access_token_lifetime,
+                    ..Default::default()
+                },
+                tls,
+                ..crate::app::ServeConfig::new(data.data_dir)
             };
             serve(config)
         }
@@ -201,6 +236,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("  {secs:.2} s, {:.0} claims/s", rate(report.claims, secs));
             Ok(0)
         }
+        Command::Clients { data, command } => crate::clients_cmd::run(&data.data_dir, command),
         Command::Validate { data, paths, show } => {
             crate::validate_cmd::run(&data.data_dir, &paths, show)
         }
@@ -251,8 +287,12 @@ fn serve(config: crate::app::ServeConfig) -> anyhow::Result<i32> {
                 report.eobs()
             );
         }
+        let scheme = if app.tls_certificate.is_some() { "https" } else { "http" };
         for a in app.addrs() {
-            println!("carin-sandbox listening on http://{a}");
+            println!("carin-sandbox listening on {scheme}://{a}");
+        }
+        if let Some(cert) = &app.tls_certificate {
+            println!("TLS certificate: {}", cert.display());
         }
         app.run().await?;
         Ok(0)

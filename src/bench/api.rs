@@ -128,12 +128,9 @@ fn prepare_store(opts: &ApiBench, data_dir: &Path) -> anyhow::Result<()> {
 fn start_server(data_dir: &Path) -> anyhow::Result<SocketAddr> {
     let (tx, rx) = std::sync::mpsc::channel();
     let config = ServeConfig {
-        data_dir: data_dir.to_path_buf(),
-        listen: vec!["127.0.0.1:0".parse()?],
-        clock: Arc::new(SystemClock),
         load_seed: false,
-        public_url: None,
         insecure_open_api: true,
+        ..ServeConfig::new(data_dir)
     };
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {

@@ -22,6 +22,8 @@ pub enum FhirError {
     NotAcceptable(String),
     #[error("{0}")]
     Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("the server could not complete the request (reference {0})")]
     Internal(String),
 }
@@ -36,6 +38,7 @@ impl FhirError {
             FhirError::Search(_) => (400, "invalid"),
             FhirError::NotAcceptable(_) => (406, "not-supported"),
             FhirError::Unauthorized(_) => (401, "login"),
+            FhirError::Forbidden(_) => (403, "forbidden"),
             FhirError::Internal(_) => (500, "exception"),
         }
     }

@@ -1,6 +1,7 @@
 //! FHIR vocabulary shared by the mapper, the checker and (later) the API.
 
 pub mod codes;
+pub mod compartment;
 pub mod error;
 pub mod id;
 pub mod search;

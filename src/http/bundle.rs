@@ -46,6 +46,7 @@ pub fn searchset(
     ids: &[String],
     page: &Page,
     now: OffsetDateTime,
+    sees: &dyn Fn(&str, &[u8]) -> bool,
 ) -> Result<Vec<u8>, StoreError> {
     let total = ids.len();
     let start = query.offset.min(total);
@@ -121,6 +122,7 @@ pub fn searchset(
             &mut on_page,
             &mut out,
             &mut entries,
+            sees,
         )?;
         out.push(b']');
     }
@@ -150,6 +152,7 @@ fn entry(
     out.extend_from_slice(b"}}");
 }
 
+#[allow(clippy::too_many_arguments)]
 /// `_include` (one level) and `_include:iterate` (followed on what was included, to a fixpoint).
 fn include(
     read: &ReadTx,
@@ -159,6 +162,7 @@ fn include(
     seen: &mut HashSet<String>,
     out: &mut Vec<u8>,
     entries: &mut usize,
+    sees: &dyn Fn(&str, &[u8]) -> bool,
 ) -> Result<(), StoreError> {
     let mut frontier: Vec<Value> = Vec::new();
     let mut first = true;
@@ -187,7 +191,8 @@ fn include(
                             {
                                 continue;
                             }
-                            if let Some(json) = read.get(ty, &r.id)? {
+                            // Included resources obey the same scopes and patient as matches.
+                            if let Some(json) = read.get(ty, &r.id)?.filter(|j| sees(ty, j)) {
                                 entry(out, entries, &page.base, ty, &r.id, &json, "include");
                                 next.push(serde_json::from_slice(&json).unwrap_or(Value::Null));
                                 break;

@@ -8,6 +8,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::bundle::{self, Page};
 use super::FHIR_JSON;
 use crate::app::AppState;
+use crate::auth::{Access, BearerError};
+use crate::fhir::compartment;
 use crate::fhir::error::FhirError;
 use crate::fhir::search;
 use crate::fhir::RESOURCE_TYPES;
@@ -25,11 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The FHIR base URL as the client sees it: `--public-url`, else scheme and Host of the request.
 pub fn base_url(state: &AppState, req: &HttpRequest) -> String {
-    if let Some(url) = &state.public_url {
-        return format!("{}/v2/fhir", url.trim_end_matches('/'));
-    }
-    let info = req.connection_info();
-    format!("{}://{}/v2/fhir", info.scheme(), info.host())
+    super::discovery::endpoints(state, req).fhir_base
 }
 
 async fn get_capabilities(
@@ -38,11 +36,13 @@ async fn get_capabilities(
 ) -> Result<HttpResponse, FhirError> {
     check_format(&query_pairs(&req))?;
     let date = crate::clock::fhir_instant(state.started_at);
+    let endpoints = super::discovery::endpoints(&state, &req);
+    let security = (!state.insecure_open_api).then(|| endpoints.capability_security());
     let statement = search::capability_statement(
-        &base_url(&state, &req),
+        &endpoints.fhir_base,
         env!("CARGO_PKG_VERSION"),
         &date,
-        None,
+        security,
     );
     Ok(HttpResponse::Ok().content_type(FHIR_JSON).json(statement))
 }
@@ -80,15 +80,75 @@ fn check_format(pairs: &[(String, String)]) -> Result<(), FhirError> {
     }
 }
 
-fn guard(state: &AppState) -> Result<(), FhirError> {
-    if state.insecure_open_api {
-        Ok(())
-    } else {
-        Err(FhirError::Unauthorized(
-            "this endpoint needs an access token; until the SMART authorization server is enabled, \
-             start the sandbox with --insecure-open-api to use the API without one"
-                .into(),
-        ))
+/// Who is asking, as far as the FHIR API cares.
+enum Viewer {
+    /// `--insecure-open-api`: no token, no limits.
+    Open,
+    Token(Access),
+}
+
+/// What a request wants to do with a resource type (SMART v2 separates the two).
+#[derive(Clone, Copy)]
+enum Action {
+    Read,
+    Search,
+}
+
+impl Viewer {
+    /// The bearer token's access, or 401.
+    fn of(state: &AppState, req: &HttpRequest) -> Result<Viewer, FhirError> {
+        if state.insecure_open_api {
+            return Ok(Viewer::Open);
+        }
+        let token = super::oauth::bearer_token(req).ok_or_else(|| {
+            FhirError::Unauthorized(
+                "this request needs an access token (Authorization: Bearer …) from the SMART \
+                 authorization server; see /.well-known/smart-configuration"
+                    .into(),
+            )
+        })?;
+        let now = state.clock.now().unix_timestamp();
+        match state.auth.access(token, now) {
+            Ok(access) => Ok(Viewer::Token(access)),
+            Err(BearerError::Invalid(why)) => Err(FhirError::Unauthorized(why.to_string())),
+            Err(BearerError::Store(e)) => Err(internal(e)),
+        }
+    }
+
+    /// 403 unless the granted scopes allow `action` on `resource_type`.
+    fn may(&self, resource_type: &str, action: Action) -> Result<(), FhirError> {
+        let Viewer::Token(access) = self else {
+            return Ok(());
+        };
+        let perms = access.scopes.perms_for(resource_type);
+        let allowed = match action {
+            Action::Read => perms.read,
+            Action::Search => perms.search,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            let verb = match action {
+                Action::Read => "read",
+                Action::Search => "search",
+            };
+            Err(FhirError::Forbidden(format!(
+                "the access token's scopes do not allow {verb} on {resource_type} (granted: {})",
+                access.scopes
+            )))
+        }
+    }
+
+    /// True when a stored resource may be shown: its type is in scope and, for patient data,
+    /// it is the token's patient's.
+    fn sees(&self, resource_type: &str, json: &[u8]) -> bool {
+        match self {
+            Viewer::Open => true,
+            Viewer::Token(access) => {
+                access.scopes.perms_for(resource_type).read
+                    && compartment::visible_to(resource_type, json, &access.patient)
+            }
+        }
     }
 }
 
@@ -97,14 +157,17 @@ async fn read_resource(
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, FhirError> {
-    guard(&state)?;
+    let viewer = Viewer::of(&state, &req)?;
     check_format(&query_pairs(&req))?;
     let (resource_type, id) = path.into_inner();
     let resource_type = known_type(&resource_type)?;
+    viewer.may(resource_type, Action::Read)?;
     let json = work(move || {
         let read = state.store.read().map_err(internal)?;
         read.get(resource_type, &id)
             .map_err(internal)?
+            // Another patient's resource does not exist, as far as this token knows.
+            .filter(|json| viewer.sees(resource_type, json))
             .ok_or(FhirError::NotFound {
                 resource_type: resource_type.to_string(),
                 id,
@@ -118,10 +181,11 @@ async fn vread_resource(
     req: HttpRequest,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, FhirError> {
-    guard(&state)?;
+    let viewer = Viewer::of(&state, &req)?;
     check_format(&query_pairs(&req))?;
     let (resource_type, id, vid) = path.into_inner();
     let resource_type = known_type(&resource_type)?;
+    viewer.may(resource_type, Action::Read)?;
     let json = work(move || {
         let not_found = || FhirError::VersionNotFound {
             resource_type: resource_type.to_string(),
@@ -130,11 +194,9 @@ async fn vread_resource(
         };
         let version: u32 = vid.parse().map_err(|_| not_found())?;
         let read = state.store.read().map_err(internal)?;
-        if read
-            .current_version(resource_type, &id)
-            .map_err(internal)?
-            .is_none()
-        {
+        let current = read.get(resource_type, &id).map_err(internal)?;
+        // Ownership never changes between versions; the current one decides.
+        if !current.is_some_and(|json| viewer.sees(resource_type, &json)) {
             return Err(FhirError::NotFound {
                 resource_type: resource_type.to_string(),
                 id: id.clone(),
@@ -203,15 +265,22 @@ async fn search(
     resource_type: String,
     pairs: Vec<(String, String)>,
 ) -> Result<HttpResponse, FhirError> {
-    guard(&state)?;
+    let viewer = Viewer::of(&state, &req)?;
     check_format(&pairs)?;
     let resource_type = known_type(&resource_type)?;
+    viewer.may(resource_type, Action::Search)?;
     let strict = req
         .headers()
         .get_all("prefer")
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.split([',', ';']).any(|p| p.trim() == "handling=strict"));
-    let query = search::parse(resource_type, &pairs, strict).map_err(FhirError::Search)?;
+    let mut query = search::parse(resource_type, &pairs, strict).map_err(FhirError::Search)?;
+    // A patient-bound token searches its own patient's data only, whatever was asked.
+    if let Viewer::Token(access) = &viewer {
+        query
+            .filters
+            .extend(compartment::filter(resource_type, &access.patient));
+    }
     let base = base_url(&state, &req);
     let page = Page {
         base,
@@ -226,7 +295,8 @@ async fn search(
             .index
             .search(&read, &query, now_ms)
             .map_err(internal)?;
-        bundle::searchset(&read, &query, &ids, &page, now).map_err(internal)
+        let sees = |ty: &str, json: &[u8]| viewer.sees(ty, json);
+        bundle::searchset(&read, &query, &ids, &page, now, &sees).map_err(internal)
     })?;
     Ok(HttpResponse::Ok().content_type(FHIR_JSON).body(body))
 }

@@ -1,8 +1,14 @@
 //! The HTTP face. Only this module and `portal` use actix-web.
 
+mod assets;
+mod authorize;
 mod bundle;
+pub mod discovery;
 mod error;
 pub mod fhir;
+pub mod oauth;
+pub mod pages;
+pub mod tls;
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
@@ -15,7 +21,28 @@ pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(get_health));
     cfg.route("/ping", web::get().to(get_ping));
-    fhir::configure(cfg);
+    cfg.route("/static/{path:.*}", web::get().to(assets::get_static));
+    authorize::configure(cfg);
+    // Last: an empty scope answers 404 for every path it does not know.
+    // Browser apps call discovery, token and FHIR endpoints from other origins; none of
+    // them uses cookies, so any origin may (the pages a person uses get no CORS).
+    cfg.service(
+        web::scope("")
+            .wrap(cors())
+            .configure(discovery::configure)
+            .configure(oauth::configure)
+            .configure(fhir::configure),
+    );
+}
+
+fn cors() -> actix_cors::Cors {
+    actix_cors::Cors::default()
+        .allow_any_origin()
+        .send_wildcard()
+        .allowed_methods(["GET", "POST", "OPTIONS"])
+        .allow_any_header()
+        .expose_headers(["ETag", "Last-Modified", "Location", "WWW-Authenticate"])
+        .max_age(3600)
 }
 
 /// A trivial endpoint: the server's own ceiling in benchmarks, a liveness probe otherwise.

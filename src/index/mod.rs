@@ -36,7 +36,7 @@ use schema::Fields;
 use search::{Hit, Verdict};
 
 /// Written as the commit payload; an index with another payload is recreated empty.
-const FORMAT: &str = "carin-sandbox-index/1";
+const FORMAT: &str = "carin-sandbox-index/2";
 
 /// Indexing memory per writer thread (on disk) — a segment is flushed when it is full.
 const DISK_BUDGET_PER_THREAD: usize = 96 * 1024 * 1024;

@@ -18,12 +18,10 @@ pub struct TestApp {
 
 fn config(data_dir: &std::path::Path, load_seed: bool, open_api: bool) -> ServeConfig {
     ServeConfig {
-        data_dir: data_dir.to_path_buf(),
-        listen: vec!["127.0.0.1:0".parse().expect("addr")],
         clock: Arc::new(FixedClock::new(datetime!(2026-01-02 03:04:05 UTC))),
         load_seed,
-        public_url: None,
         insecure_open_api: open_api,
+        ..ServeConfig::new(data_dir)
     }
 }
 

@@ -399,6 +399,24 @@ macro_rules! simple_params {
     };
 }
 
+const RELATED_PERSON_PARAMS: &[SearchParamDef] = &[
+    ID,
+    LAST_UPDATED,
+    identifier(
+        "http://hl7.org/fhir/SearchParameter/RelatedPerson-identifier",
+        "RelatedPerson.identifier",
+    ),
+    reference(
+        "patient",
+        "http://hl7.org/fhir/SearchParameter/RelatedPerson-patient",
+        "RelatedPerson.patient",
+        &["patient"],
+        &["Patient"],
+        "The patient this person is related to.",
+        None,
+    ),
+];
+
 macro_rules! c4bb_sd {
     ($tail:literal) => {
         concat!(
@@ -475,7 +493,7 @@ pub static RESOURCES: &[ResourceDef] = &[
         search_expectation: Expectation::May,
         profiles: &[c4bb_sd!("C4BB-RelatedPerson")],
         documentation: None,
-        params: simple_params!("RelatedPerson"),
+        params: RELATED_PERSON_PARAMS,
         includes: &[],
     },
 ];
