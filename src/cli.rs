@@ -121,6 +121,11 @@ pub enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
+    /// Act as a SMART client app against a sandbox or Blue Button.
+    Client {
+        #[command(subcommand)]
+        command: crate::client::cli::ClientCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -251,6 +256,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
+        Command::Client { command } => crate::client::cli::run(command),
         Command::Bench { what } => match what {
             BenchCommand::Ingest {
                 beneficiaries,
@@ -287,7 +293,11 @@ fn serve(config: crate::app::ServeConfig) -> anyhow::Result<i32> {
                 report.eobs()
             );
         }
-        let scheme = if app.tls_certificate.is_some() { "https" } else { "http" };
+        let scheme = if app.tls_certificate.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         for a in app.addrs() {
             println!("carin-sandbox listening on {scheme}://{a}");
         }

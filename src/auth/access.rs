@@ -29,7 +29,11 @@ impl AuthServer {
     /// Checks an access token: known, an access token, not revoked or expired, and its grant
     /// still live. One read transaction, no writes.
     pub fn access(&self, token: &str, now: i64) -> Result<Access, BearerError> {
-        let tx = self.store().database().begin_read().map_err(StoreError::from)?;
+        let tx = self
+            .store()
+            .database()
+            .begin_read()
+            .map_err(StoreError::from)?;
         let tokens = tx.open_table(TOKENS).map_err(StoreError::from)?;
         let key = secret_key(token);
         let record: TokenRecord = match tokens.get(key.as_str()).map_err(StoreError::from)? {

@@ -124,16 +124,22 @@ impl AuthServer {
         }
         let get = |k: &str| map.get(k).copied().filter(|v| !v.is_empty());
 
-        let client_id = get("client_id")
-            .ok_or_else(|| AuthorizeError::Page("client_id is missing".into()))?;
+        let client_id =
+            get("client_id").ok_or_else(|| AuthorizeError::Page("client_id is missing".into()))?;
         let client = self
             .db
             .client(client_id)
-            .map_err(|e| AuthorizeError::Page(format!("the server could not look up the app: {e}")))?
+            .map_err(|e| {
+                AuthorizeError::Page(format!("the server could not look up the app: {e}"))
+            })?
             .ok_or_else(|| AuthorizeError::Page(format!("no app is registered as {client_id}")))?;
         let redirect_uri = match get("redirect_uri") {
             Some(uri) => {
-                if !client.redirect_uris.iter().any(|r| redirect_matches(r, uri)) {
+                if !client
+                    .redirect_uris
+                    .iter()
+                    .any(|r| redirect_matches(r, uri))
+                {
                     return Err(AuthorizeError::Page(format!(
                         "redirect_uri {uri} is not registered for {}",
                         client.name
@@ -247,11 +253,9 @@ impl AuthServer {
 
     /// The request sealed for the login and consent forms.
     pub fn seal_request(&self, request: &PendingRequest, now: i64) -> String {
-        self.keys.sealer.seal(
-            "authorize",
-            &json!(request),
-            now + self.config.request_ttl,
-        )
+        self.keys
+            .sealer
+            .seal("authorize", &json!(request), now + self.config.request_ttl)
     }
 
     pub fn open_request(&self, sealed: &str, now: i64) -> Option<PendingRequest> {
@@ -349,7 +353,10 @@ mod tests {
         let base = "http://localhost:8000/v2/fhir";
         assert!(aud_names_base("http://localhost:8000/v2/fhir", base));
         assert!(aud_names_base("http://127.0.0.1:8000/v2/fhir/", base));
-        assert!(!aud_names_base("https://inferno.healthit.gov/invalid_aud", base));
+        assert!(!aud_names_base(
+            "https://inferno.healthit.gov/invalid_aud",
+            base
+        ));
         assert!(!aud_names_base("http://localhost:8001/v2/fhir", base));
         assert!(!aud_names_base("http://localhost:8000/v1/fhir", base));
         assert!(!aud_names_base("not a url", base));

@@ -258,7 +258,10 @@ mod tests {
         assert!(redirect_matches(https, https));
         assert!(!redirect_matches(https, "https://app.example.com:444/cb"));
         assert!(!redirect_matches(https, "https://app.example.com/cb?x=1"));
-        assert!(redirect_matches("com.example.app:/cb", "com.example.app:/cb"));
+        assert!(redirect_matches(
+            "com.example.app:/cb",
+            "com.example.app:/cb"
+        ));
     }
 
     #[test]

@@ -120,7 +120,9 @@ impl Tx<'_> {
         key: &str,
         value: &T,
     ) -> Result<(), StoreError> {
-        self.tx.open_table(table)?.insert(key, encode(value).as_slice())?;
+        self.tx
+            .open_table(table)?
+            .insert(key, encode(value).as_slice())?;
         Ok(())
     }
 

@@ -129,7 +129,10 @@ fn public_jwk(key: &RsaKeyPair) -> (String, Value) {
     let e = B64.encode(public.exponent().big_endian_without_leading_zero());
     // RFC 7638: the required members, lexicographic order, no whitespace.
     let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
-    let kid = B64.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes()));
+    let kid = B64.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        canonical.as_bytes(),
+    ));
     let jwk = json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e});
     (kid, jwk)
 }

@@ -76,7 +76,11 @@ impl OAuthError {
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
         tracing::error!("authorization server store error: {e}");
-        Self::new(500, "server_error", "the server could not complete the request")
+        Self::new(
+            500,
+            "server_error",
+            "the server could not complete the request",
+        )
     }
 }
 

@@ -413,7 +413,10 @@ mod tests {
             set.to_string(),
             "patient/Coverage.rs patient/Patient.r patient/Patient.s"
         );
-        assert!(ScopeSet::parse("patient/Patient.sr").is_empty(), "order is fixed");
+        assert!(
+            ScopeSet::parse("patient/Patient.sr").is_empty(),
+            "order is fixed"
+        );
         assert!(ScopeSet::parse("patient/Patient.rr").is_empty());
     }
 

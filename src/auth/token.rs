@@ -309,7 +309,11 @@ impl AuthServer {
             revoked: false,
             used: false,
         };
-        tx.put(TOKENS, &secret_key(&access), &record(TokenKind::Access, now + ttl))?;
+        tx.put(
+            TOKENS,
+            &secret_key(&access),
+            &record(TokenKind::Access, now + ttl),
+        )?;
         let mut body = Map::new();
         body.insert("access_token".into(), json!(access));
         body.insert("token_type".into(), json!("Bearer"));
@@ -317,7 +321,11 @@ impl AuthServer {
         body.insert("scope".into(), json!(scopes.to_string()));
         if scopes.contains(&Scope::OfflineAccess) {
             let refresh = random_token();
-            tx.put(TOKENS, &secret_key(&refresh), &record(TokenKind::Refresh, grant.expires_at))?;
+            tx.put(
+                TOKENS,
+                &secret_key(&refresh),
+                &record(TokenKind::Refresh, grant.expires_at),
+            )?;
             body.insert("refresh_token".into(), json!(refresh));
         }
         body.insert("patient".into(), json!(grant.patient));
@@ -344,7 +352,10 @@ impl AuthServer {
         }
         let expiry = time::OffsetDateTime::from_unix_timestamp(grant.expires_at)
             .ok()
-            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok());
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            });
         if let Some(expiry) = expiry {
             body.insert("access_grant_expiration".into(), json!(expiry));
         }
@@ -361,39 +372,45 @@ impl AuthServer {
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
         let key = secret_key(token);
-        self.db.write(|tx| -> Result<Result<(), OAuthError>, StoreError> {
-            let Some(mut record) = tx.get::<TokenRecord>(TOKENS, &key)? else {
-                return Ok(Ok(()));
-            };
-            if record.client_id != client.client_id {
-                return Ok(Err(OAuthError::new(
-                    403,
-                    "unauthorized_client",
-                    "the token was issued to another app",
-                )));
-            }
-            record.revoked = true;
-            tx.put(TOKENS, &key, &record)?;
-            if record.kind == TokenKind::Refresh {
-                tx.revoke_grant(&record.grant_id, now)?;
-            }
-            tx.audit(&AuditRecord {
-                at: now,
-                event: "revoke".into(),
-                outcome: "success".into(),
-                client_id: Some(record.client_id.clone()),
-                patient: Some(record.patient.clone()),
-                scopes: Some(record.scopes.clone()),
-                detail: Some(format!("{:?} token", record.kind).to_lowercase()),
-                ..AuditRecord::default()
-            })?;
-            Ok(Ok(()))
-        })?
+        self.db
+            .write(|tx| -> Result<Result<(), OAuthError>, StoreError> {
+                let Some(mut record) = tx.get::<TokenRecord>(TOKENS, &key)? else {
+                    return Ok(Ok(()));
+                };
+                if record.client_id != client.client_id {
+                    return Ok(Err(OAuthError::new(
+                        403,
+                        "unauthorized_client",
+                        "the token was issued to another app",
+                    )));
+                }
+                record.revoked = true;
+                tx.put(TOKENS, &key, &record)?;
+                if record.kind == TokenKind::Refresh {
+                    tx.revoke_grant(&record.grant_id, now)?;
+                }
+                tx.audit(&AuditRecord {
+                    at: now,
+                    event: "revoke".into(),
+                    outcome: "success".into(),
+                    client_id: Some(record.client_id.clone()),
+                    patient: Some(record.patient.clone()),
+                    scopes: Some(record.scopes.clone()),
+                    detail: Some(format!("{:?} token", record.kind).to_lowercase()),
+                    ..AuditRecord::default()
+                })?;
+                Ok(Ok(()))
+            })?
     }
 
     /// RFC 7662. Any registered confidential app may introspect; a public app only its own
     /// tokens. Anything not active is exactly `{"active":false}`.
-    pub fn introspect(&self, req: &TokenRequest, issuer: &str, now: i64) -> Result<Value, OAuthError> {
+    pub fn introspect(
+        &self,
+        req: &TokenRequest,
+        issuer: &str,
+        now: i64,
+    ) -> Result<Value, OAuthError> {
         let client = self.authenticate(req)?.ok_or_else(|| {
             OAuthError::invalid_client("introspection needs client authentication")
         })?;
@@ -407,7 +424,10 @@ impl AuthServer {
         if client.kind == ClientKind::Public && record.client_id != client.client_id {
             return Ok(inactive);
         }
-        let live_grant = self.db.grant(&record.grant_id)?.is_some_and(|g| g.is_live(now));
+        let live_grant = self
+            .db
+            .grant(&record.grant_id)?
+            .is_some_and(|g| g.is_live(now));
         if record.revoked || record.expires_at <= now || !live_grant || record.used {
             return Ok(inactive);
         }

@@ -63,7 +63,9 @@ pub fn visible_to(resource_type: &str, json: &[u8], patient: &str) -> bool {
     let refers_to_patient = |r: Option<Reference>| {
         r.and_then(|r| r.reference)
             .and_then(|s| parse_reference(&s))
-            .is_some_and(|t| t.id == patient && t.resource_type.as_deref().is_none_or(|ty| ty == "Patient"))
+            .is_some_and(|t| {
+                t.id == patient && t.resource_type.as_deref().is_none_or(|ty| ty == "Patient")
+            })
     };
     match resource_type {
         "Patient" => owner.id.as_deref() == Some(patient),
@@ -88,13 +90,21 @@ mod tests {
         assert!(visible_to("Patient", br#"{"id":"M00001"}"#, "M00001"));
         assert!(!visible_to("Patient", br#"{"id":"M00002"}"#, "M00001"));
         assert!(visible_to("Organization", br#"{"id":"o"}"#, "M00001"));
-        assert!(!visible_to("RelatedPerson", br#"{"id":"r"}"#, "M00001"), "no patient: hidden");
+        assert!(
+            !visible_to("RelatedPerson", br#"{"id":"r"}"#, "M00001"),
+            "no patient: hidden"
+        );
         assert!(!visible_to("ExplanationOfBenefit", b"not json", "M00001"));
     }
 
     #[test]
     fn every_compartment_type_has_a_filter() {
-        for ty in ["Patient", "Coverage", "ExplanationOfBenefit", "RelatedPerson"] {
+        for ty in [
+            "Patient",
+            "Coverage",
+            "ExplanationOfBenefit",
+            "RelatedPerson",
+        ] {
             assert!(filter(ty, "M00001").is_some(), "{ty}");
         }
         assert!(filter("Organization", "M00001").is_none());

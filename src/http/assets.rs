@@ -26,6 +26,8 @@ pub async fn get_static(path: web::Path<String>) -> HttpResponse {
                 .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                 .body(file.data.into_owned())
         }
-        None => HttpResponse::NotFound().content_type("text/plain").body("not found"),
+        None => HttpResponse::NotFound()
+            .content_type("text/plain")
+            .body("not found"),
     }
 }

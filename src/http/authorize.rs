@@ -97,7 +97,9 @@ impl Csrf {
             .sealer
             .open("csrf", token, now)
             .and_then(|v| v.as_str().map(str::to_string))
-            .is_some_and(|expected| bool::from(expected.as_bytes().ct_eq(cookie.value().as_bytes())))
+            .is_some_and(|expected| {
+                bool::from(expected.as_bytes().ct_eq(cookie.value().as_bytes()))
+            })
     }
 }
 
@@ -123,14 +125,23 @@ pub fn cookie(
 /// The signed-in beneficiary of this browser, if the session cookie is valid.
 pub fn session(state: &AppState, req: &HttpRequest, now: i64) -> Option<Beneficiary> {
     let sealed = req.cookie(SESSION_COOKIE)?;
-    let v = state.auth.keys.sealer.open("session", sealed.value(), now)?;
+    let v = state
+        .auth
+        .keys
+        .sealer
+        .open("session", sealed.value(), now)?;
     Some(Beneficiary {
         username: v["u"].as_str()?.to_string(),
         patient: v["p"].as_str()?.to_string(),
     })
 }
 
-pub fn session_cookie(state: &AppState, req: &HttpRequest, who: &Beneficiary, now: i64) -> Cookie<'static> {
+pub fn session_cookie(
+    state: &AppState,
+    req: &HttpRequest,
+    who: &Beneficiary,
+    now: i64,
+) -> Cookie<'static> {
     let ttl = state.auth.config.session_ttl;
     let sealed = state.auth.keys.sealer.seal(
         "session",
@@ -144,10 +155,8 @@ async fn get_authorize(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let params: Vec<(String, String)> =
-        serde_urlencoded::from_str(req.query_string()).map_err(|e| {
-            PageError::bad_request(format!("the query string is not well formed: {e}"))
-        })?;
+    let params: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| PageError::bad_request(format!("the query string is not well formed: {e}")))?;
     start(&state, &req, &params)
 }
 
@@ -157,9 +166,8 @@ async fn post_authorize(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let mut params: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| {
-        PageError::bad_request(format!("the form body is not well formed: {e}"))
-    })?;
+    let mut params: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|e| PageError::bad_request(format!("the form body is not well formed: {e}")))?;
     if let Ok(query) = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string()) {
         params.extend(query);
     }
@@ -197,7 +205,15 @@ fn start(
     let csrf = Csrf::for_request(state, req, now);
     match session(state, req, now) {
         Some(who) => consent_page(state, req, &pending, &sealed, &csrf, &who, None),
-        None => login_page(state, req, &pending.client_name, &sealed, &csrf, None, StatusCode::OK),
+        None => login_page(
+            state,
+            req,
+            &pending.client_name,
+            &sealed,
+            &csrf,
+            None,
+            StatusCode::OK,
+        ),
     }
 }
 
@@ -294,9 +310,7 @@ fn open_form(
         ));
     }
     state.auth.open_request(sealed, now).ok_or_else(|| {
-        PageError::bad_request(
-            "This sign-in has expired or was altered. Start again from the app.",
-        )
+        PageError::bad_request("This sign-in has expired or was altered. Start again from the app.")
     })
 }
 
@@ -350,7 +364,15 @@ async fn post_login(
         None,
     );
     let session = session_cookie(&state, &req, &who, now);
-    consent_page(&state, &req, &pending, &form.request, &csrf, &who, Some(session))
+    consent_page(
+        &state,
+        &req,
+        &pending,
+        &form.request,
+        &csrf,
+        &who,
+        Some(session),
+    )
 }
 
 #[derive(Deserialize)]

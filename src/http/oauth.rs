@@ -160,7 +160,11 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, OAuthError> {
     web::block(f).await.map_err(|e| {
         tracing::error!("blocking task failed: {e}");
-        OAuthError::new(500, "server_error", "the server could not complete the request")
+        OAuthError::new(
+            500,
+            "server_error",
+            "the server could not complete the request",
+        )
     })?
 }
 

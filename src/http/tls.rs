@@ -10,7 +10,10 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 #[derive(Debug, Clone)]
 pub enum TlsSource {
-    Files { cert: PathBuf, key: PathBuf },
+    Files {
+        cert: PathBuf,
+        key: PathBuf,
+    },
     /// A certificate for localhost, 127.0.0.1 and ::1, made on first use.
     SelfSigned,
 }
@@ -33,7 +36,10 @@ pub enum TlsError {
 /// Where the self-signed certificate lives, inside the data directory.
 pub fn self_signed_paths(data_dir: &Path) -> (PathBuf, PathBuf) {
     let dir = data_dir.join("tls");
-    (dir.join("localhost-cert.pem"), dir.join("localhost-key.pem"))
+    (
+        dir.join("localhost-cert.pem"),
+        dir.join("localhost-key.pem"),
+    )
 }
 
 /// The rustls configuration, and the certificate file in use (to tell the operator).
@@ -75,8 +81,8 @@ pub fn server_config(
 
 fn make_self_signed(cert: &Path, key: &Path) -> Result<(), TlsError> {
     let names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
-    let made = rcgen::generate_simple_self_signed(names)
-        .map_err(|e| TlsError::Generate(e.to_string()))?;
+    let made =
+        rcgen::generate_simple_self_signed(names).map_err(|e| TlsError::Generate(e.to_string()))?;
     let write = |path: &Path, text: String| -> Result<(), TlsError> {
         let err = |source| TlsError::Write {
             path: path.to_path_buf(),

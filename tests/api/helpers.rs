@@ -10,19 +10,30 @@ use time::macros::datetime;
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The server's clock (None for the shared servers, whose clocks never move).
+    pub clock: Option<Arc<FixedClock>>,
     pub client: reqwest::Client,
     /// Kept alive for the server's lifetime; dropped (deleted) with the TestApp.
     _data_dir: Option<tempfile::TempDir>,
     pub seeded: Option<carin_sandbox::cpcds::ImportReport>,
 }
 
-fn config(data_dir: &std::path::Path, load_seed: bool, open_api: bool) -> ServeConfig {
+fn config(
+    data_dir: &std::path::Path,
+    load_seed: bool,
+    open_api: bool,
+    clock: Arc<FixedClock>,
+) -> ServeConfig {
     ServeConfig {
-        clock: Arc::new(FixedClock::new(datetime!(2026-01-02 03:04:05 UTC))),
+        clock,
         load_seed,
         insecure_open_api: open_api,
         ..ServeConfig::new(data_dir)
     }
+}
+
+fn start_clock() -> Arc<FixedClock> {
+    Arc::new(FixedClock::new(datetime!(2026-01-02 03:04:05 UTC)))
 }
 
 fn client() -> reqwest::Client {
@@ -36,13 +47,15 @@ impl TestApp {
     /// Starts a server of its own; `load_seed` imports the embedded seed on this first start.
     pub async fn spawn(load_seed: bool, open_api: bool) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let app = Application::build(config(data_dir.path(), load_seed, open_api))
+        let clock = start_clock();
+        let app = Application::build(config(data_dir.path(), load_seed, open_api, clock.clone()))
             .expect("server starts");
         let addr = app.addrs()[0];
         let seeded = app.seeded.clone();
         tokio::spawn(app.run());
         Self {
             addr,
+            clock: Some(clock),
             client: client(),
             _data_dir: Some(data_dir),
             seeded,
@@ -53,14 +66,25 @@ impl TestApp {
     /// for the whole test binary, so each test does not pay for loading the seed.
     pub fn shared() -> Self {
         static ADDR: OnceLock<SocketAddr> = OnceLock::new();
-        let addr = *ADDR.get_or_init(|| {
+        Self::shared_at(&ADDR, true)
+    }
+
+    /// The seeded server with the SMART authorization server enforced, shared likewise (its
+    /// clock never moves, so tokens never expire on it; expiry tests spawn their own).
+    pub fn shared_secured() -> Self {
+        static ADDR: OnceLock<SocketAddr> = OnceLock::new();
+        Self::shared_at(&ADDR, false)
+    }
+
+    fn shared_at(cell: &'static OnceLock<SocketAddr>, open_api: bool) -> Self {
+        let addr = *cell.get_or_init(|| {
             let (tx, rx) = std::sync::mpsc::channel();
             std::thread::spawn(move || {
                 // The folder lives as long as the process.
                 let dir = Box::leak(Box::new(tempfile::tempdir().expect("temp dir")));
                 actix_web::rt::System::new().block_on(async move {
-                    let app =
-                        Application::build(config(dir.path(), true, true)).expect("server starts");
+                    let app = Application::build(config(dir.path(), true, open_api, start_clock()))
+                        .expect("server starts");
                     tx.send(app.addrs()[0]).expect("send addr");
                     app.run().await.expect("server runs");
                 });
@@ -69,6 +93,7 @@ impl TestApp {
         });
         Self {
             addr,
+            clock: None,
             client: client(),
             _data_dir: None,
             seeded: None,

@@ -2,5 +2,7 @@
 //! The one integration binary that talks HTTP to a real server (see helpers.rs).
 
 mod fhir_api;
+mod flow;
 mod helpers;
 mod serve;
+mod smart;

@@ -1,0 +1,874 @@
+//! The SMART App Launch flow end to end over HTTP, and every way it must refuse.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use serde_json::Value;
+
+use crate::flow::*;
+use crate::helpers::TestApp;
+
+const CARIN_SCOPES: &str = "launch/patient openid fhirUser offline_access patient/*.rs";
+
+fn str_field<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key].as_str().unwrap_or_else(|| panic!("no {key} in {v}"))
+}
+
+#[tokio::test]
+async fn discovery_documents_agree_and_name_what_carin_requires() {
+    let app = TestApp::shared_secured();
+    let smart = app
+        .get_json("/v2/fhir/.well-known/smart-configuration")
+        .await;
+    for cap in [
+        "launch-standalone",
+        "client-public",
+        "client-confidential-symmetric",
+        "sso-openid-connect",
+        "context-standalone-patient",
+        "permission-offline",
+        "permission-patient",
+        "permission-user",
+    ] {
+        assert!(
+            smart["capabilities"]
+                .as_array()
+                .unwrap()
+                .contains(&cap.into()),
+            "{cap}"
+        );
+    }
+    assert_eq!(
+        smart["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    let scopes = smart["scopes_supported"].as_array().unwrap();
+    for ty in [
+        "ExplanationOfBenefit",
+        "Coverage",
+        "Patient",
+        "Organization",
+        "Practitioner",
+    ] {
+        for ctx in ["patient", "user"] {
+            assert!(
+                scopes.contains(&format!("{ctx}/{ty}.read").into()),
+                "{ctx}/{ty}"
+            );
+        }
+    }
+    assert_eq!(
+        smart,
+        app.get_json("/.well-known/smart-configuration").await
+    );
+
+    // The CapabilityStatement lists exactly the same OAuth endpoints.
+    let cs = app.get_json("/v2/fhir/metadata").await;
+    let security = &cs["rest"][0]["security"];
+    assert_eq!(security["service"][0]["coding"][0]["code"], "SMART-on-FHIR");
+    let uris = security["extension"][0]["extension"].as_array().unwrap();
+    let uri = |name: &str| {
+        uris.iter()
+            .find(|e| e["url"] == name)
+            .map(|e| e["valueUri"].clone())
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(uri("authorize"), smart["authorization_endpoint"]);
+    assert_eq!(uri("token"), smart["token_endpoint"]);
+    assert_eq!(uri("introspect"), smart["introspection_endpoint"]);
+    assert_eq!(uri("revoke"), smart["revocation_endpoint"]);
+    assert_eq!(uri("manage"), smart["management_endpoint"]);
+    assert_eq!(uri("register"), Value::Null);
+    assert!(smart.get("registration_endpoint").is_none());
+
+    // OpenID Connect discovery under the issuer, and a usable RSA key.
+    let issuer = str_field(&smart, "issuer");
+    let path = issuer.strip_prefix(&app.url("")).unwrap();
+    let oidc = app
+        .get_json(&format!("{path}/.well-known/openid-configuration"))
+        .await;
+    assert_eq!(oidc["issuer"], issuer);
+    assert!(oidc["id_token_signing_alg_values_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&"RS256".into()));
+    for key in [
+        "authorization_endpoint",
+        "token_endpoint",
+        "jwks_uri",
+        "response_types_supported",
+        "subject_types_supported",
+    ] {
+        assert!(!oidc[key].is_null(), "{key}");
+    }
+    let jwks = app.get_json("/.well-known/jwks.json").await;
+    assert_eq!(jwks["keys"][0]["kty"], "RSA");
+    assert_eq!(jwks["keys"][0]["alg"], "RS256");
+}
+
+#[tokio::test]
+async fn discovery_token_and_fhir_answer_cross_origin_requests() {
+    let app = TestApp::shared_secured();
+    for path in [
+        "/v2/fhir/.well-known/smart-configuration",
+        "/v2/fhir/metadata",
+    ] {
+        let response = app
+            .client
+            .get(app.url(path))
+            .header("Origin", "https://app.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()["access-control-allow-origin"],
+            "*",
+            "{path}"
+        );
+    }
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/v2/o/token"))
+        .header("Origin", "https://app.example")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+}
+
+/// Verifies an id_token's RS256 signature against the server's JWKS and returns its claims.
+async fn verified_claims(app: &TestApp, jwt: &str) -> Value {
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let header: Value = serde_json::from_slice(&B64.decode(parts[0]).unwrap()).unwrap();
+    assert_eq!(header["alg"], "RS256");
+    let jwks = app.get_json("/.well-known/jwks.json").await;
+    let key = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .expect("the id_token's kid is in the JWKS");
+    let n = B64.decode(key["n"].as_str().unwrap()).unwrap();
+    let e = B64.decode(key["e"].as_str().unwrap()).unwrap();
+    let public = aws_lc_rs::signature::RsaPublicKeyComponents { n: &n, e: &e };
+    public
+        .verify(
+            &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+            format!("{}.{}", parts[0], parts[1]).as_bytes(),
+            &B64.decode(parts[2]).unwrap(),
+        )
+        .expect("the signature verifies");
+    serde_json::from_slice(&B64.decode(parts[1]).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn standalone_launch_to_fhir_refresh_revoke() {
+    let app = TestApp::shared_secured();
+    let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES).set("nonce", "n-123");
+    let done = code_for(&app, &launch, 1, true).await;
+    assert_eq!(
+        done.param("state").as_deref(),
+        Some("state-0123456789abcdef")
+    );
+    assert!(done.location.as_deref().unwrap().starts_with(REDIRECT));
+    let code = done.param("code").unwrap();
+    assert!(code
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+
+    let (status, headers, body) = token_call(
+        &app,
+        "/v2/o/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &launch.pkce.verifier),
+        ],
+        Some(CONFIDENTIAL),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(headers["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("no-store"));
+    assert!(headers["pragma"].to_str().unwrap().contains("no-cache"));
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    assert_eq!(body["patient"], "M00001");
+    assert_eq!(body["scope"], CARIN_SCOPES);
+    let access = str_field(&body, "access_token").to_string();
+    let refresh = str_field(&body, "refresh_token").to_string();
+
+    let claims = verified_claims(&app, str_field(&body, "id_token")).await;
+    assert_eq!(claims["aud"], CONFIDENTIAL.0);
+    assert_eq!(claims["sub"], "M00001");
+    assert_eq!(claims["nonce"], "n-123");
+    assert_eq!(claims["iss"], app.url("/v2/fhir"));
+    assert_eq!(claims["fhirUser"], app.url("/v2/fhir/Patient/M00001"));
+    assert!(claims["exp"].as_i64().unwrap() > claims["iat"].as_i64().unwrap());
+
+    // The fhirUser resource is readable with the token; searches see only M00001's data.
+    let (status, patient) = fhir_get(&app, &access, "/v2/fhir/Patient/M00001").await;
+    assert_eq!((status, patient["id"].as_str()), (200, Some("M00001")));
+    let (status, bundle) = fhir_get(&app, &access, "/v2/fhir/ExplanationOfBenefit").await;
+    assert_eq!(status, 200);
+    let entries = bundle["entry"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    for e in entries {
+        assert_eq!(e["resource"]["patient"]["reference"], "Patient/M00001");
+    }
+
+    // Refresh rotates; the new access token works.
+    let (status, headers, refreshed) = token_call(
+        &app,
+        "/v2/o/token",
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+        Some(CONFIDENTIAL),
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert!(headers["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("no-store"));
+    let new_access = str_field(&refreshed, "access_token").to_string();
+    assert_ne!(new_access, access);
+    assert_ne!(str_field(&refreshed, "refresh_token"), refresh);
+    assert_eq!(
+        fhir_get(&app, &new_access, "/v2/fhir/Coverage").await.0,
+        200
+    );
+
+    // Revocation takes effect on the next request.
+    let (status, _, _) = token_call(
+        &app,
+        "/v2/o/revoke_token",
+        &[("token", &new_access)],
+        Some(CONFIDENTIAL),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let response = reqwest::Client::new()
+        .get(app.url("/v2/fhir/ExplanationOfBenefit"))
+        .bearer_auth(&new_access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        r#"Bearer error="invalid_token""#
+    );
+    let outcome: Value = response.json().await.unwrap();
+    assert_eq!(outcome["resourceType"], "OperationOutcome");
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_token_get_401() {
+    let app = TestApp::shared_secured();
+    let (status, body) = app.get("/v2/fhir/Patient/M00001").await;
+    assert_eq!(status, 401);
+    assert_eq!(body["resourceType"], "OperationOutcome");
+    let (status, _) = fhir_get(&app, "forged-token-value", "/v2/fhir/ExplanationOfBenefit").await;
+    assert_eq!(status, 401);
+    // A refresh token is not an access token.
+    let t = tokens(&app, CARIN_SCOPES, 2).await;
+    let (status, _) = fhir_get(&app, str_field(&t, "refresh_token"), "/v2/fhir/Coverage").await;
+    assert_eq!(status, 401);
+    // The discovery documents and the CapabilityStatement need no token.
+    assert_eq!(app.get("/v2/fhir/metadata").await.0, 200);
+}
+
+#[tokio::test]
+async fn pkce_is_required_and_checked() {
+    let app = TestApp::shared_secured();
+    let browser = browser();
+    // No challenge, and the plain method: refused at the redirect URI, no code.
+    for launch in [
+        Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES).without("code_challenge"),
+        Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES).set("code_challenge_method", "plain"),
+        Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES).without("code_challenge_method"),
+    ] {
+        let refused = authorize(&app, &browser, &launch).await;
+        assert_eq!(refused.status, 303);
+        assert_eq!(refused.param("error").as_deref(), Some("invalid_request"));
+        assert_eq!(
+            refused.param("state").as_deref(),
+            Some("state-0123456789abcdef")
+        );
+        assert!(refused.param("code").is_none());
+    }
+    // A wrong verifier, a missing one, and the challenge itself ("plain") are refused.
+    for verifier in [Some("x".repeat(64)), None, Some(String::new())] {
+        let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES);
+        let code = code_for(&app, &launch, 3, true)
+            .await
+            .param("code")
+            .unwrap();
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+        ];
+        if let Some(v) = &verifier {
+            form.push(("code_verifier", v));
+        }
+        let (status, _, body) = token_call(&app, "/v2/o/token", &form, Some(CONFIDENTIAL)).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{body}"
+        );
+    }
+    let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES);
+    let code = code_for(&app, &launch, 3, true)
+        .await
+        .param("code")
+        .unwrap();
+    let (status, body) = exchange(&app, &code, &launch.pkce.challenge).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_code_is_refused_and_revokes_what_it_issued() {
+    let app = TestApp::shared_secured();
+    let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES);
+    let code = code_for(&app, &launch, 4, true)
+        .await
+        .param("code")
+        .unwrap();
+    let (status, first) = exchange(&app, &code, &launch.pkce.verifier).await;
+    assert_eq!(status, 200);
+    let access = str_field(&first, "access_token");
+    assert_eq!(fhir_get(&app, access, "/v2/fhir/Coverage").await.0, 200);
+    let (status, replay) = exchange(&app, &code, &launch.pkce.verifier).await;
+    assert_eq!(
+        (status, replay["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert_eq!(fhir_get(&app, access, "/v2/fhir/Coverage").await.0, 401);
+    let (status, _, _) = token_call(
+        &app,
+        "/v2/o/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", str_field(&first, "refresh_token")),
+        ],
+        Some(CONFIDENTIAL),
+    )
+    .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn untrusted_redirects_and_audiences_never_get_a_code() {
+    let app = TestApp::shared_secured();
+    let browser = browser();
+    // An unregistered redirect URI: an error page, never a redirect.
+    for uri in [
+        "https://evil.example/callback",
+        "http://127.0.0.1:7777/other",
+        "http://127.0.0.1:7777/callback#frag",
+    ] {
+        let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES).set("redirect_uri", uri);
+        let page = authorize(&app, &browser, &launch).await;
+        assert_eq!(page.status, 400, "{uri}");
+        assert!(page.location.is_none());
+        assert!(page.body.contains("not registered"), "{}", page.body);
+    }
+    // An unknown app: an error page.
+    let launch = Launch::new(&app, "no-such-app", CARIN_SCOPES);
+    let page = authorize(&app, &browser, &launch).await;
+    assert_eq!((page.status, page.location.is_none()), (400, true));
+    // A bad aud: an error at the app, no code.
+    let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES)
+        .set("aud", "https://inferno.healthit.gov/invalid_aud");
+    let refused = authorize(&app, &browser, &launch).await;
+    assert_eq!(refused.status, 303);
+    assert!(refused.param("code").is_none());
+    assert_eq!(refused.param("error").as_deref(), Some("invalid_request"));
+    // Missing state.
+    let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES).without("state");
+    let refused = authorize(&app, &browser, &launch).await;
+    assert_eq!(refused.param("error").as_deref(), Some("invalid_request"));
+    // A redirect_uri at the token endpoint that differs from the authorization request.
+    let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES);
+    let code = code_for(&app, &launch, 5, true)
+        .await
+        .param("code")
+        .unwrap();
+    let (status, _, body) = token_call(
+        &app,
+        "/v2/o/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:7778/callback"),
+            ("code_verifier", &launch.pkce.verifier),
+        ],
+        Some(CONFIDENTIAL),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn tokens_expire_with_the_clock_and_codes_after_60_seconds() {
+    let app = TestApp::spawn(true, false).await;
+    let clock = app.clock.clone().unwrap();
+    let t = tokens(&app, CARIN_SCOPES, 1).await;
+    let access = str_field(&t, "access_token");
+    assert_eq!(
+        fhir_get(&app, access, "/v2/fhir/Patient/M00001").await.0,
+        200
+    );
+    clock.advance(time::Duration::seconds(3601));
+    let (status, outcome) = fhir_get(&app, access, "/v2/fhir/Patient/M00001").await;
+    assert_eq!(status, 401);
+    assert!(outcome.to_string().contains("expired"), "{outcome}");
+    // The refresh token still works after the access token expired.
+    let (status, _, refreshed) = token_call(
+        &app,
+        "/v2/o/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", str_field(&t, "refresh_token")),
+        ],
+        Some(CONFIDENTIAL),
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(
+        fhir_get(
+            &app,
+            str_field(&refreshed, "access_token"),
+            "/v2/fhir/Coverage"
+        )
+        .await
+        .0,
+        200
+    );
+
+    let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES);
+    let code = code_for(&app, &launch, 1, true)
+        .await
+        .param("code")
+        .unwrap();
+    clock.advance(time::Duration::seconds(61));
+    let (status, body) = exchange(&app, &code, &launch.pkce.verifier).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn a_reused_refresh_token_fails_and_revokes_the_family() {
+    let app = TestApp::shared_secured();
+    let t = tokens(&app, CARIN_SCOPES, 6).await;
+    let old = str_field(&t, "refresh_token");
+    let form = [("grant_type", "refresh_token"), ("refresh_token", old)];
+    let (status, _, fresh) = token_call(&app, "/v2/o/token", &form, Some(CONFIDENTIAL)).await;
+    assert_eq!(status, 200);
+    let (status, _, body) = token_call(&app, "/v2/o/token", &form, Some(CONFIDENTIAL)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    // Everything issued under that authorization is dead now.
+    assert_eq!(
+        fhir_get(&app, str_field(&fresh, "access_token"), "/v2/fhir/Coverage")
+            .await
+            .0,
+        401
+    );
+    let (status, _, _) = token_call(
+        &app,
+        "/v2/o/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", str_field(&fresh, "refresh_token")),
+        ],
+        Some(CONFIDENTIAL),
+    )
+    .await;
+    assert_eq!(status, 400);
+    // A refresh may narrow the scopes, never widen them.
+    let t = tokens(
+        &app,
+        "launch/patient offline_access patient/ExplanationOfBenefit.rs",
+        6,
+    )
+    .await;
+    let (status, _, body) = token_call(
+        &app,
+        "/v2/o/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", str_field(&t, "refresh_token")),
+            ("scope", "patient/Coverage.rs"),
+        ],
+        Some(CONFIDENTIAL),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+}
+
+#[tokio::test]
+async fn scopes_limit_resource_types() {
+    let app = TestApp::shared_secured();
+    let t = tokens(&app, "openid fhirUser patient/ExplanationOfBenefit.read", 7).await;
+    assert_eq!(
+        t["scope"],
+        "openid fhirUser patient/ExplanationOfBenefit.read"
+    );
+    assert!(
+        t.get("refresh_token").is_none(),
+        "no offline_access, no refresh token"
+    );
+    let access = str_field(&t, "access_token");
+    assert_eq!(
+        fhir_get(&app, access, "/v2/fhir/ExplanationOfBenefit")
+            .await
+            .0,
+        200
+    );
+    let (status, outcome) = fhir_get(&app, access, "/v2/fhir/Coverage").await;
+    assert_eq!(
+        (status, outcome["resourceType"].as_str()),
+        (403, Some("OperationOutcome"))
+    );
+    let (_, bundle) = fhir_get(&app, access, "/v2/fhir/ExplanationOfBenefit?_count=1").await;
+    let eob_id = str_field(&bundle["entry"][0]["resource"], "id").to_string();
+    let coverage = bundle["entry"][0]["resource"]["insurance"][0]["coverage"]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        fhir_get(&app, access, &format!("/v2/fhir/{coverage}"))
+            .await
+            .0,
+        403
+    );
+    // Included resources obey the scopes too: no Coverage, no Patient comes back.
+    let (_, bundle) = fhir_get(
+        &app,
+        access,
+        &format!("/v2/fhir/ExplanationOfBenefit?_id={eob_id}&_include=ExplanationOfBenefit:*"),
+    )
+    .await;
+    for e in bundle["entry"].as_array().unwrap() {
+        assert_eq!(e["resource"]["resourceType"], "ExplanationOfBenefit");
+    }
+    // v2 syntax: search without read.
+    let t = tokens(&app, "patient/Coverage.s", 7).await;
+    let access = str_field(&t, "access_token");
+    assert_eq!(fhir_get(&app, access, "/v2/fhir/Coverage").await.0, 200);
+    assert_eq!(
+        fhir_get(&app, access, &format!("/v2/fhir/{coverage}"))
+            .await
+            .0,
+        403
+    );
+}
+
+#[tokio::test]
+async fn another_patients_data_is_invisible() {
+    let app = TestApp::shared_secured();
+    let mine = tokens(&app, CARIN_SCOPES, 8).await;
+    let theirs = tokens(&app, CARIN_SCOPES, 9).await;
+    let (_, their_eobs) = fhir_get(
+        &app,
+        str_field(&theirs, "access_token"),
+        "/v2/fhir/ExplanationOfBenefit?_count=1",
+    )
+    .await;
+    let their_eob = str_field(&their_eobs["entry"][0]["resource"], "id").to_string();
+    let access = str_field(&mine, "access_token");
+    assert_eq!(mine["patient"], "M00008");
+
+    let (status, _) = fhir_get(
+        &app,
+        access,
+        &format!("/v2/fhir/ExplanationOfBenefit/{their_eob}"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = fhir_get(
+        &app,
+        access,
+        &format!("/v2/fhir/ExplanationOfBenefit/{their_eob}/_history/1"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        fhir_get(&app, access, "/v2/fhir/Patient/M00009").await.0,
+        404
+    );
+    for query in [
+        "/v2/fhir/ExplanationOfBenefit?patient=M00009",
+        "/v2/fhir/ExplanationOfBenefit?patient=Patient/M00009",
+        "/v2/fhir/ExplanationOfBenefit?_id=".to_string().as_str(),
+        "/v2/fhir/Coverage?beneficiary=M00009",
+        "/v2/fhir/Patient?_id=M00009",
+    ] {
+        let (status, bundle) = fhir_get(&app, access, query).await;
+        if query.ends_with("_id=") {
+            continue; // an empty _id is a parameter error, not a leak
+        }
+        assert_eq!(
+            (status, bundle["total"].as_u64()),
+            (200, Some(0)),
+            "{query}"
+        );
+    }
+    let (_, bundle) = fhir_get(
+        &app,
+        access,
+        &format!("/v2/fhir/ExplanationOfBenefit?_id={their_eob}"),
+    )
+    .await;
+    assert_eq!(bundle["total"], 0);
+    // Everything a search returns, includes included, is M00008's.
+    let (_, bundle) = fhir_get(
+        &app,
+        access,
+        "/v2/fhir/ExplanationOfBenefit?_include=ExplanationOfBenefit:*&_include:iterate=Coverage:payor",
+    )
+    .await;
+    for e in bundle["entry"].as_array().unwrap() {
+        let r = &e["resource"];
+        match r["resourceType"].as_str().unwrap() {
+            "ExplanationOfBenefit" => assert_eq!(r["patient"]["reference"], "Patient/M00008"),
+            "Coverage" => assert_eq!(r["beneficiary"]["reference"], "Patient/M00008"),
+            "Patient" => assert_eq!(r["id"], "M00008"),
+            _ => {}
+        }
+    }
+    let (_, patients) = fhir_get(&app, access, "/v2/fhir/Patient").await;
+    assert_eq!(patients["total"], 1);
+}
+
+#[tokio::test]
+async fn deny_and_withheld_demographics() {
+    let app = TestApp::shared_secured();
+    let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES);
+    let browser = browser();
+    let page = authorize(&app, &browser, &launch).await;
+    let consent_page = sign_in(&app, &browser, &page.body, "BBUser00010", "PW00010!").await;
+    assert!(consent_page.body.contains("TestApp (confidential)"));
+    let denied = consent(&app, &browser, &consent_page.body, "deny", true).await;
+    assert_eq!(denied.param("error").as_deref(), Some("access_denied"));
+    assert_eq!(
+        denied.param("state").as_deref(),
+        Some("state-0123456789abcdef")
+    );
+    assert!(denied.param("code").is_none());
+
+    let launch = Launch::new(&app, CONFIDENTIAL.0, "openid fhirUser profile patient/*.rs");
+    let done = code_for(&app, &launch, 10, false).await;
+    let (status, t) = exchange(&app, &done.param("code").unwrap(), &launch.pkce.verifier).await;
+    assert_eq!(status, 200);
+    let scope = str_field(&t, "scope");
+    assert!(
+        !scope.contains("Patient.") && !scope.contains("profile") && !scope.contains("/*."),
+        "{scope}"
+    );
+    let access = str_field(&t, "access_token");
+    assert_eq!(
+        fhir_get(&app, access, "/v2/fhir/Patient/M00010").await.0,
+        403
+    );
+    assert_eq!(
+        fhir_get(&app, access, "/v2/fhir/ExplanationOfBenefit")
+            .await
+            .0,
+        200
+    );
+    assert_eq!(fhir_get(&app, access, "/v2/connect/userinfo").await.0, 403);
+}
+
+#[tokio::test]
+async fn sign_in_failures_and_csrf() {
+    let app = TestApp::shared_secured();
+    let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES);
+    let browser = browser();
+    let page = authorize(&app, &browser, &launch).await;
+    let wrong = sign_in(&app, &browser, &page.body, "BBUser00001", "PW00002!").await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("do not match"));
+    let missing = sign_in(&app, &browser, &page.body, "BBUser99999", "PW99999!").await;
+    assert_eq!(
+        missing.status, 401,
+        "a login for a member not in the data set"
+    );
+    // Another browser (no CSRF cookie) cannot post this page's form.
+    let other = sign_in(
+        &app,
+        &self::browser(),
+        &page.body,
+        "BBUser00001",
+        "PW00001!",
+    )
+    .await;
+    assert_eq!(other.status, 403);
+    // A tampered sealed request is refused.
+    let tampered = page.body.replace(
+        &hidden(&page.body, "request"),
+        "eyJ0YW1wZXJlZCI6dHJ1ZX0.AAAA",
+    );
+    let refused = sign_in(&app, &browser, &tampered, "BBUser00001", "PW00001!").await;
+    assert_eq!(refused.status, 400);
+    // Pages carry the anti-framing headers.
+    let response = browser
+        .get(app.url("/v2/o/authorize"))
+        .query(&launch.params)
+        .send()
+        .await
+        .unwrap();
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
+async fn public_clients_multipart_bodies_and_introspection() {
+    let app = TestApp::shared_secured();
+    let launch = Launch::new(&app, PUBLIC, CARIN_SCOPES);
+    let code = code_for(&app, &launch, 11, true)
+        .await
+        .param("code")
+        .unwrap();
+    // cms-bluebutton-sdk style: multipart/form-data, and a stale Bearer header that must be
+    // ignored.
+    let form = reqwest::multipart::Form::new()
+        .text("grant_type", "authorization_code")
+        .text("code", code)
+        .text("redirect_uri", REDIRECT)
+        .text("code_verifier", launch.pkce.verifier.clone())
+        .text("client_id", PUBLIC);
+    let response = reqwest::Client::new()
+        .post(app.url("/v2/o/token/"))
+        .bearer_auth("stale-token")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let t: Value = response.json().await.unwrap();
+    // A public app refreshes without naming itself (npm fhirclient).
+    let (status, _, refreshed) = token_call(
+        &app,
+        "/v2/o/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", str_field(&t, "refresh_token")),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+    // A confidential app cannot skip its secret.
+    let c = tokens(&app, CARIN_SCOPES, 11).await;
+    let (status, _, body) = token_call(
+        &app,
+        "/v2/o/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", str_field(&c, "refresh_token")),
+            ("client_id", CONFIDENTIAL.0),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    let (status, _, body) = token_call(
+        &app,
+        "/v2/o/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", str_field(&c, "refresh_token")),
+        ],
+        Some((CONFIDENTIAL.0, "wrong-secret")),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+
+    // Introspection: the same scopes as issued; inactive is exactly {"active":false}.
+    let access = str_field(&refreshed, "access_token");
+    let (status, _, active) = token_call(
+        &app,
+        "/v2/o/introspect",
+        &[("token", access)],
+        Some(CONFIDENTIAL),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(active["active"], true);
+    assert_eq!(active["scope"], refreshed["scope"]);
+    assert_eq!(active["client_id"], PUBLIC);
+    assert_eq!(active["patient"], "M00011");
+    for token in ["invalid_token_value", str_field(&t, "refresh_token")] {
+        let (status, _, inactive) = token_call(
+            &app,
+            "/v2/o/introspect",
+            &[("token", token)],
+            Some(CONFIDENTIAL),
+        )
+        .await;
+        assert_eq!(
+            (status, inactive),
+            (200, serde_json::json!({"active": false}))
+        );
+    }
+    let (status, _, _) = token_call(&app, "/v2/o/introspect", &[("token", access)], None).await;
+    assert_eq!(status, 401);
+    // Unknown grant types and codes are 400s.
+    let (status, _, body) = token_call(
+        &app,
+        "/v2/o/token",
+        &[("grant_type", "not_a_grant_type")],
+        Some(CONFIDENTIAL),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+    let (status, body) = exchange(&app, "BAD_CODE", &launch.pkce.verifier).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn userinfo_names_the_beneficiary() {
+    let app = TestApp::shared_secured();
+    let t = tokens(&app, "openid fhirUser profile patient/*.rs", 12).await;
+    let (status, info) =
+        fhir_get(&app, str_field(&t, "access_token"), "/v2/connect/userinfo").await;
+    assert_eq!(status, 200);
+    assert_eq!(info["sub"], "M00012");
+    assert!(info["name"].as_str().is_some_and(|n| !n.is_empty()));
+    assert_eq!(fhir_get(&app, "nope", "/v2/connect/userinfo").await.0, 401);
+}
