@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod cli;
+pub mod client;
 pub mod clients_cmd;
 pub mod clock;
 pub mod cpcds;

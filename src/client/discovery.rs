@@ -83,9 +83,7 @@ pub fn normalize_base(base: &str) -> Result<String, ClientError> {
     let url = url::Url::parse(base.trim())
         .map_err(|e| ClientError::BadUrl(format!("{base} is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(ClientError::BadUrl(format!(
-            "{base} is not an http(s) URL"
-        )));
+        return Err(ClientError::BadUrl(format!("{base} is not an http(s) URL")));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(ClientError::BadUrl(format!(

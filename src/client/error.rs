@@ -19,7 +19,9 @@ pub enum ClientError {
     SignIn { username: String, reason: String },
     #[error("the sign-in pages did not look as expected: {0}")]
     FormDriver(String),
-    #[error("the redirect came back with state {got:?}, not the one sent; ignoring it (possible CSRF)")]
+    #[error(
+        "the redirect came back with state {got:?}, not the one sent; ignoring it (possible CSRF)"
+    )]
     StateMismatch { got: String },
     #[error("no answer at the redirect URI {uri} within {seconds} s")]
     CallbackTimeout { uri: String, seconds: u64 },

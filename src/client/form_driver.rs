@@ -40,7 +40,8 @@ impl Form {
                 _ => true,
             })
             .map(|f| {
-                let value = if f.value.is_empty() && matches!(f.kind.as_str(), "checkbox" | "radio") {
+                let value = if f.value.is_empty() && matches!(f.kind.as_str(), "checkbox" | "radio")
+                {
                     "on".to_string()
                 } else {
                     f.value.clone()
@@ -120,7 +121,10 @@ fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
 }
 
 fn attr(attrs: &[(String, String)], name: &str) -> Option<String> {
-    attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    attrs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
 }
 
 /// Reads `<name attr="v" …>` at the start of `s`: lower-case name (with `/` for end tags),

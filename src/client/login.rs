@@ -184,9 +184,7 @@ pub fn login(
                 .map_err(|e| transport(&location, &e))?;
         }
     }
-    let callback = waiting
-        .recv()
-        .map_err(|_| ClientError::Listener("the listener stopped".into()))??;
+    let callback = waiting.recv()?;
     finish(
         http,
         &options.endpoints,
@@ -235,8 +233,13 @@ mod tests {
     #[test]
     fn authorize_url_carries_pkce_state_aud_and_nonce() {
         let e = Preset::BluebuttonSandbox.endpoints();
-        let r = authorize_request(&e, "app", "http://127.0.0.1:5555/callback", "openid profile")
-            .expect("request");
+        let r = authorize_request(
+            &e,
+            "app",
+            "http://127.0.0.1:5555/callback",
+            "openid profile",
+        )
+        .expect("request");
         let url = url::Url::parse(&r.url).expect("url");
         let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(q["response_type"], "code");

@@ -2,7 +2,8 @@
 //! 127.0.0.1 that waits for the one redirect carrying `code` (or `error`) and `state`.
 
 use std::net::{SocketAddr, TcpListener};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use super::error::ClientError;
@@ -32,10 +33,12 @@ impl Callback {
     /// `access_denied: the user said no` (or just the code).
     pub fn error_text(&self) -> Option<String> {
         let e = self.error.as_deref()?;
-        Some(match self.error_description.as_deref().filter(|d| !d.is_empty()) {
-            Some(d) => format!("{e}: {d}"),
-            None => e.to_string(),
-        })
+        Some(
+            match self.error_description.as_deref().filter(|d| !d.is_empty()) {
+                Some(d) => format!("{e}: {d}"),
+                None => e.to_string(),
+            },
+        )
     }
 }
 
@@ -76,17 +79,25 @@ impl Loopback {
         &self.redirect_uri
     }
 
-    /// Waits (on a thread of its own) for the redirect, answering other requests with 404
-    /// until it comes or `timeout` passes. The browser gets a page saying how it went.
-    pub fn spawn_wait(self, timeout: Duration) -> mpsc::Receiver<Result<Callback, ClientError>> {
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(self.wait(timeout));
-        });
-        rx
+    /// The bound socket, for a server that answers more than one redirect.
+    pub fn into_listener(self) -> TcpListener {
+        self.listener
     }
 
-    fn wait(self, timeout: Duration) -> Result<Callback, ClientError> {
+    /// Waits (on a thread of its own) for the redirect, answering other requests with 404
+    /// until it comes or `timeout` passes. The browser gets a page saying how it went.
+    /// Dropping the returned [`Waiting`] stops the listener.
+    pub fn spawn_wait(self, timeout: Duration) -> Waiting {
+        let (tx, rx) = mpsc::channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let stop = cancel.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(self.wait(timeout, &stop));
+        });
+        Waiting { rx, cancel }
+    }
+
+    fn wait(self, timeout: Duration, cancel: &AtomicBool) -> Result<Callback, ClientError> {
         let deadline = Instant::now() + timeout;
         self.listener
             .set_nonblocking(true)
@@ -95,6 +106,9 @@ impl Loopback {
             let (mut stream, _) = match self.listener.accept() {
                 Ok(conn) => conn,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if cancel.load(Ordering::Relaxed) {
+                        return Err(ClientError::Listener("stopped".into()));
+                    }
                     if Instant::now() >= deadline {
                         return Err(ClientError::CallbackTimeout {
                             uri: self.redirect_uri.clone(),
@@ -108,7 +122,12 @@ impl Loopback {
             };
             let _ = stream.set_nonblocking(false);
             let Ok(request) = read_request(&mut stream) else {
-                respond(&mut stream, 400, "text/plain; charset=utf-8", "bad request\n");
+                respond(
+                    &mut stream,
+                    400,
+                    "text/plain; charset=utf-8",
+                    "bad request\n",
+                );
                 continue;
             };
             if request.path != self.path {
@@ -144,6 +163,27 @@ impl Loopback {
             respond(&mut stream, 200, "text/html; charset=utf-8", &body);
             return Ok(callback);
         }
+    }
+}
+
+/// A listener at work; dropping it stops the listener.
+pub struct Waiting {
+    rx: mpsc::Receiver<Result<Callback, ClientError>>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Waiting {
+    /// Blocks until the redirect comes, the time is up, or the listener fails.
+    pub fn recv(&self) -> Result<Callback, ClientError> {
+        self.rx
+            .recv()
+            .map_err(|_| ClientError::Listener("the listener stopped".into()))?
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
     }
 }
 
@@ -190,13 +230,16 @@ mod tests {
     fn listener_ignores_other_paths_and_returns_the_redirect() {
         let lb = Loopback::bind(DEFAULT_REDIRECT).expect("bind");
         let uri = lb.redirect_uri().to_string();
-        assert!(uri.starts_with("http://127.0.0.1:") && uri.ends_with("/callback"), "{uri}");
+        assert!(
+            uri.starts_with("http://127.0.0.1:") && uri.ends_with("/callback"),
+            "{uri}"
+        );
         assert!(!uri.contains(":0/"));
         let rx = lb.spawn_wait(Duration::from_secs(10));
         assert!(get(&uri, "/favicon.ico").starts_with("HTTP/1.1 404"));
         let page = get(&uri, "/callback?code=abc&state=xyz");
         assert!(page.starts_with("HTTP/1.1 200"), "{page}");
-        let cb = rx.recv().expect("result").expect("callback");
+        let cb = rx.recv().expect("callback");
         assert_eq!(cb.code.as_deref(), Some("abc"));
         assert_eq!(cb.state.as_deref(), Some("xyz"));
     }
@@ -207,7 +250,6 @@ mod tests {
         let err = lb
             .spawn_wait(Duration::from_millis(100))
             .recv()
-            .expect("result")
             .expect_err("timeout");
         assert!(matches!(err, ClientError::CallbackTimeout { .. }));
         assert!(Loopback::bind("http://example.com/cb").is_err());

@@ -32,7 +32,9 @@ impl ClientCredentials {
     ) -> reqwest::blocking::RequestBuilder {
         match &self.client_secret {
             Some(secret) => {
-                let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+                let enc = |s: &str| {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                };
                 request.basic_auth(enc(&self.client_id), Some(enc(secret)))
             }
             None => {
@@ -208,11 +210,19 @@ mod tests {
     #[test]
     fn oauth_errors_read_as_one_line() {
         assert_eq!(
-            oauth_error_text(r#"{"error":"invalid_grant","error_description":"reused\nrefresh token"}"#),
+            oauth_error_text(
+                r#"{"error":"invalid_grant","error_description":"reused\nrefresh token"}"#
+            ),
             "invalid_grant: reused refresh token"
         );
-        assert_eq!(oauth_error_text(r#"{"error":"invalid_client"}"#), "invalid_client");
+        assert_eq!(
+            oauth_error_text(r#"{"error":"invalid_client"}"#),
+            "invalid_client"
+        );
         assert_eq!(oauth_error_text(""), "(empty body)");
-        assert_eq!(oauth_error_text("<h1>Bad\nGateway</h1>"), "<h1>Bad Gateway</h1>");
+        assert_eq!(
+            oauth_error_text("<h1>Bad\nGateway</h1>"),
+            "<h1>Bad Gateway</h1>"
+        );
     }
 }

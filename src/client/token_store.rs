@@ -200,12 +200,13 @@ impl TokenStore {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        create_private_dir(dir).map_err(|e| self.error(format!("cannot create the folder: {e}")))?;
+        create_private_dir(dir)
+            .map_err(|e| self.error(format!("cannot create the folder: {e}")))?;
         let json = serde_json::to_vec_pretty(file).map_err(|e| self.error(e))?;
-        let name = self
-            .path
-            .file_name()
-            .map_or_else(|| "tokens.json".into(), |n| n.to_string_lossy().into_owned());
+        let name = self.path.file_name().map_or_else(
+            || "tokens.json".into(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let written = (|| -> std::io::Result<()> {
             let mut f = private_file(&tmp)?;
@@ -294,13 +295,20 @@ mod tests {
         assert_eq!(first.expires_at, Some(1060));
         assert!(!first.expired(1000));
         assert!(first.expired(1056));
-        let next = Tokens::from_response(&json!({"access_token": "at2", "expires_in": "30"}), 2000, Some(&first))
-            .expect("refresh");
+        let next = Tokens::from_response(
+            &json!({"access_token": "at2", "expires_in": "30"}),
+            2000,
+            Some(&first),
+        )
+        .expect("refresh");
         assert_eq!(next.refresh_token.as_deref(), Some("rt"));
         assert_eq!(next.patient.as_deref(), Some("M00001"));
         assert_eq!(next.expires_at, Some(2030));
         assert_eq!(next.refreshes, 1);
-        assert!(Tokens::from_response(&json!({"access_token": "x", "token_type": "mac"}), 0, None).is_err());
+        assert!(
+            Tokens::from_response(&json!({"access_token": "x", "token_type": "mac"}), 0, None)
+                .is_err()
+        );
     }
 
     #[test]
@@ -314,13 +322,19 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(store.path()).expect("meta").permissions().mode();
+            let mode = std::fs::metadata(store.path())
+                .expect("meta")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         assert!(store.remove("b1").expect("remove"));
         assert!(!store.remove("b1").expect("remove again"));
         assert_eq!(store.get("b2").expect("get").expect("b2").client_id, "c");
         let debug = format!("{:?}", session("b"));
-        assert!(!debug.contains("s3cret") && !debug.contains("\"rt\""), "{debug}");
+        assert!(
+            !debug.contains("s3cret") && !debug.contains("\"rt\""),
+            "{debug}"
+        );
     }
 }
