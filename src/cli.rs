@@ -150,6 +150,21 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         connections: usize,
     },
+    /// The authorization server's cost: token endpoint exchanges/s, and EOB reads with bearer
+    /// validation vs. the same reads with --insecure-open-api.
+    Auth {
+        #[arg(long, default_value_t = 1_000)]
+        beneficiaries: u64,
+        #[arg(long, default_value = "./bench-work")]
+        work_dir: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Authorization codes to mint for the token endpoint scenario (each is single use).
+        #[arg(long, default_value_t = 3_000)]
+        codes: usize,
+    },
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
@@ -273,6 +288,21 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 seconds,
                 connections,
             }),
+            BenchCommand::Auth {
+                beneficiaries,
+                work_dir,
+                seconds,
+                connections,
+                codes,
+            } => crate::bench::auth::run(
+                &crate::bench::api::ApiBench {
+                    beneficiaries,
+                    work_dir,
+                    seconds,
+                    connections,
+                },
+                codes,
+            ),
         },
     }
 }

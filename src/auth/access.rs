@@ -1,5 +1,8 @@
 //! Bearer tokens on the FHIR API: who is calling, for which patient, with which scopes.
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
 use redb::ReadableDatabase;
 
 use super::db::{decode, secret_key, GRANTS, TOKENS};
@@ -25,19 +28,70 @@ pub enum BearerError {
     Store(#[from] StoreError),
 }
 
+/// Validated access tokens, so the FHIR API does not read and decode the token and grant
+/// records on every request. Any write to the auth tables (a revocation, a new token, a
+/// consent) moves the epoch and retires every entry: revocation still takes effect on the
+/// next request.
+#[derive(Default)]
+pub struct AccessCache {
+    entries: RwLock<HashMap<String, Cached>>,
+}
+
+struct Cached {
+    epoch: u64,
+    /// The earlier of the token's and its grant's expiry.
+    expires_at: i64,
+    access: Arc<Access>,
+}
+
+/// Entries kept before the cache starts over (a sandbox has few live tokens).
+const CACHE_LIMIT: usize = 10_000;
+
 impl AuthServer {
     /// Checks an access token: known, an access token, not revoked or expired, and its grant
-    /// still live. One read transaction, no writes.
-    pub fn access(&self, token: &str, now: i64) -> Result<Access, BearerError> {
+    /// still live.
+    pub fn access(&self, token: &str, now: i64) -> Result<Arc<Access>, BearerError> {
+        let key = secret_key(token);
+        let epoch = self.db.epoch();
+        if let Ok(entries) = self.access_cache.entries.read() {
+            if let Some(c) = entries.get(&key) {
+                if c.epoch == epoch {
+                    return if c.expires_at > now {
+                        Ok(c.access.clone())
+                    } else {
+                        Err(BearerError::Invalid("the access token has expired"))
+                    };
+                }
+            }
+        }
+        let (access, expires_at) = self.read_access(&key, now)?;
+        let access = Arc::new(access);
+        if let Ok(mut entries) = self.access_cache.entries.write() {
+            if entries.len() >= CACHE_LIMIT {
+                entries.clear();
+            }
+            entries.insert(
+                key,
+                Cached {
+                    epoch,
+                    expires_at,
+                    access: access.clone(),
+                },
+            );
+        }
+        Ok(access)
+    }
+
+    /// The store's answer: one read transaction, no writes.
+    fn read_access(&self, key: &str, now: i64) -> Result<(Access, i64), BearerError> {
         let tx = self
             .store()
             .database()
             .begin_read()
             .map_err(StoreError::from)?;
         let tokens = tx.open_table(TOKENS).map_err(StoreError::from)?;
-        let key = secret_key(token);
-        let record: TokenRecord = match tokens.get(key.as_str()).map_err(StoreError::from)? {
-            Some(v) => decode(&key, v.value())?,
+        let record: TokenRecord = match tokens.get(key).map_err(StoreError::from)? {
+            Some(v) => decode(key, v.value())?,
             None => return Err(BearerError::Invalid("the access token is not known")),
         };
         if record.kind != TokenKind::Access {
@@ -59,15 +113,16 @@ impl AuthServer {
             Some(v) => Some(decode(&record.grant_id, v.value())?),
             None => None,
         };
-        if !grant.is_some_and(|g| g.is_live(now)) {
+        let Some(grant) = grant.filter(|g| g.is_live(now)) else {
             return Err(BearerError::Invalid(
                 "the beneficiary's authorization of this app was revoked or has expired",
             ));
-        }
-        Ok(Access {
+        };
+        let access = Access {
             client_id: record.client_id,
             patient: record.patient,
             scopes: ScopeSet::parse(&record.scopes),
-        })
+        };
+        Ok((access, record.expires_at.min(grant.expires_at)))
     }
 }

@@ -43,11 +43,10 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
         return Err(format!("{uri} has a fragment, which OAuth forbids"));
     }
     match url.scheme() {
-        "http" | "https" => {
-            if url.host_str().is_none_or(str::is_empty) {
-                return Err(format!("{uri} has no host"));
-            }
+        "http" | "https" if url.host_str().is_none_or(str::is_empty) => {
+            return Err(format!("{uri} has no host"));
         }
+        "http" | "https" => {}
         "javascript" | "data" | "file" | "vbscript" | "about" | "blob" => {
             return Err(format!("{uri}: the {} scheme is not allowed", url.scheme()))
         }

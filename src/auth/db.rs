@@ -1,5 +1,8 @@
 //! The authorization server's tables in the shared redb database.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -33,6 +36,8 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 #[derive(Clone)]
 pub struct AuthDb {
     store: Store,
+    /// Bumped after every committed write: caches of what was read before are stale then.
+    epoch: Arc<AtomicU64>,
 }
 
 impl AuthDb {
@@ -45,6 +50,7 @@ impl AuthDb {
         tx.commit()?;
         Ok(AuthDb {
             store: store.clone(),
+            epoch: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -82,7 +88,13 @@ impl AuthDb {
         let tx = self.store.begin_write()?;
         let result = f(&mut Tx { tx: &tx })?;
         tx.commit().map_err(StoreError::from)?;
+        self.epoch.fetch_add(1, Ordering::SeqCst);
         Ok(result)
+    }
+
+    /// The write epoch (read it before reading records you mean to cache).
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
     }
 
     pub fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {

@@ -117,6 +117,7 @@ pub struct AuthServer {
     pub keys: Keys,
     pub config: AuthConfig,
     store: Store,
+    access_cache: access::AccessCache,
 }
 
 impl AuthServer {
@@ -135,6 +136,7 @@ impl AuthServer {
             keys,
             config,
             store: store.clone(),
+            access_cache: access::AccessCache::default(),
         })
     }
 

@@ -17,6 +17,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::generate::{self, GenerateOptions};
 use crate::store::Store;
 
+#[derive(Clone)]
 pub struct ApiBench {
     pub beneficiaries: u64,
     pub work_dir: PathBuf,
@@ -68,12 +69,13 @@ pub fn run(opts: &ApiBench) -> anyhow::Result<i32> {
         "scenario", "req/s", "p50 ms", "p99 ms", "errors"
     );
     for (name, paths) in scenarios {
-        let paths = Arc::new(paths);
+        let requests = Arc::new(paths.iter().map(|p| get_request(p, None)).collect());
         let r = runtime.block_on(load(
             addr,
-            paths,
+            requests,
             opts.connections,
             Duration::from_secs(opts.seconds),
+            Repeat::Cycle,
         ))?;
         println!(
             "{name:<38} {:>10.0} {:>10.3} {:>10.3} {:>9}",
@@ -90,7 +92,7 @@ pub fn run(opts: &ApiBench) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn prepare_store(opts: &ApiBench, data_dir: &Path) -> anyhow::Result<()> {
+pub(super) fn prepare_store(opts: &ApiBench, data_dir: &Path) -> anyhow::Result<()> {
     if data_dir.join(crate::store::STORE_FILE).exists() {
         return Ok(());
     }
@@ -126,12 +128,16 @@ fn prepare_store(opts: &ApiBench, data_dir: &Path) -> anyhow::Result<()> {
 }
 
 fn start_server(data_dir: &Path) -> anyhow::Result<SocketAddr> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let config = ServeConfig {
+    start_server_with(ServeConfig {
         load_seed: false,
         insecure_open_api: true,
         ..ServeConfig::new(data_dir)
-    };
+    })
+}
+
+/// Starts a server on a thread of its own; returns its address.
+pub(super) fn start_server_with(config: ServeConfig) -> anyhow::Result<SocketAddr> {
+    let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             match Application::build(config) {
@@ -172,25 +178,45 @@ fn sample_ids(data_dir: &Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     ))
 }
 
-struct LoadResult {
-    rate: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: u64,
+pub(super) struct LoadResult {
+    pub rate: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: u64,
 }
 
-async fn load(
+/// A GET request's bytes, with an optional bearer token.
+pub(super) fn get_request(path: &str, bearer: Option<&str>) -> Vec<u8> {
+    let auth = bearer.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
+    format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/fhir+json\r\n{auth}\r\n")
+        .into_bytes()
+}
+
+/// How the load generator walks its requests.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Repeat {
+    /// Round and round until the time is up.
+    Cycle,
+    /// Each request once (single-use codes), or until the time is up.
+    Once,
+}
+
+pub(super) async fn load(
     addr: SocketAddr,
-    paths: Arc<Vec<String>>,
+    requests: Arc<Vec<Vec<u8>>>,
     connections: usize,
     duration: Duration,
+    repeat: Repeat,
 ) -> anyhow::Result<LoadResult> {
-    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let deadline = started + duration;
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::with_capacity(connections);
     for c in 0..connections {
-        let paths = paths.clone();
+        let requests = requests.clone();
+        let next = next.clone();
         tasks.push(tokio::spawn(async move {
-            connection(addr, &paths, c, deadline).await
+            connection(addr, &requests, c, deadline, repeat, &next).await
         }));
     }
     let mut latencies: Vec<u32> = Vec::new();
@@ -213,8 +239,12 @@ async fn load(
         let i = ((latencies.len() as f64 * p) as usize).min(latencies.len() - 1);
         f64::from(latencies[i]) / 1000.0
     };
+    let elapsed = match repeat {
+        Repeat::Cycle => duration,
+        Repeat::Once => started.elapsed().min(duration),
+    };
     #[allow(clippy::cast_precision_loss)]
-    let rate = latencies.len() as f64 / duration.as_secs_f64();
+    let rate = latencies.len() as f64 / elapsed.as_secs_f64();
     Ok(LoadResult {
         rate,
         p50_ms: pct(0.50),
@@ -226,9 +256,11 @@ async fn load(
 /// One keep-alive connection sending requests back to back; latencies in microseconds.
 async fn connection(
     addr: SocketAddr,
-    paths: &[String],
+    requests: &[Vec<u8>],
     start: usize,
     deadline: Instant,
+    repeat: Repeat,
+    next: &std::sync::atomic::AtomicUsize,
 ) -> anyhow::Result<(Vec<u32>, u64)> {
     let mut stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
@@ -237,13 +269,20 @@ async fn connection(
     let mut buf = vec![0u8; 64 * 1024];
     let mut i = start * 7919;
     while Instant::now() < deadline {
-        let path = &paths[i % paths.len()];
-        i += 1;
-        let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/fhir+json\r\n\r\n"
-        );
+        let request = match repeat {
+            Repeat::Cycle => {
+                i += 1;
+                &requests[i % requests.len()]
+            }
+            Repeat::Once => {
+                match requests.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                    Some(r) => r,
+                    None => break,
+                }
+            }
+        };
         let sent = Instant::now();
-        stream.write_all(request.as_bytes()).await?;
+        stream.write_all(request).await?;
         let status = read_response(&mut stream, &mut buf).await?;
         latencies.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
         if status != 200 {

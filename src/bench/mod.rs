@@ -1,6 +1,7 @@
 //! `carin-sandbox bench …`: benchmarks that print figures. Timing goals live here, never in tests.
 
 pub mod api;
+pub mod auth;
 pub mod ingest;
 
 pub use ingest::ingest;

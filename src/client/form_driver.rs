@@ -127,9 +127,12 @@ fn attr(attrs: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
+/// A tag's attributes: lower-case names, decoded values.
+type Attrs = Vec<(String, String)>;
+
 /// Reads `<name attr="v" …>` at the start of `s`: lower-case name (with `/` for end tags),
 /// attributes with decoded values, and the text after the tag.
-fn read_tag(s: &str) -> Option<(String, Vec<(String, String)>, &str)> {
+fn read_tag(s: &str) -> Option<(String, Attrs, &str)> {
     let b = s.as_bytes();
     let mut i = 1;
     let start = i;

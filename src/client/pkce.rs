@@ -51,8 +51,8 @@ mod tests {
     #[test]
     fn challenge_matches_rfc7636_appendix_b() {
         assert_eq!(
-            challenge_for("dBjftJeZ4CVP-mJ92IqzQDO_9mW8I4iLtN4-H4s7R2M"),
-            "E9Melhoa2OwvFWfmTjDEJ7-BJSdYmYyPNYc4xo4ZUtE"
+            challenge_for("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 

@@ -4,7 +4,8 @@
 //! Organization and Practitioner are shared directory data, not any patient's; Patient,
 //! Coverage (beneficiary), ExplanationOfBenefit (patient) and RelatedPerson (patient) are.
 
-use serde::Deserialize;
+use serde::de::{self, Deserializer as _, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
 
 use super::search::query::{Condition, Filter, TokenValue};
 use super::search::registry::search_param;
@@ -39,38 +40,63 @@ pub fn filter(resource_type: &str, patient: &str) -> Option<Filter> {
     Some(Filter { param, condition })
 }
 
-#[derive(Deserialize)]
-struct Reference {
-    reference: Option<String>,
-}
-
-/// Only the fields that say whose a resource is; serde skips the rest without building it.
-#[derive(Deserialize)]
-struct Owner {
-    id: Option<String>,
-    patient: Option<Reference>,
-    beneficiary: Option<Reference>,
-}
-
 /// True when the stored resource may be shown to a token bound to `patient`.
 pub fn visible_to(resource_type: &str, json: &[u8], patient: &str) -> bool {
-    if patient_param(resource_type).is_none() {
-        return true;
-    }
-    let Ok(owner) = serde_json::from_slice::<Owner>(json) else {
+    let key = match resource_type {
+        "Patient" => "id",
+        "Coverage" => "beneficiary",
+        "ExplanationOfBenefit" | "RelatedPerson" => "patient",
+        _ => return true,
+    };
+    let Some(value) = top_level_field(json, key) else {
         return false;
     };
-    let refers_to_patient = |r: Option<Reference>| {
-        r.and_then(|r| r.reference)
-            .and_then(|s| parse_reference(&s))
-            .is_some_and(|t| {
-                t.id == patient && t.resource_type.as_deref().is_none_or(|ty| ty == "Patient")
-            })
-    };
-    match resource_type {
-        "Patient" => owner.id.as_deref() == Some(patient),
-        "Coverage" => refers_to_patient(owner.beneficiary),
-        _ => refers_to_patient(owner.patient),
+    if key == "id" {
+        return value.as_str() == Some(patient);
+    }
+    value["reference"]
+        .as_str()
+        .and_then(parse_reference)
+        .is_some_and(|t| {
+            t.id == patient && t.resource_type.as_deref().is_none_or(|ty| ty == "Patient")
+        })
+}
+
+/// One top-level member of a JSON object, parsed properly but only up to that member: the
+/// owner reference sits in the first kilobyte of a 10-20 kB EOB, and this check runs on every
+/// read, so the rest is never tokenized.
+fn top_level_field(json: &[u8], key: &str) -> Option<Value> {
+    let mut found = None;
+    let mut de = serde_json::Deserializer::from_slice(json);
+    // Stopping early is reported by serde as an error; `found` says whether it was ours.
+    let _ = de.deserialize_map(FieldVisitor {
+        key,
+        found: &mut found,
+    });
+    found
+}
+
+struct FieldVisitor<'a> {
+    key: &'a str,
+    found: &'a mut Option<Value>,
+}
+
+impl<'de> Visitor<'de> for FieldVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if k == self.key {
+                *self.found = Some(map.next_value::<Value>()?);
+                return Err(de::Error::custom("found"));
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(())
     }
 }
 

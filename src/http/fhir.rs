@@ -84,7 +84,7 @@ fn check_format(pairs: &[(String, String)]) -> Result<(), FhirError> {
 enum Viewer {
     /// `--insecure-open-api`: no token, no limits.
     Open,
-    Token(Access),
+    Token(std::sync::Arc<Access>),
 }
 
 /// What a request wants to do with a resource type (SMART v2 separates the two).
