@@ -190,3 +190,90 @@ impl Tx<'_> {
         Ok(dead.len())
     }
 }
+
+impl AuthDb {
+    /// A beneficiary's live authorizations, newest first (the connected-apps page).
+    pub fn live_grants_of(&self, patient: &str, now: i64) -> Result<Vec<Grant>, StoreError> {
+        let mut grants: Vec<Grant> = self
+            .all::<Grant>(GRANTS)?
+            .into_iter()
+            .filter(|g| g.patient == patient && g.is_live(now))
+            .collect();
+        grants.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(grants)
+    }
+
+    /// Revokes every authorization a beneficiary gave an app; its tokens die at once.
+    /// Returns how many were live.
+    pub fn revoke_app_for(
+        &self,
+        client_id: &str,
+        patient: &str,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        let live: Vec<Grant> = self
+            .all::<Grant>(GRANTS)?
+            .into_iter()
+            .filter(|g| g.client_id == client_id && g.patient == patient && g.is_live(now))
+            .collect();
+        self.write(|tx| {
+            for g in &live {
+                tx.revoke_grant(&g.id, now)?;
+            }
+            tx.audit(&crate::audit::AuditRecord {
+                at: now,
+                event: "revoke".into(),
+                outcome: "success".into(),
+                client_id: Some(client_id.to_string()),
+                patient: Some(patient.to_string()),
+                detail: Some(format!("beneficiary revoked {} authorization(s)", live.len())),
+                ..Default::default()
+            })?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(live.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(id: &str, client: &str, patient: &str, created_at: i64) -> Grant {
+        Grant {
+            id: id.into(),
+            client_id: client.into(),
+            patient: patient.into(),
+            username: "BBUser00001".into(),
+            scopes: "patient/*.rs".into(),
+            created_at,
+            expires_at: 1_000,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn revoking_an_app_ends_only_that_patients_grants_for_it() {
+        let store = Store::in_memory().unwrap();
+        let db = AuthDb::open(&store).unwrap();
+        db.write(|tx| {
+            tx.put(GRANTS, "g1", &grant("g1", "app", "M00001", 1))?;
+            tx.put(GRANTS, "g2", &grant("g2", "app", "M00001", 2))?;
+            tx.put(GRANTS, "g3", &grant("g3", "other", "M00001", 3))?;
+            tx.put(GRANTS, "g4", &grant("g4", "app", "M00002", 4))
+        })
+        .unwrap();
+        let before = db.epoch();
+        assert_eq!(db.revoke_app_for("app", "M00001", 10).unwrap(), 2);
+        assert!(db.epoch() > before, "a write retires cached token checks");
+        let live: Vec<String> = db
+            .live_grants_of("M00001", 10)
+            .unwrap()
+            .into_iter()
+            .map(|g| g.id)
+            .collect();
+        assert_eq!(live, ["g3"]);
+        assert_eq!(db.live_grants_of("M00002", 10).unwrap().len(), 1);
+        assert!(db.live_grants_of("M00002", 1_000).unwrap().is_empty(), "expired");
+    }
+}
