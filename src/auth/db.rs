@@ -226,7 +226,10 @@ impl AuthDb {
                 outcome: "success".into(),
                 client_id: Some(client_id.to_string()),
                 patient: Some(patient.to_string()),
-                detail: Some(format!("beneficiary revoked {} authorization(s)", live.len())),
+                detail: Some(format!(
+                    "beneficiary revoked {} authorization(s)",
+                    live.len()
+                )),
                 ..Default::default()
             })?;
             Ok::<_, StoreError>(())
@@ -274,6 +277,9 @@ mod tests {
             .collect();
         assert_eq!(live, ["g3"]);
         assert_eq!(db.live_grants_of("M00002", 10).unwrap().len(), 1);
-        assert!(db.live_grants_of("M00002", 1_000).unwrap().is_empty(), "expired");
+        assert!(
+            db.live_grants_of("M00002", 1_000).unwrap().is_empty(),
+            "expired"
+        );
     }
 }

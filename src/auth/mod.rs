@@ -16,6 +16,8 @@ pub mod db;
 pub mod keys;
 pub mod records;
 pub mod scopes;
+#[cfg(test)]
+mod tests;
 pub mod token;
 pub mod users;
 

@@ -872,3 +872,75 @@ async fn userinfo_names_the_beneficiary() {
     assert!(info["name"].as_str().is_some_and(|n| !n.is_empty()));
     assert_eq!(fhir_get(&app, "nope", "/v2/connect/userinfo").await.0, 401);
 }
+
+#[tokio::test]
+async fn authorize_by_post_and_the_patient_picker() {
+    let app = TestApp::shared_secured();
+    let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES);
+    let browser = browser();
+    let response = browser
+        .post(app.url("/v2/o/authorize"))
+        .form(&launch.params)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains(r#"name="patient" value="M00013""#),
+        "the picker lists patients"
+    );
+    let form = [
+        ("request", hidden(&page, "request")),
+        ("csrf", hidden(&page, "csrf")),
+        ("patient", "M00013".to_string()),
+    ];
+    let consent_page = browser
+        .post(app.url("/v2/o/authorize/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(consent_page.contains("BBUser00013"));
+    let done = consent(&app, &browser, &consent_page, "allow", true).await;
+    let (status, t) = exchange(&app, &done.param("code").unwrap(), &launch.pkce.verifier).await;
+    assert_eq!((status, t["patient"].as_str()), (200, Some("M00013")));
+}
+
+#[tokio::test]
+async fn https_with_a_self_signed_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = carin_sandbox::app::ServeConfig {
+        load_seed: false,
+        tls: Some(carin_sandbox::http::tls::TlsSource::SelfSigned),
+        ..carin_sandbox::app::ServeConfig::new(dir.path())
+    };
+    let app = carin_sandbox::app::Application::build(config).unwrap();
+    let addr = app.addrs()[0];
+    let cert = std::fs::read(app.tls_certificate.clone().unwrap()).unwrap();
+    tokio::spawn(app.run());
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&cert).unwrap())
+        .build()
+        .unwrap();
+    let smart: Value = client
+        .get(format!(
+            "https://{addr}/v2/fhir/.well-known/smart-configuration"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        smart["token_endpoint"],
+        format!("https://{addr}/v2/o/token"),
+        "endpoints follow the scheme"
+    );
+    // Plain HTTP on the TLS port gets no answer.
+    assert!(reqwest::get(format!("http://{addr}/health")).await.is_err());
+}
