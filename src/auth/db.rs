@@ -199,7 +199,7 @@ impl AuthDb {
             .into_iter()
             .filter(|g| g.patient == patient && g.is_live(now))
             .collect();
-        grants.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        grants.sort_by_key(|g| std::cmp::Reverse(g.created_at));
         Ok(grants)
     }
 
