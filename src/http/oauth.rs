@@ -14,7 +14,7 @@ use serde_json::json;
 use super::discovery::endpoints;
 use crate::app::AppState;
 use crate::auth::scopes::Scope;
-use crate::auth::{unix, OAuthError, TokenRequest};
+use crate::auth::{unix, AuthServer, OAuthError, TokenRequest};
 
 /// Form bodies are small; anything larger is not a token request.
 const FORM_LIMIT: usize = 64 * 1024;
@@ -168,16 +168,30 @@ async fn blocking<T: Send + 'static>(
     })?
 }
 
+/// One of the form endpoints: read the request, decide off the async workers (store commits
+/// and RSA signing block), with the issuer as the client sees it.
+async fn decide<T: Send + 'static>(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+    f: impl FnOnce(&AuthServer, &TokenRequest, &str, i64) -> Result<T, OAuthError> + Send + 'static,
+) -> Result<T, OAuthError> {
+    let request = token_request(&req, payload).await?;
+    let issuer = endpoints(&state, &req).issuer().to_string();
+    blocking(move || {
+        let now = unix(state.clock.now());
+        f(&state.auth, &request, &issuer, now)
+    })
+    .await
+}
+
 async fn post_token(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let request = token_request(&req, payload).await?;
-    let issuer = endpoints(&state, &req).issuer().to_string();
-    let body = blocking(move || {
-        let now = unix(state.clock.now());
-        state.auth.token(&request, &issuer, now)
+    let body = decide(state, req, payload, |auth, r, issuer, now| {
+        auth.token(r, issuer, now)
     })
     .await?;
     Ok(no_store(StatusCode::OK).json(body))
@@ -188,12 +202,7 @@ async fn post_revoke(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let request = token_request(&req, payload).await?;
-    blocking(move || {
-        let now = unix(state.clock.now());
-        state.auth.revoke(&request, now)
-    })
-    .await?;
+    decide(state, req, payload, |auth, r, _, now| auth.revoke(r, now)).await?;
     Ok(no_store(StatusCode::OK).finish())
 }
 
@@ -202,11 +211,8 @@ async fn post_introspect(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let request = token_request(&req, payload).await?;
-    let issuer = endpoints(&state, &req).issuer().to_string();
-    let body = blocking(move || {
-        let now = unix(state.clock.now());
-        state.auth.introspect(&request, &issuer, now)
+    let body = decide(state, req, payload, |auth, r, issuer, now| {
+        auth.introspect(r, issuer, now)
     })
     .await?;
     Ok(no_store(StatusCode::OK).json(body))
