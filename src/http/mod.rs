@@ -1,7 +1,7 @@
 //! The HTTP face. Only this module and `portal` use actix-web.
 
 mod assets;
-mod authorize;
+pub(crate) mod authorize;
 mod bundle;
 pub mod discovery;
 mod error;
@@ -23,6 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ping", web::get().to(get_ping));
     cfg.route("/static/{path:.*}", web::get().to(assets::get_static));
     authorize::configure(cfg);
+    // The portal's pages (home, docs, developer apps, connected apps, test client).
+    crate::portal::configure(cfg);
     // Last: an empty scope answers 404 for every path it does not know.
     // Browser apps call discovery, token and FHIR endpoints from other origins; none of
     // them uses cookies, so any origin may (the pages a person uses get no CORS).

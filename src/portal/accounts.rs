@@ -1,0 +1,448 @@
+//! Developer accounts: email and an argon2id password hash (a random salt per password), kept
+//! in a redb table of their own, with a lockout after repeated failed sign-ins. Plain Rust: the
+//! caller passes the time.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Store, StoreError};
+
+/// Lower-cased email → JSON [`Developer`].
+pub const DEVELOPERS: TableDefinition<&str, &[u8]> = TableDefinition::new("portal_developers");
+
+/// Failed sign-ins in a row that lock an account.
+pub const MAX_FAILURES: u32 = 5;
+/// How long a locked account stays locked, in seconds.
+pub const LOCKOUT_SECS: i64 = 15 * 60;
+pub const MIN_PASSWORD_CHARS: usize = 8;
+const MAX_PASSWORD_CHARS: usize = 256;
+
+/// Passwords too common to accept even at eight characters or more.
+const COMMON_PASSWORDS: &[&str] = &[
+    "password",
+    "password1",
+    "password123",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "qwertyuiop",
+    "qwerty123",
+    "iloveyou",
+    "11111111",
+    "abc12345",
+    "letmein1",
+    "sunshine",
+    "princess",
+    "football",
+    "baseball",
+    "welcome1",
+    "admin123",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Developer {
+    /// Lower-cased; the account's key.
+    pub email: String,
+    pub name: String,
+    pub organization: String,
+    /// PHC string: `$argon2id$v=19$m=…,t=…,p=…$salt$hash`.
+    pub password_hash: String,
+    pub created_at: i64,
+    /// Failed sign-ins since the last success or lock.
+    #[serde(default)]
+    pub failures: u32,
+    #[serde(default)]
+    pub locked_until: Option<i64>,
+    /// Bumped on sign-out: every session cookie made before stops working.
+    #[serde(default)]
+    pub session_version: u64,
+}
+
+/// What a new account needs.
+#[derive(Debug, Clone, Default)]
+pub struct NewDeveloper {
+    pub email: String,
+    pub name: String,
+    pub organization: String,
+    pub password: String,
+    pub password_again: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignupError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("an account with this email already exists; sign in instead")]
+    Taken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The answer to a sign-in attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginOutcome {
+    Success(Developer),
+    /// Wrong email or password (the same answer for both).
+    Refused,
+    /// Too many failures: no password is checked until `until` (unix seconds).
+    Locked {
+        until: i64,
+    },
+}
+
+/// The developer accounts table.
+#[derive(Clone)]
+pub struct Accounts {
+    store: Store,
+}
+
+impl Accounts {
+    pub fn new(store: &Store) -> Accounts {
+        Accounts {
+            store: store.clone(),
+        }
+    }
+
+    pub fn get(&self, email: &str) -> Result<Option<Developer>, StoreError> {
+        let Some(email) = normalize_email(email) else {
+            return Ok(None);
+        };
+        let tx = self.store.database().begin_read()?;
+        let table = match tx.open_table(DEVELOPERS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let found = table.get(email.as_str())?;
+        found.map(|v| decode(&email, v.value())).transpose()
+    }
+
+    /// Creates an account after checking the email, the password's strength and that the
+    /// email is free.
+    pub fn sign_up(&self, new: &NewDeveloper, now: i64) -> Result<Developer, SignupError> {
+        let email = normalize_email(&new.email).ok_or_else(|| {
+            SignupError::Invalid("Enter a valid email address, like name@example.com.".into())
+        })?;
+        let name = new.name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(SignupError::Invalid(
+                "Enter your name (1 to 100 characters).".into(),
+            ));
+        }
+        let organization = new.organization.trim();
+        if organization.chars().count() > 100 || organization.chars().any(char::is_control) {
+            return Err(SignupError::Invalid(
+                "The organization name can have at most 100 characters.".into(),
+            ));
+        }
+        check_password(&new.password, &email).map_err(SignupError::Invalid)?;
+        if new.password != new.password_again {
+            return Err(SignupError::Invalid(
+                "The two passwords are not the same.".into(),
+            ));
+        }
+        let developer = Developer {
+            email: email.clone(),
+            name: name.to_string(),
+            organization: organization.to_string(),
+            password_hash: hash_password(&new.password),
+            created_at: now,
+            failures: 0,
+            locked_until: None,
+            session_version: 0,
+        };
+        let tx = self.store.begin_write()?;
+        {
+            let mut table = tx.open_table(DEVELOPERS).map_err(StoreError::from)?;
+            if table
+                .get(email.as_str())
+                .map_err(StoreError::from)?
+                .is_some()
+            {
+                return Err(SignupError::Taken);
+            }
+            table
+                .insert(email.as_str(), encode(&developer).as_slice())
+                .map_err(StoreError::from)?;
+        }
+        tx.commit().map_err(StoreError::from)?;
+        Ok(developer)
+    }
+
+    /// Checks a sign-in, counting failures: [`MAX_FAILURES`] in a row lock the account for
+    /// [`LOCKOUT_SECS`]. A locked account is refused without looking at the password.
+    pub fn log_in(
+        &self,
+        email: &str,
+        password: &str,
+        now: i64,
+    ) -> Result<LoginOutcome, StoreError> {
+        let Some(found) = self.get(email)? else {
+            // The same work as for a real account, so timing does not tell which emails exist.
+            let _ = verify_password(DUMMY_HASH, password);
+            return Ok(LoginOutcome::Refused);
+        };
+        if let Some(until) = found.locked_until.filter(|until| *until > now) {
+            return Ok(LoginOutcome::Locked { until });
+        }
+        let ok = verify_password(&found.password_hash, password);
+        self.update(&found.email, |d| {
+            if d.locked_until.is_some_and(|until| until <= now) {
+                d.locked_until = None;
+                d.failures = 0;
+            }
+            if ok {
+                d.failures = 0;
+                d.locked_until = None;
+            } else {
+                d.failures += 1;
+                if d.failures >= MAX_FAILURES {
+                    d.failures = 0;
+                    d.locked_until = Some(now + LOCKOUT_SECS);
+                }
+            }
+        })
+        .map(|updated| match updated {
+            Some(d) if ok => LoginOutcome::Success(d),
+            Some(Developer {
+                locked_until: Some(until),
+                ..
+            }) => LoginOutcome::Locked { until },
+            _ => LoginOutcome::Refused,
+        })
+    }
+
+    /// Ends every session of an account (sign-out).
+    pub fn end_sessions(&self, email: &str) -> Result<(), StoreError> {
+        self.update(email, |d| d.session_version += 1).map(|_| ())
+    }
+
+    /// Changes a record in one write transaction; None when there is no such account.
+    fn update(
+        &self,
+        email: &str,
+        change: impl FnOnce(&mut Developer),
+    ) -> Result<Option<Developer>, StoreError> {
+        let Some(email) = normalize_email(email) else {
+            return Ok(None);
+        };
+        let tx = self.store.begin_write()?;
+        let updated = {
+            let mut table = tx.open_table(DEVELOPERS)?;
+            let current: Option<Developer> = table
+                .get(email.as_str())?
+                .map(|v| decode(&email, v.value()))
+                .transpose()?;
+            match current {
+                Some(mut d) => {
+                    change(&mut d);
+                    table.insert(email.as_str(), encode(&d).as_slice())?;
+                    Some(d)
+                }
+                None => None,
+            }
+        };
+        tx.commit()?;
+        Ok(updated)
+    }
+}
+
+/// A hash of a random password, verified against when the email is unknown.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FuZGJveGR1bW15c2FsdA$\
+                          k5vXpDCsFAjCJwYtlrOUqNzbk7Cb3XObUdKJkYwbv7I";
+
+/// The email in canonical form (trimmed, lower case), if it looks like an address.
+pub fn normalize_email(email: &str) -> Option<String> {
+    let email = email.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let well_formed = !local.is_empty()
+        && local.len() <= 64
+        && email.len() <= 254
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !domain.contains('@')
+        && email
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | ',' | ';' | '\\'));
+    well_formed.then_some(email)
+}
+
+/// Why a password is too weak, if it is.
+pub fn check_password(password: &str, email: &str) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "Choose a password of at least {MIN_PASSWORD_CHARS} characters."
+        ));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(format!(
+            "Choose a password of at most {MAX_PASSWORD_CHARS} characters."
+        ));
+    }
+    let lower = password.to_lowercase();
+    if COMMON_PASSWORDS.contains(&lower.as_str()) {
+        return Err("That password is one of the most common ones; choose another.".into());
+    }
+    let first = password.chars().next();
+    if password.chars().all(|c| Some(c) == first) {
+        return Err("A password of one repeated character is too easy to guess.".into());
+    }
+    if lower == email || email.split('@').next() == Some(lower.as_str()) {
+        return Err("The password must not be your email address.".into());
+    }
+    Ok(())
+}
+
+/// argon2id (the crate's defaults: 19 MiB, 2 passes) with a fresh 128-bit salt.
+pub fn hash_password(password: &str) -> String {
+    let bytes = crate::auth::keys::random_bytes::<16>();
+    // 16 bytes always encode to a valid salt.
+    #[allow(clippy::expect_used)]
+    let salt = SaltString::encode_b64(&bytes).expect("a 16-byte salt");
+    match Argon2::default().hash_password(password.as_bytes(), &salt) {
+        Ok(hash) => hash.to_string(),
+        // Only possible for absurd inputs, which check_password refuses first.
+        Err(e) => {
+            tracing::error!("argon2 could not hash a password: {e}");
+            String::new()
+        }
+    }
+}
+
+/// True when `password` matches the PHC hash.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+fn decode(key: &str, bytes: &[u8]) -> Result<Developer, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        key: key.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn encode(developer: &Developer) -> Vec<u8> {
+    // A struct of strings and numbers always serializes.
+    serde_json::to_vec(developer).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(email: &str, password: &str) -> NewDeveloper {
+        NewDeveloper {
+            email: email.into(),
+            name: "Ada".into(),
+            organization: String::new(),
+            password: password.into(),
+            password_again: password.into(),
+        }
+    }
+
+    #[test]
+    fn emails_are_checked_and_lower_cased() {
+        assert_eq!(
+            normalize_email("  Ada@Example.COM ").as_deref(),
+            Some("ada@example.com")
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "ada@.com",
+            "a b@example.com",
+            "ada@exa..mple.com",
+            "ada@x@y.com",
+            "<ada@example.com>",
+        ] {
+            assert_eq!(normalize_email(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn weak_passwords_are_refused() {
+        assert!(check_password("short1!", "a@b.co").is_err());
+        assert!(check_password("password123", "a@b.co").is_err());
+        assert!(check_password("aaaaaaaaaa", "a@b.co").is_err());
+        assert!(check_password("adalovelace", "adalovelace@b.co").is_err());
+        assert!(check_password("correct horse", "a@b.co").is_ok());
+    }
+
+    #[test]
+    fn passwords_are_stored_as_salted_argon2id_hashes() {
+        let store = Store::in_memory().unwrap();
+        let accounts = Accounts::new(&store);
+        let a = accounts
+            .sign_up(&new("ada@example.com", "analytical engine"), 1)
+            .unwrap();
+        assert!(a.password_hash.starts_with("$argon2id$v=19$"));
+        assert!(!a.password_hash.contains("analytical engine"));
+        let b = accounts
+            .sign_up(&new("bob@example.com", "analytical engine"), 1)
+            .unwrap();
+        assert_ne!(a.password_hash, b.password_hash, "a salt per password");
+        assert!(matches!(
+            accounts.sign_up(&new("ADA@example.com", "another password"), 2),
+            Err(SignupError::Taken)
+        ));
+        let stored = accounts.get("Ada@Example.com").unwrap().unwrap();
+        assert_eq!(stored, a);
+        assert!(
+            PasswordHash::new(DUMMY_HASH).is_ok(),
+            "the dummy hash costs a real check"
+        );
+        assert!(!verify_password(DUMMY_HASH, ""));
+    }
+
+    #[test]
+    fn five_failures_lock_an_account_for_fifteen_minutes() {
+        let store = Store::in_memory().unwrap();
+        let accounts = Accounts::new(&store);
+        accounts
+            .sign_up(&new("ada@example.com", "analytical engine"), 0)
+            .unwrap();
+        assert!(matches!(
+            accounts.log_in("ada@example.com", "analytical engine", 10),
+            Ok(LoginOutcome::Success(_))
+        ));
+        for i in 1..MAX_FAILURES {
+            assert_eq!(
+                accounts.log_in("ada@example.com", "wrong", 10).unwrap(),
+                LoginOutcome::Refused,
+                "failure {i}"
+            );
+        }
+        let until = 20 + LOCKOUT_SECS;
+        assert_eq!(
+            accounts.log_in("ada@example.com", "wrong", 20).unwrap(),
+            LoginOutcome::Locked { until }
+        );
+        assert_eq!(
+            accounts
+                .log_in("ada@example.com", "analytical engine", until - 1)
+                .unwrap(),
+            LoginOutcome::Locked { until },
+            "even the right password waits"
+        );
+        assert!(matches!(
+            accounts.log_in("ada@example.com", "analytical engine", until),
+            Ok(LoginOutcome::Success(d)) if d.failures == 0 && d.locked_until.is_none()
+        ));
+        assert_eq!(
+            accounts.log_in("nobody@example.com", "x", 0).unwrap(),
+            LoginOutcome::Refused
+        );
+    }
+}

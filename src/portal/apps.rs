@@ -1,0 +1,740 @@
+//! A developer's apps: register (public or confidential), see the client id and, once, the
+//! secret; rotate the secret, edit, delete. The form applies the authorization server's own
+//! redirect URI and scope rules (`auth::clients`), so what it accepts is what works.
+
+use std::collections::BTreeSet;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::accounts::Developer;
+use super::{
+    audit, csrf_refused, date_of, not_found, open_flash, seal_flash, see_other, Ctx, Form, Nav,
+};
+use crate::app::AppState;
+use crate::auth::clients::{check_redirect_uri, is_custom_scheme, NewClient, DEFAULT_SCOPES};
+use crate::auth::db::{CLIENTS, GRANTS};
+use crate::auth::records::{Client, ClientKind, Grant};
+use crate::auth::scopes::{describe, Scope};
+use crate::auth::AuthError;
+use crate::http::discovery::endpoints;
+use crate::http::pages::PageError;
+use crate::store::StoreError;
+
+/// Redirect URIs one app may register.
+const MAX_REDIRECT_URIS: usize = 20;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/apps", web::get().to(list_apps))
+        .route("/apps/new", web::get().to(new_app_form))
+        .route("/apps/new", web::post().to(create_app))
+        .route("/apps/{client_id}", web::get().to(show_app))
+        .route("/apps/{client_id}/edit", web::get().to(edit_app_form))
+        .route("/apps/{client_id}/edit", web::post().to(update_app))
+        .route("/apps/{client_id}/secret", web::post().to(rotate_secret))
+        .route("/apps/{client_id}/delete", web::post().to(delete_app));
+}
+
+/// The redirect to the sign-in page for a signed-out developer, coming back here after.
+fn to_sign_in(req: &HttpRequest) -> HttpResponse {
+    let back = match req.query_string() {
+        "" => req.path().to_string(),
+        q => format!("{}?{q}", req.path()),
+    };
+    let next: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+    see_other(&format!("/account/login?next={next}"))
+}
+
+/// One of the developer's own apps; anyone else's is "not found".
+fn own_app(state: &AppState, who: &Developer, client_id: &str) -> Result<Client, PageError> {
+    state
+        .auth
+        .db
+        .client(client_id)
+        .map_err(PageError::internal)?
+        .filter(|c| c.owner.as_deref() == Some(who.email.as_str()))
+        .ok_or_else(|| not_found("You have no app with this client id."))
+}
+
+fn own_apps(state: &AppState, who: &Developer) -> Result<Vec<Client>, PageError> {
+    let mut apps: Vec<Client> = state
+        .auth
+        .db
+        .clients()
+        .map_err(PageError::internal)?
+        .into_iter()
+        .filter(|c| c.owner.as_deref() == Some(who.email.as_str()))
+        .collect();
+    apps.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.name.cmp(&b.name)));
+    Ok(apps)
+}
+
+/// Live authorizations of an app: (distinct beneficiaries, grants).
+fn connections(state: &AppState, client_id: &str, now: i64) -> Result<usize, StoreError> {
+    let patients: BTreeSet<String> = state
+        .auth
+        .db
+        .all::<Grant>(GRANTS)?
+        .into_iter()
+        .filter(|g| g.client_id == client_id && g.is_live(now))
+        .map(|g| g.patient)
+        .collect();
+    Ok(patients.len())
+}
+
+struct AppRow {
+    client_id: String,
+    name: String,
+    kind: &'static str,
+    redirect_uris: usize,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/apps.html")]
+struct AppsPage {
+    nav: Nav,
+    name: String,
+    welcome: bool,
+    deleted: Option<String>,
+    apps: Vec<AppRow>,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    welcome: Option<String>,
+    deleted: Option<String>,
+}
+
+async fn list_apps(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = Ctx::new(&state, &req);
+    let Some(who) = ctx.developer.clone() else {
+        return Ok(to_sign_in(&req));
+    };
+    let apps = own_apps(&state, &who)?
+        .into_iter()
+        .map(|c| AppRow {
+            kind: kind_label(c.kind),
+            redirect_uris: c.redirect_uris.len(),
+            created: date_of(c.created_at),
+            client_id: c.client_id,
+            name: c.name,
+        })
+        .collect();
+    let page = AppsPage {
+        nav: ctx.nav("apps"),
+        name: who.name.clone(),
+        welcome: query.welcome.is_some(),
+        deleted: open_flash(&state, query.deleted.as_deref(), ctx.now),
+        apps,
+    };
+    Ok(ctx.page(&req, StatusCode::OK, &page))
+}
+
+fn kind_label(kind: ClientKind) -> &'static str {
+    match kind {
+        ClientKind::Confidential => "Confidential",
+        ClientKind::Public => "Public",
+    }
+}
+
+/// A scope checkbox on the app form.
+struct ScopeOption {
+    value: String,
+    description: String,
+    checked: bool,
+}
+
+/// What the app form shows (and, after a refusal, what was typed).
+struct AppFields {
+    name: String,
+    public: bool,
+    redirect_uris: String,
+    scopes: Vec<ScopeOption>,
+    extra_scopes: String,
+}
+
+impl AppFields {
+    fn blank() -> AppFields {
+        AppFields {
+            name: String::new(),
+            public: false,
+            redirect_uris: String::new(),
+            scopes: scope_options(&DEFAULT_SCOPES.split(' ').collect::<Vec<_>>()),
+            extra_scopes: String::new(),
+        }
+    }
+
+    fn of(client: &Client) -> AppFields {
+        let registered: Vec<&str> = client.scopes.split_ascii_whitespace().collect();
+        let standard: Vec<&str> = DEFAULT_SCOPES.split(' ').collect();
+        AppFields {
+            name: client.name.clone(),
+            public: client.kind == ClientKind::Public,
+            redirect_uris: client.redirect_uris.join("\n"),
+            scopes: scope_options(&registered),
+            extra_scopes: registered
+                .iter()
+                .filter(|s| !standard.contains(s))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+
+    fn from_form(form: &Form) -> AppFields {
+        let checked = form.all("scope");
+        AppFields {
+            name: form.get("name").to_string(),
+            public: form.get("kind") == "public",
+            redirect_uris: form.get("redirect_uris").to_string(),
+            scopes: scope_options(&checked),
+            extra_scopes: form.get("extra_scopes").to_string(),
+        }
+    }
+}
+
+fn scope_options(checked: &[&str]) -> Vec<ScopeOption> {
+    DEFAULT_SCOPES
+        .split(' ')
+        .map(|s| ScopeOption {
+            value: s.to_string(),
+            description: Scope::parse(s).map(|p| describe(&p)).unwrap_or_default(),
+            checked: checked.contains(&s),
+        })
+        .collect()
+}
+
+/// The checked form, ready to register: or every reason it cannot be.
+#[derive(Debug)]
+struct Checked {
+    name: String,
+    kind: ClientKind,
+    redirect_uris: Vec<String>,
+    scopes: String,
+}
+
+fn check_form(
+    form: &Form,
+    others: &[Client],
+    editing: Option<&Client>,
+) -> Result<Checked, Vec<String>> {
+    let mut errors = Vec::new();
+    let name = form.get("name").trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        errors.push("The app name must be 1 to 100 printable characters.".to_string());
+    } else if others.iter().any(|c| {
+        c.name.eq_ignore_ascii_case(&name) && editing.is_none_or(|e| e.client_id != c.client_id)
+    }) {
+        errors.push(format!("You already have an app named \"{name}\"."));
+    }
+    let kind = match (editing, form.get("kind")) {
+        (Some(existing), _) => existing.kind,
+        (None, "public") => ClientKind::Public,
+        (None, "confidential") => ClientKind::Confidential,
+        (None, _) => {
+            errors.push("Choose whether the app is confidential or public.".to_string());
+            ClientKind::Confidential
+        }
+    };
+    let mut redirect_uris: Vec<String> = Vec::new();
+    for uri in form.get("redirect_uris").split_ascii_whitespace() {
+        if !redirect_uris.iter().any(|u| u == uri) {
+            redirect_uris.push(uri.to_string());
+        }
+    }
+    if redirect_uris.is_empty() {
+        errors.push("Add at least one redirect URI.".to_string());
+    } else if redirect_uris.len() > MAX_REDIRECT_URIS {
+        errors.push(format!(
+            "An app can register at most {MAX_REDIRECT_URIS} redirect URIs."
+        ));
+    }
+    for uri in &redirect_uris {
+        if let Err(reason) = check_redirect_uri(uri) {
+            errors.push(format!("Redirect URI refused: {reason}."));
+        }
+    }
+    let mut scopes: Vec<String> = Vec::new();
+    let standard: Vec<&str> = DEFAULT_SCOPES.split(' ').collect();
+    for s in form.all("scope") {
+        if standard.contains(&s) && !scopes.iter().any(|x| x == s) {
+            scopes.push(s.to_string());
+        }
+    }
+    for s in form.get("extra_scopes").split_ascii_whitespace() {
+        if Scope::parse(s).is_none() {
+            errors.push(format!(
+                "\"{s}\" is not a scope this server can grant (see the list in the docs)."
+            ));
+        } else if !scopes.iter().any(|x| x == s) {
+            scopes.push(s.to_string());
+        }
+    }
+    if scopes.is_empty() {
+        errors.push("Allow at least one scope.".to_string());
+    }
+    if errors.is_empty() {
+        Ok(Checked {
+            name,
+            kind,
+            redirect_uris,
+            scopes: scopes.join(" "),
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/app_form.html")]
+struct AppFormPage<'a> {
+    nav: Nav,
+    csrf: &'a str,
+    /// None: a new app.
+    client_id: Option<String>,
+    fields: AppFields,
+    errors: Vec<String>,
+}
+
+async fn new_app_form(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let ctx = Ctx::new(&state, &req);
+    if ctx.developer.is_none() {
+        return to_sign_in(&req);
+    }
+    let page = AppFormPage {
+        nav: ctx.nav("apps"),
+        csrf: &ctx.csrf.token,
+        client_id: None,
+        fields: AppFields::blank(),
+        errors: Vec::new(),
+    };
+    ctx.page(&req, StatusCode::OK, &page)
+}
+
+async fn create_app(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let ctx = Ctx::new(&state, &req);
+    let Some(who) = ctx.developer.clone() else {
+        return Ok(to_sign_in(&req));
+    };
+    let form = Form::parse(&body)?;
+    let refuse = |status: StatusCode, errors: Vec<String>| {
+        let page = AppFormPage {
+            nav: ctx.nav("apps"),
+            csrf: &ctx.csrf.token,
+            client_id: None,
+            fields: AppFields::from_form(&form),
+            errors,
+        };
+        ctx.page(&req, status, &page)
+    };
+    if !form.csrf_ok(&state, &req, ctx.now) {
+        return Ok(refuse(StatusCode::FORBIDDEN, vec![EXPIRED_FORM.into()]));
+    }
+    let others = own_apps(&state, &who)?;
+    let checked = match check_form(&form, &others, None) {
+        Ok(c) => c,
+        Err(errors) => return Ok(refuse(StatusCode::BAD_REQUEST, errors)),
+    };
+    let new = NewClient {
+        name: checked.name,
+        kind: checked.kind,
+        redirect_uris: checked.redirect_uris,
+        scopes: Some(checked.scopes),
+        pkce_required: true,
+        owner: Some(who.email.clone()),
+    };
+    let registered = {
+        let state = state.clone();
+        let now = ctx.now;
+        web::block(move || state.auth.db.register(new, now))
+            .await
+            .map_err(PageError::internal)?
+    };
+    let registered = match registered {
+        Ok(r) => r,
+        Err(AuthError::InvalidClient(reason)) => {
+            return Ok(refuse(StatusCode::BAD_REQUEST, vec![reason]))
+        }
+        Err(e) => return Err(PageError::internal(e)),
+    };
+    audit(
+        &state,
+        "app-register",
+        "success",
+        Some(registered.client.client_id.clone()),
+        Some(who.email.clone()),
+        None,
+    );
+    app_page(
+        &state,
+        &req,
+        &ctx,
+        &registered.client,
+        registered.secret,
+        StatusCode::CREATED,
+    )
+}
+
+/// Said when a form's CSRF token has expired: the form comes back filled in.
+const EXPIRED_FORM: &str =
+    "This form expired or could not be verified (forms last 10 minutes). Check it and submit it again.";
+
+struct RedirectView {
+    uri: String,
+    note: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "portal/app.html")]
+struct AppPage<'a> {
+    nav: Nav,
+    csrf: &'a str,
+    client_id: String,
+    name: String,
+    kind: &'static str,
+    confidential: bool,
+    /// Shown once: right after registration or rotation.
+    secret: Option<String>,
+    redirect_uris: Vec<RedirectView>,
+    scopes: Vec<(String, String)>,
+    created: String,
+    connections: usize,
+    authorize_example: String,
+    token_example: String,
+    saved: bool,
+}
+
+fn redirect_note(uri: &str) -> &'static str {
+    let Ok(url) = url::Url::parse(uri) else {
+        return "";
+    };
+    let loopback = matches!(
+        url.host_str(),
+        Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
+    );
+    if is_custom_scheme(uri) {
+        "native app scheme: PKCE required"
+    } else if url.scheme() == "http" && loopback {
+        "loopback: matches on any port"
+    } else if url.scheme() == "http" {
+        "plain http: fine in a sandbox, use https in production"
+    } else {
+        "exact match"
+    }
+}
+
+fn app_page(
+    state: &AppState,
+    req: &HttpRequest,
+    ctx: &Ctx,
+    client: &Client,
+    secret: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let urls = endpoints(state, req);
+    let connections =
+        connections(state, &client.client_id, ctx.now).map_err(PageError::internal)?;
+    let redirect = client.redirect_uris.first().cloned().unwrap_or_default();
+    let authorize_example = crate::auth::authorize::with_query(
+        &urls.authorize,
+        &[
+            ("response_type", "code".to_string()),
+            ("client_id", client.client_id.clone()),
+            ("redirect_uri", redirect.clone()),
+            ("scope", client.scopes.clone()),
+            ("state", "YOUR_RANDOM_STATE".to_string()),
+            ("aud", urls.fhir_base.clone()),
+            ("code_challenge", "YOUR_S256_CODE_CHALLENGE".to_string()),
+            ("code_challenge_method", "S256".to_string()),
+        ],
+    );
+    let auth = match client.kind {
+        ClientKind::Confidential => format!("-u '{}:'\"$CLIENT_SECRET\"", client.client_id),
+        ClientKind::Public => format!("-d client_id={}", client.client_id),
+    };
+    let token_example = format!(
+        "curl {auth} \\\n  -d grant_type=authorization_code -d code=\"$CODE\" \\\n  \
+         --data-urlencode redirect_uri='{redirect}' -d code_verifier=\"$VERIFIER\" \\\n  {}",
+        urls.token
+    );
+    let page = AppPage {
+        nav: ctx.nav("apps"),
+        csrf: &ctx.csrf.token,
+        client_id: client.client_id.clone(),
+        name: client.name.clone(),
+        kind: kind_label(client.kind),
+        confidential: client.kind == ClientKind::Confidential,
+        secret,
+        redirect_uris: client
+            .redirect_uris
+            .iter()
+            .map(|u| RedirectView {
+                uri: u.clone(),
+                note: redirect_note(u),
+            })
+            .collect(),
+        scopes: client
+            .scopes
+            .split_ascii_whitespace()
+            .map(|s| {
+                let d = Scope::parse(s).map(|p| describe(&p)).unwrap_or_default();
+                (s.to_string(), d)
+            })
+            .collect(),
+        created: date_of(client.created_at),
+        connections,
+        authorize_example,
+        token_example,
+        saved: req.query_string().contains("saved=1"),
+    };
+    Ok(ctx.page(req, status, &page))
+}
+
+async fn show_app(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = Ctx::new(&state, &req);
+    let Some(who) = ctx.developer.clone() else {
+        return Ok(to_sign_in(&req));
+    };
+    let client = own_app(&state, &who, &path)?;
+    app_page(&state, &req, &ctx, &client, None, StatusCode::OK)
+}
+
+async fn edit_app_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = Ctx::new(&state, &req);
+    let Some(who) = ctx.developer.clone() else {
+        return Ok(to_sign_in(&req));
+    };
+    let client = own_app(&state, &who, &path)?;
+    let page = AppFormPage {
+        nav: ctx.nav("apps"),
+        csrf: &ctx.csrf.token,
+        client_id: Some(client.client_id.clone()),
+        fields: AppFields::of(&client),
+        errors: Vec::new(),
+    };
+    Ok(ctx.page(&req, StatusCode::OK, &page))
+}
+
+async fn update_app(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let ctx = Ctx::new(&state, &req);
+    let Some(who) = ctx.developer.clone() else {
+        return Ok(to_sign_in(&req));
+    };
+    let client = own_app(&state, &who, &path)?;
+    let form = Form::parse(&body)?;
+    let refuse = |status: StatusCode, errors: Vec<String>| {
+        let mut fields = AppFields::from_form(&form);
+        fields.public = client.kind == ClientKind::Public;
+        let page = AppFormPage {
+            nav: ctx.nav("apps"),
+            csrf: &ctx.csrf.token,
+            client_id: Some(client.client_id.clone()),
+            fields,
+            errors,
+        };
+        ctx.page(&req, status, &page)
+    };
+    if !form.csrf_ok(&state, &req, ctx.now) {
+        return Ok(refuse(StatusCode::FORBIDDEN, vec![EXPIRED_FORM.into()]));
+    }
+    let others = own_apps(&state, &who)?;
+    let checked = match check_form(&form, &others, Some(&client)) {
+        Ok(c) => c,
+        Err(errors) => return Ok(refuse(StatusCode::BAD_REQUEST, errors)),
+    };
+    let updated = Client {
+        name: checked.name,
+        redirect_uris: checked.redirect_uris,
+        scopes: checked.scopes,
+        ..client.clone()
+    };
+    let result = {
+        let state = state.clone();
+        let updated = updated.clone();
+        web::block(move || state.auth.db.update_client(&updated))
+            .await
+            .map_err(PageError::internal)?
+    };
+    match result {
+        Ok(()) => {}
+        Err(AuthError::InvalidClient(reason)) => {
+            return Ok(refuse(StatusCode::BAD_REQUEST, vec![reason]))
+        }
+        Err(e) => return Err(PageError::internal(e)),
+    }
+    audit(
+        &state,
+        "app-update",
+        "success",
+        Some(client.client_id.clone()),
+        Some(who.email.clone()),
+        None,
+    );
+    Ok(see_other(&format!("/apps/{}?saved=1", client.client_id)))
+}
+
+async fn rotate_secret(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let ctx = Ctx::new(&state, &req);
+    let Some(who) = ctx.developer.clone() else {
+        return Ok(to_sign_in(&req));
+    };
+    let client = own_app(&state, &who, &path)?;
+    if !Form::parse(&body)?.csrf_ok(&state, &req, ctx.now) {
+        return Err(csrf_refused());
+    }
+    if client.kind != ClientKind::Confidential {
+        return Err(PageError::bad_request(
+            "A public app has no secret: it proves itself with PKCE alone.",
+        ));
+    }
+    let secret = {
+        let state = state.clone();
+        let id = client.client_id.clone();
+        web::block(move || state.auth.db.rotate_secret(&id))
+            .await
+            .map_err(PageError::internal)?
+            .map_err(PageError::internal)?
+    };
+    audit(
+        &state,
+        "app-rotate-secret",
+        "success",
+        Some(client.client_id.clone()),
+        Some(who.email.clone()),
+        None,
+    );
+    app_page(&state, &req, &ctx, &client, Some(secret), StatusCode::OK)
+}
+
+async fn delete_app(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let ctx = Ctx::new(&state, &req);
+    let Some(who) = ctx.developer.clone() else {
+        return Ok(to_sign_in(&req));
+    };
+    let client = own_app(&state, &who, &path)?;
+    let form = Form::parse(&body)?;
+    if !form.csrf_ok(&state, &req, ctx.now) {
+        return Err(csrf_refused());
+    }
+    if form.get("confirm") != "yes" {
+        return Err(PageError::bad_request(
+            "Tick the box that confirms the deletion, then press Delete again.",
+        ));
+    }
+    let now = ctx.now;
+    let removed = {
+        let state = state.clone();
+        let client_id = client.client_id.clone();
+        let email = who.email.clone();
+        web::block(move || -> Result<usize, StoreError> {
+            let db = &state.auth.db;
+            let grants: Vec<Grant> = db
+                .all::<Grant>(GRANTS)?
+                .into_iter()
+                .filter(|g| g.client_id == client_id && g.is_live(now))
+                .collect();
+            // The app and every authorization of it go together: its tokens die at once.
+            db.write(|tx| {
+                for g in &grants {
+                    tx.revoke_grant(&g.id, now)?;
+                }
+                tx.remove(CLIENTS, &client_id)?;
+                tx.audit(&crate::audit::AuditRecord {
+                    at: now,
+                    event: "app-delete".into(),
+                    outcome: "success".into(),
+                    client_id: Some(client_id.clone()),
+                    user: Some(email),
+                    detail: Some(format!("{} live authorization(s) revoked", grants.len())),
+                    ..Default::default()
+                })?;
+                Ok::<_, StoreError>(())
+            })?;
+            Ok(grants.len())
+        })
+        .await
+        .map_err(PageError::internal)?
+        .map_err(PageError::internal)?
+    };
+    tracing::info!(
+        "app {} deleted; {removed} authorization(s) revoked",
+        client.client_id
+    );
+    let flash = seal_flash(&state, &client.name, now);
+    Ok(see_other(&format!("/apps?deleted={flash}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> Form {
+        let body = serde_urlencoded::to_string(pairs).unwrap();
+        Form::parse(body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn the_form_applies_the_servers_redirect_rules() {
+        let ok = form(&[
+            ("name", "My app"),
+            ("kind", "public"),
+            (
+                "redirect_uris",
+                "http://127.0.0.1/cb\ncom.example.app:/oauth https://a.example/cb",
+            ),
+            ("scope", "openid"),
+            ("scope", "patient/*.rs"),
+            ("extra_scopes", "patient/Coverage.read"),
+        ]);
+        let checked = check_form(&ok, &[], None).unwrap();
+        assert_eq!(checked.kind, ClientKind::Public);
+        assert_eq!(checked.redirect_uris.len(), 3);
+        assert_eq!(checked.scopes, "openid patient/*.rs patient/Coverage.read");
+
+        let bad = form(&[
+            ("name", ""),
+            ("kind", "public"),
+            (
+                "redirect_uris",
+                "https://a.example/cb#frag javascript:alert(1) /relative",
+            ),
+            ("extra_scopes", "admin"),
+        ]);
+        let errors = check_form(&bad, &[], None).unwrap_err();
+        assert_eq!(errors.len(), 6, "{errors:?}");
+    }
+}

@@ -1,0 +1,254 @@
+//! The beneficiary's connected apps (SMART's `management_endpoint`): which apps hold access
+//! to their data, and a button to revoke each. Revoking ends the app's grants, so its access
+//! and refresh tokens stop working on the next request.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::sessions::removal;
+use super::{audit, csrf_refused, date_of, open_flash, seal_flash, see_other, Ctx, Form, Nav};
+use crate::app::AppState;
+use crate::auth::records::Grant;
+use crate::auth::scopes::{describe, ScopeSet};
+use crate::auth::users::{self, Beneficiary};
+use crate::http::authorize::{session, session_cookie, SESSION_COOKIE};
+use crate::http::pages::PageError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/connected-apps", web::get().to(get_connected_apps))
+        .route("/connected-apps/login", web::post().to(post_login))
+        .route("/connected-apps/revoke", web::post().to(post_revoke))
+        .route("/connected-apps/logout", web::post().to(post_logout));
+}
+
+struct ConnectedApp {
+    client_id: String,
+    name: String,
+    since: String,
+    until: String,
+    can: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/connected.html")]
+struct ConnectedPage<'a> {
+    nav: Nav,
+    csrf: &'a str,
+    /// None: the sign-in form.
+    who: Option<Beneficiary>,
+    person: String,
+    apps: Vec<ConnectedApp>,
+    revoked: Option<String>,
+    error: Option<&'a str>,
+    username: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Flash {
+    revoked: Option<String>,
+}
+
+async fn get_connected_apps(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    flash: web::Query<Flash>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = Ctx::new(&state, &req);
+    let who = session(&state, &req, ctx.now);
+    let revoked = open_flash(&state, flash.revoked.as_deref(), ctx.now);
+    page(&state, &req, &ctx, who, revoked, None, "", StatusCode::OK)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn page(
+    state: &AppState,
+    req: &HttpRequest,
+    ctx: &Ctx,
+    who: Option<Beneficiary>,
+    revoked: Option<String>,
+    error: Option<&str>,
+    username: &str,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let (person, apps) = match &who {
+        Some(who) => (
+            person_name(state, &who.patient)?,
+            connected_apps(state, &who.patient, ctx.now)?,
+        ),
+        None => (String::new(), Vec::new()),
+    };
+    let page = ConnectedPage {
+        nav: ctx.nav("connected"),
+        csrf: &ctx.csrf.token,
+        who,
+        person,
+        apps,
+        revoked: revoked.filter(|r| !r.is_empty()),
+        error,
+        username,
+    };
+    Ok(ctx.page(req, status, &page))
+}
+
+fn person_name(state: &AppState, patient: &str) -> Result<String, PageError> {
+    let read = state.store.read().map_err(PageError::internal)?;
+    Ok(read
+        .get("Patient", patient)
+        .map_err(PageError::internal)?
+        .and_then(|j| serde_json::from_slice(&j).ok())
+        .map(|p| users::display_name(&p))
+        .unwrap_or_default())
+}
+
+/// One row per app, from the beneficiary's live grants (newest first).
+fn connected_apps(
+    state: &AppState,
+    patient: &str,
+    now: i64,
+) -> Result<Vec<ConnectedApp>, PageError> {
+    let grants: Vec<Grant> = state
+        .auth
+        .db
+        .live_grants_of(patient, now)
+        .map_err(PageError::internal)?;
+    let mut apps: Vec<ConnectedApp> = Vec::new();
+    for g in &grants {
+        if let Some(app) = apps.iter_mut().find(|a| a.client_id == g.client_id) {
+            // Older grant of the same app: it was connected since then.
+            app.since = date_of(g.created_at);
+            continue;
+        }
+        let name = state
+            .auth
+            .db
+            .client(&g.client_id)
+            .map_err(PageError::internal)?
+            .map_or_else(|| format!("{} (deleted app)", g.client_id), |c| c.name);
+        let mut can: Vec<String> = Vec::new();
+        for s in ScopeSet::parse(&g.scopes).iter() {
+            let line = describe(s);
+            if !can.contains(&line) {
+                can.push(line);
+            }
+        }
+        apps.push(ConnectedApp {
+            client_id: g.client_id.clone(),
+            name,
+            since: date_of(g.created_at),
+            until: date_of(g.expires_at),
+            can,
+        });
+    }
+    Ok(apps)
+}
+
+async fn post_login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let ctx = Ctx::new(&state, &req);
+    let form = Form::parse(&body)?;
+    let username = form.get("username").trim().to_string();
+    if !form.csrf_ok(&state, &req, ctx.now) {
+        return page(
+            &state,
+            &req,
+            &ctx,
+            None,
+            None,
+            Some("This form expired or could not be verified. Sign in again."),
+            &username,
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let who = {
+        let read = state.store.read().map_err(PageError::internal)?;
+        users::authenticate(&read, &username, form.get("password")).map_err(PageError::internal)?
+    };
+    let Some(who) = who else {
+        audit(
+            &state,
+            "login",
+            "access_denied",
+            None,
+            Some(username.clone()),
+            Some("connected apps: wrong username or password".into()),
+        );
+        return page(
+            &state,
+            &req,
+            &ctx,
+            None,
+            None,
+            Some("That username and password do not match a beneficiary in this sandbox."),
+            &username,
+            StatusCode::UNAUTHORIZED,
+        );
+    };
+    audit(
+        &state,
+        "login",
+        "success",
+        None,
+        Some(who.username.clone()),
+        Some("connected apps".into()),
+    );
+    let mut response = see_other("/connected-apps");
+    let _ = response.add_cookie(&session_cookie(&state, &req, &who, ctx.now));
+    Ok(response)
+}
+
+async fn post_revoke(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let ctx = Ctx::new(&state, &req);
+    let form = Form::parse(&body)?;
+    if !form.csrf_ok(&state, &req, ctx.now) {
+        return Err(csrf_refused());
+    }
+    let Some(who) = session(&state, &req, ctx.now) else {
+        return Ok(see_other("/connected-apps"));
+    };
+    let client_id = form.get("client_id").to_string();
+    let name = state
+        .auth
+        .db
+        .client(&client_id)
+        .map_err(PageError::internal)?
+        .map_or_else(|| client_id.clone(), |c| c.name);
+    let revoked = {
+        let state = state.clone();
+        let patient = who.patient.clone();
+        let client_id = client_id.clone();
+        let now = ctx.now;
+        web::block(move || state.auth.db.revoke_app_for(&client_id, &patient, now))
+            .await
+            .map_err(PageError::internal)?
+            .map_err(PageError::internal)?
+    };
+    tracing::info!(
+        "{} revoked {client_id} ({revoked} authorization(s))",
+        who.username
+    );
+    let flash = seal_flash(&state, &name, ctx.now);
+    Ok(see_other(&format!("/connected-apps?revoked={flash}")))
+}
+
+async fn post_logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let ctx = Ctx::new(&state, &req);
+    if !Form::parse(&body)?.csrf_ok(&state, &req, ctx.now) {
+        return Err(csrf_refused());
+    }
+    let mut response = see_other("/connected-apps");
+    let _ = response.add_cookie(&removal(&req, SESSION_COOKIE));
+    Ok(response)
+}

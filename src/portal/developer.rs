@@ -1,0 +1,257 @@
+//! Developer accounts' pages: sign up, sign in (throttled), sign out.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::accounts::{
+    Accounts, LoginOutcome, NewDeveloper, SignupError, LOCKOUT_SECS, MAX_FAILURES,
+    MIN_PASSWORD_CHARS,
+};
+use super::sessions::{developer_cookie, removal, DEVELOPER_COOKIE};
+use super::{audit, csrf_refused, local_path, see_other, time_of, Ctx, Form, Nav};
+use crate::app::AppState;
+use crate::http::pages::PageError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/account/signup", web::get().to(get_signup))
+        .route("/account/signup", web::post().to(post_signup))
+        .route("/account/login", web::get().to(get_login))
+        .route("/account/login", web::post().to(post_login))
+        .route("/account/logout", web::post().to(post_logout));
+}
+
+#[derive(Template)]
+#[template(path = "portal/signup.html")]
+struct SignupPage<'a> {
+    nav: Nav,
+    csrf: &'a str,
+    error: Option<String>,
+    email: &'a str,
+    name: &'a str,
+    organization: &'a str,
+    min_password: usize,
+}
+
+#[derive(Template)]
+#[template(path = "portal/login.html")]
+struct LoginPage<'a> {
+    nav: Nav,
+    csrf: &'a str,
+    error: Option<String>,
+    email: &'a str,
+    next: &'a str,
+    max_failures: u32,
+    lockout_minutes: i64,
+}
+
+async fn get_signup(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let ctx = Ctx::new(&state, &req);
+    let page = SignupPage {
+        nav: ctx.nav("account"),
+        csrf: &ctx.csrf.token,
+        error: None,
+        email: "",
+        name: "",
+        organization: "",
+        min_password: MIN_PASSWORD_CHARS,
+    };
+    ctx.page(&req, StatusCode::OK, &page)
+}
+
+async fn post_signup(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let ctx = Ctx::new(&state, &req);
+    let form = Form::parse(&body)?;
+    let new = NewDeveloper {
+        email: form.get("email").to_string(),
+        name: form.get("name").to_string(),
+        organization: form.get("organization").to_string(),
+        password: form.get("password").to_string(),
+        password_again: form.get("password_again").to_string(),
+    };
+    let again = |status: StatusCode, error: String| {
+        let page = SignupPage {
+            nav: ctx.nav("account"),
+            csrf: &ctx.csrf.token,
+            error: Some(error),
+            email: &new.email,
+            name: &new.name,
+            organization: &new.organization,
+            min_password: MIN_PASSWORD_CHARS,
+        };
+        ctx.page(&req, status, &page)
+    };
+    if !form.csrf_ok(&state, &req, ctx.now) {
+        return Ok(again(
+            StatusCode::FORBIDDEN,
+            "This form expired or could not be verified. Check it and submit it again.".into(),
+        ));
+    }
+    let created = {
+        let state = state.clone();
+        let new = new.clone();
+        let now = ctx.now;
+        web::block(move || Accounts::new(&state.store).sign_up(&new, now))
+            .await
+            .map_err(PageError::internal)?
+    };
+    match created {
+        Ok(developer) => {
+            audit(
+                &state,
+                "developer-signup",
+                "success",
+                None,
+                Some(developer.email.clone()),
+                None,
+            );
+            let mut response = see_other("/apps?welcome=1");
+            let _ = response.add_cookie(&developer_cookie(&state, &req, &developer, ctx.now));
+            Ok(response)
+        }
+        Err(SignupError::Store(e)) => Err(PageError::internal(e)),
+        Err(e @ SignupError::Taken) => Ok(again(StatusCode::CONFLICT, e.to_string())),
+        Err(SignupError::Invalid(message)) => Ok(again(StatusCode::BAD_REQUEST, message)),
+    }
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+async fn get_login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<NextQuery>,
+) -> HttpResponse {
+    let ctx = Ctx::new(&state, &req);
+    let next = local_path(&query.next, "/apps");
+    let page = LoginPage {
+        nav: ctx.nav("account"),
+        csrf: &ctx.csrf.token,
+        error: None,
+        email: "",
+        next: &next,
+        max_failures: MAX_FAILURES,
+        lockout_minutes: LOCKOUT_SECS / 60,
+    };
+    ctx.page(&req, StatusCode::OK, &page)
+}
+
+async fn post_login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let ctx = Ctx::new(&state, &req);
+    let form = Form::parse(&body)?;
+    let email = form.get("email").trim().to_string();
+    let next = local_path(form.get("next"), "/apps");
+    let again = |status: StatusCode, error: String| {
+        let page = LoginPage {
+            nav: ctx.nav("account"),
+            csrf: &ctx.csrf.token,
+            error: Some(error),
+            email: &email,
+            next: &next,
+            max_failures: MAX_FAILURES,
+            lockout_minutes: LOCKOUT_SECS / 60,
+        };
+        ctx.page(&req, status, &page)
+    };
+    if !form.csrf_ok(&state, &req, ctx.now) {
+        return Ok(again(
+            StatusCode::FORBIDDEN,
+            "This form expired or could not be verified. Sign in again.".into(),
+        ));
+    }
+    let outcome = {
+        let state = state.clone();
+        let email = email.clone();
+        let password = form.get("password").to_string();
+        let now = ctx.now;
+        web::block(move || Accounts::new(&state.store).log_in(&email, &password, now))
+            .await
+            .map_err(PageError::internal)?
+            .map_err(PageError::internal)?
+    };
+    match outcome {
+        LoginOutcome::Success(developer) => {
+            audit(
+                &state,
+                "developer-login",
+                "success",
+                None,
+                Some(developer.email.clone()),
+                None,
+            );
+            let mut response = see_other(&next);
+            let _ = response.add_cookie(&developer_cookie(&state, &req, &developer, ctx.now));
+            Ok(response)
+        }
+        LoginOutcome::Refused => {
+            audit(
+                &state,
+                "developer-login",
+                "access_denied",
+                None,
+                Some(email.to_lowercase()),
+                None,
+            );
+            Ok(again(
+                StatusCode::UNAUTHORIZED,
+                format!(
+                    "That email and password do not match an account. After {MAX_FAILURES} \
+                     failed attempts in a row an account is locked for {} minutes.",
+                    LOCKOUT_SECS / 60
+                ),
+            ))
+        }
+        LoginOutcome::Locked { until } => {
+            audit(
+                &state,
+                "developer-login",
+                "locked",
+                None,
+                Some(email.to_lowercase()),
+                None,
+            );
+            Ok(again(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "This account is locked after {MAX_FAILURES} failed sign-ins in a row. Try \
+                     again after {}.",
+                    time_of(until)
+                ),
+            ))
+        }
+    }
+}
+
+async fn post_logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let ctx = Ctx::new(&state, &req);
+    let form = Form::parse(&body)?;
+    if !form.csrf_ok(&state, &req, ctx.now) {
+        return Err(csrf_refused());
+    }
+    if let Some(developer) = &ctx.developer {
+        let accounts = Accounts::new(&state.store);
+        accounts
+            .end_sessions(&developer.email)
+            .map_err(PageError::internal)?;
+    }
+    let mut response = see_other("/");
+    let _ = response.add_cookie(&removal(&req, DEVELOPER_COOKIE));
+    Ok(response)
+}

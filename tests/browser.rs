@@ -1,0 +1,466 @@
+#![allow(clippy::unwrap_used)]
+#![allow(clippy::expect_used)]
+//! The portal and the test client in a real browser: headless Chromium driven through
+//! chromedriver (WebDriver, the `fantoccini` crate), against the real server on a free port.
+//!
+//! It walks what a developer and a beneficiary do: sign up, sign out and in, register an app
+//! and see its credentials; run the test client's one-click flow (sandbox sign-in as
+//! BBUser00001, consent), read the claims table and chart, a claim's detail, the Patient and
+//! Coverage; refresh the token; revoke the app on the connected apps page; and see the app's
+//! next FHIR call refused with 401. Every page is saved as a PNG in
+//! `target/browser-screenshots/` (regenerate with `cargo test --test browser`).
+//!
+//! Needs `chromium` and `chromedriver` on PATH (Debian: `apt-get install chromium
+//! chromium-driver`; `.ci/run` installs them). Without them the test fails and says so.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use carin_sandbox::app::{Application, ServeConfig};
+use fantoccini::{Client, ClientBuilder, Locator};
+use futures_util::FutureExt;
+use serde_json::{json, Value};
+use std::panic::AssertUnwindSafe;
+
+const WIDTH: u32 = 1280;
+const HEIGHT: u32 = 1600;
+const PHONE: (u32, u32) = (390, 844);
+
+/// A program on PATH, or the test fails with the install instructions.
+fn require(program: &str) -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "`{program}` is not on PATH. The browser tests need headless Chromium and its \
+             WebDriver: install them with `apt-get install -y chromium chromium-driver` \
+             (Debian/Ubuntu; `.ci/run` does this), then run `cargo test --test browser` again."
+        )
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// chromedriver on a port of its own, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    fn start(binary: &Path) -> Driver {
+        let port = free_port();
+        let child = Command::new(binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The real server with the seed, on a thread of its own for the rest of the process.
+fn start_server() -> (SocketAddr, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServeConfig::new(dir.path());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app = Application::build(config).expect("server starts");
+            tx.send(app.addrs()[0]).unwrap();
+            app.run().await.expect("server runs");
+        });
+    });
+    (rx.recv().unwrap(), dir)
+}
+
+/// Saves full-page screenshots, numbered in the order taken.
+struct Shots {
+    dir: PathBuf,
+    n: usize,
+    size: (u32, u32),
+}
+
+impl Shots {
+    fn new() -> Shots {
+        // target/tmp → target/browser-screenshots
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .unwrap()
+            .join("browser-screenshots");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Shots {
+            dir,
+            n: 0,
+            size: (WIDTH, HEIGHT),
+        }
+    }
+
+    /// The page as a phone shows it (390 px wide).
+    async fn phone(&mut self, c: &Client, name: &str) {
+        self.size = PHONE;
+        c.set_window_size(PHONE.0, PHONE.1).await.unwrap();
+        self.take(c, name).await;
+        self.size = (WIDTH, HEIGHT);
+        c.set_window_size(WIDTH, HEIGHT).await.unwrap();
+    }
+
+    /// The whole page (the window grows to the document's height for the picture).
+    async fn take(&mut self, c: &Client, name: &str) {
+        self.n += 1;
+        // The document's height plus the window's own (the viewport is smaller than the window).
+        let height = c
+            .execute(
+                "return Math.ceil(document.documentElement.scrollHeight \
+                 + window.outerHeight - window.innerHeight)",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_u64())
+            .map_or(self.size.1, |h| u32::try_from(h).unwrap_or(self.size.1));
+        let tall = height.clamp(self.size.1, 8000);
+        c.set_window_size(self.size.0, tall).await.unwrap();
+        let png = c.screenshot().await.unwrap();
+        c.set_window_size(self.size.0, self.size.1).await.unwrap();
+        let path = self.dir.join(format!("{:02}-{name}.png", self.n));
+        std::fs::write(&path, png).unwrap();
+    }
+}
+
+/// The element, waiting for it; a missing one fails the test with the page it was not on.
+async fn element(c: &Client, css: &str) -> fantoccini::elements::Element {
+    match c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => {
+            let url = c
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            let source = c.source().await.unwrap_or_default();
+            panic!("no {css} on {url}: {e}\n{source}");
+        }
+    }
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    element(c, css).await.text().await.unwrap()
+}
+
+async fn click(c: &Client, css: &str) {
+    element(c, css).await.click().await.unwrap();
+}
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let field = c.find(Locator::Css(css)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+async fn path(c: &Client) -> String {
+    let url = c.current_url().await.unwrap();
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
+async fn count(c: &Client, css: &str) -> usize {
+    c.find_all(Locator::Css(css)).await.unwrap().len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portal_and_test_client_work_in_a_real_browser() {
+    let chromium = require("chromium");
+    let chromedriver = require("chromedriver");
+    let started = Instant::now();
+    let (addr, _data) = start_server();
+    let base = format!("http://{addr}");
+    let driver = Driver::start(&chromedriver);
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                format!("--window-size={WIDTH},{HEIGHT}"),
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let c = ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a WebDriver session with headless Chromium");
+    c.set_window_size(WIDTH, HEIGHT).await.unwrap();
+    let mut shots = Shots::new();
+    let outcome = AssertUnwindSafe(walk(&c, &base, &mut shots))
+        .catch_unwind()
+        .await;
+    if outcome.is_err() {
+        // What the browser showed when it went wrong.
+        let _ = std::fs::write(
+            shots.dir.join("failure.png"),
+            c.screenshot().await.unwrap_or_default(),
+        );
+    }
+    // Close the session (and Chromium with it) whatever happened.
+    let _ = c.close().await;
+    drop(driver);
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+    eprintln!(
+        "browser walk done in {:.1} s; {} screenshots in {}",
+        started.elapsed().as_secs_f64(),
+        shots.n,
+        shots.dir.display()
+    );
+}
+
+/// The walk itself: every step a person takes, with a screenshot of each page.
+async fn walk(c: &Client, base: &str, shots: &mut Shots) {
+    // Home and docs.
+    c.goto(&format!("{base}/")).await.unwrap();
+    assert!(text(c, "h1").await.contains("CARIN Blue Button"));
+    shots.take(c, "home").await;
+    c.goto(&format!("{base}/docs")).await.unwrap();
+    assert!(text(c, "#endpoints").await.contains("Endpoints"));
+    assert!(c
+        .source()
+        .await
+        .unwrap()
+        .contains(&format!("{base}/v2/o/token")));
+    shots.take(c, "docs").await;
+
+    // A developer signs up.
+    c.goto(&format!("{base}/account/signup")).await.unwrap();
+    fill(c, "#email", "ada@example.com").await;
+    fill(c, "#name", "Ada Lovelace").await;
+    fill(c, "#organization", "Analytical Apps").await;
+    fill(c, "#password", "analytical engine").await;
+    fill(c, "#password_again", "analytical engine").await;
+    shots.take(c, "signup").await;
+    click(c, "form[action='/account/signup'] button[type=submit]").await;
+    assert!(text(c, ".notice").await.contains("Welcome"));
+    assert_eq!(path(c).await, "/apps?welcome=1");
+    shots.take(c, "apps-welcome").await;
+
+    // Signs out, and in again.
+    click(c, "header form[action='/account/logout'] button").await;
+    assert!(text(c, "header").await.contains("Developer sign in"));
+    c.goto(&format!("{base}/account/login")).await.unwrap();
+    fill(c, "#email", "ada@example.com").await;
+    fill(c, "#password", "analytical engine").await;
+    shots.take(c, "developer-login").await;
+    click(c, "form[action='/account/login'] button[type=submit]").await;
+    assert_eq!(text(c, "h1").await, "My apps");
+
+    // Registers a confidential app and sees its credentials.
+    click(c, "a[href='/apps/new']").await;
+    fill(c, "#name", "Ada's Claims Viewer").await;
+    fill(
+        c,
+        "#redirect_uris",
+        "http://127.0.0.1:9/callback\ncom.example.ada:/oauth",
+    )
+    .await;
+    shots.take(c, "register-app").await;
+    click(c, "form[action='/apps/new'] button[type=submit]").await;
+    let client_id = text(c, "#client-id").await;
+    let secret = text(c, "#client-secret").await;
+    assert!(client_id.starts_with("app-"), "{client_id}");
+    assert_eq!(secret.len(), 43, "a 256-bit secret");
+    assert!(text(c, "main").await.contains("not shown again"));
+    shots.take(c, "app-registered").await;
+    c.goto(&format!("{base}/apps")).await.unwrap();
+    assert!(text(c, "#apps").await.contains(&client_id));
+
+    // The test client: one click, the sandbox sign-in, consent, back with tokens.
+    c.goto(&format!("{base}/testclient")).await.unwrap();
+    shots.take(c, "testclient-start").await;
+    click(c, "#start").await;
+    assert!(
+        path(c).await.starts_with("/v2/o/authorize"),
+        "{}",
+        path(c).await
+    );
+    assert!(text(c, "main").await.contains("TestApp (confidential)"));
+    fill(c, "#username", "BBUser00001").await;
+    fill(c, "#password", "PW00001!").await;
+    shots.take(c, "sandbox-login").await;
+    click(c, "form[action='/v2/o/authorize/login'] button.primary").await;
+    assert!(text(c, "h1").await.contains("TestApp (confidential)"));
+    assert!(text(c, "ul.scopes").await.contains("Your claims"));
+    shots.take(c, "consent").await;
+    click(c, "button[name=decision][value=allow]").await;
+    let token_response: Value = serde_json::from_str(&text(c, "#token-response").await).unwrap();
+    assert_eq!(path(c).await, "/testclient?connected=1");
+    assert_eq!(token_response["patient"], "M00001");
+    let access_token = token_response["access_token"].as_str().unwrap().to_string();
+    shots.take(c, "testclient-token").await;
+
+    // Claims as a person reads them: the table and the chart.
+    click(c, "#open-claims").await;
+    let rows = count(c, "#claims tbody tr").await;
+    assert_eq!(rows, 10, "a page of ten claims");
+    assert!(text(c, "#showing").await.contains("of 38"));
+    assert!(text(c, "#claims thead").await.contains("You owe"));
+    assert!(
+        count(c, "svg#cost-chart rect.bar").await > 5,
+        "the chart has bars"
+    );
+    assert_eq!(
+        text(c, ".calls .status").await,
+        "200 OK",
+        "the FHIR search answered"
+    );
+    shots.take(c, "claims").await;
+
+    // Filters are FHIR search parameters.
+    c.find(Locator::Css("#type"))
+        .await
+        .unwrap()
+        .select_by_value("pharmacy")
+        .await
+        .unwrap();
+    click(c, "form.filters button[type=submit]").await;
+    assert!(path(c).await.contains("type=pharmacy"));
+    let types = c
+        .find_all(Locator::Css("#claims tbody .tag"))
+        .await
+        .unwrap();
+    assert!(!types.is_empty());
+    for t in types {
+        assert_eq!(t.text().await.unwrap(), "Pharmacy");
+    }
+    assert!(text(c, ".calls .request").await.contains("type=pharmacy"));
+    shots.take(c, "claims-pharmacy").await;
+
+    // Next page.
+    c.goto(&format!("{base}/testclient/claims")).await.unwrap();
+    click(c, "#page-next").await;
+    assert!(text(c, "#showing").await.starts_with("Claims 11–20 of 38"));
+
+    // A claim's detail: lines, diagnoses, adjudication.
+    click(c, "#claims tbody tr:first-child a").await;
+    assert!(count(c, "#lines tbody tr").await >= 1);
+    assert!(text(c, "#totals").await.contains("$"));
+    shots.take(c, "claim-detail").await;
+
+    // Patient and Coverage.
+    click(c, "a[href='/testclient/patient']").await;
+    assert!(text(c, "#patient").await.contains("Born"));
+    shots.take(c, "patient").await;
+    click(c, "a[href='/testclient/coverage']").await;
+    assert!(text(c, "#coverages").await.contains("Insurer"));
+    shots.take(c, "coverage").await;
+
+    // On a phone.
+    c.goto(&format!("{base}/testclient/claims")).await.unwrap();
+    assert_eq!(count(c, "#claims tbody tr").await, 10);
+    shots.phone(c, "phone-claims").await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    shots.phone(c, "phone-home").await;
+
+    // Refreshing rotates the refresh token.
+    c.goto(&format!("{base}/testclient")).await.unwrap();
+    click(c, "#refresh").await;
+    let rotation = text(c, "#rotation").await;
+    assert!(rotation.contains("→"), "{rotation}");
+    let refreshed: Value = serde_json::from_str(&text(c, "#token-response").await).unwrap();
+    assert_ne!(refreshed["refresh_token"], token_response["refresh_token"]);
+    let access_token_2 = refreshed["access_token"].as_str().unwrap().to_string();
+    shots.take(c, "refreshed").await;
+
+    // The beneficiary revokes the app on the connected apps page.
+    c.goto(&format!("{base}/connected-apps")).await.unwrap();
+    assert!(text(c, "main").await.contains("BBUser00001"));
+    assert!(text(c, "#connected-apps")
+        .await
+        .contains("TestApp (confidential)"));
+    shots.take(c, "connected-apps").await;
+    shots.phone(c, "phone-connected-apps").await;
+    click(
+        c,
+        "#connected-apps form:has(input[value='test-client-id']) button",
+    )
+    .await;
+    assert!(text(c, "#revoked").await.contains("TestApp (confidential)"));
+    assert!(!c
+        .source()
+        .await
+        .unwrap()
+        .contains("value=\"test-client-id\""));
+    shots.take(c, "revoked").await;
+
+    // The app's next FHIR call fails with 401: in the test client…
+    c.goto(&format!("{base}/testclient/claims")).await.unwrap();
+    let status = text(c, "#fhir-status").await;
+    assert!(status.contains("401"), "{status}");
+    assert!(text(c, "main").await.contains("invalid_token"));
+    shots.take(c, "after-revoke-401").await;
+    // …and for anyone holding its tokens.
+    let http = reqwest::Client::new();
+    for token in [&access_token, &access_token_2] {
+        let answer = http
+            .get(format!(
+                "{base}/v2/fhir/ExplanationOfBenefit?patient=M00001"
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 401);
+    }
+}
