@@ -198,6 +198,22 @@ fn callback_url(urls: &Endpoints) -> String {
     format!("{}/testclient/callback", urls.origin)
 }
 
+/// True when `url` is on this machine (loopback, over HTTP or HTTPS) or under the configured
+/// `--public-url`: the only places the test client registers callbacks for and sends its
+/// back-channel calls to. The origin comes from the request's Host header, which the caller
+/// controls; anything else would let a request make the server call an arbitrary host.
+fn is_own_origin(state: &AppState, url: &str) -> bool {
+    let loopback = url::Url::parse(url).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+    });
+    let configured = state.public_url.as_deref().is_some_and(|p| {
+        let p = p.trim_end_matches('/');
+        url == p || url.starts_with(&format!("{p}/"))
+    });
+    loopback || configured
+}
+
 enum CallbackStatus {
     Registered,
     /// Trusted (loopback or the configured public URL), not registered yet.
@@ -219,16 +235,7 @@ fn callback_status(state: &AppState, callback: &str) -> Result<CallbackStatus, P
     {
         return Ok(CallbackStatus::Registered);
     }
-    // This machine (over HTTP or, with --tls-*, HTTPS) is as trusted as the seeded URIs.
-    let loopback = url::Url::parse(callback).is_ok_and(|u| {
-        matches!(u.scheme(), "http" | "https")
-            && matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
-    });
-    let configured = state
-        .public_url
-        .as_deref()
-        .is_some_and(|p| callback.starts_with(p.trim_end_matches('/')));
-    Ok(if loopback || configured {
+    Ok(if is_own_origin(state, callback) {
         CallbackStatus::CanRegister
     } else {
         CallbackStatus::Unregistrable
@@ -414,6 +421,12 @@ async fn back_channel<T: Send + 'static>(
     f: impl FnOnce(&Backend) -> Result<T, String> + Send + 'static,
 ) -> Result<Result<T, String>, PageError> {
     let origin = endpoints(state, req).origin;
+    if !is_own_origin(state, &origin) {
+        return Ok(Err(format!(
+            "The test client only calls this sandbox at a loopback address or its --public-url, \
+             not {origin}."
+        )));
+    }
     let data_dir = state.data_dir.clone();
     web::block(move || {
         let backend = Backend::new(&origin, &data_dir)?;
