@@ -668,16 +668,11 @@ async fn get_patient(
     };
     let base = endpoints(&state, &req).fhir_base;
     let url = fhir_url(&base, &format!("Patient/{}", tokens.patient()), &[]);
-    let replies = match fhir_calls(&state, &req, &tokens, vec![url]).await? {
-        Ok(r) => r,
-        Err(message) => return Ok(refused(&req, &ctx, "patient", &tokens, Err(message))),
+    let reply = match fetch_one(&state, &req, &ctx, &tokens, "patient", url).await? {
+        Ok(reply) => reply,
+        Err(refusal) => return Ok(refusal),
     };
-    let Some(reply) = replies.first().filter(|r| r.ok()) else {
-        return Ok(match replies.first() {
-            Some(r) => refused(&req, &ctx, "patient", &tokens, Ok(r)),
-            None => refused(&req, &ctx, "patient", &tokens, Err("no answer".into())),
-        });
-    };
+    let reply = &reply;
     let page = PatientPage {
         nav: ctx.nav("testclient"),
         tab: "patient",
@@ -686,6 +681,26 @@ async fn get_patient(
         calls: vec![call_view(reply, true)],
     };
     Ok(ctx.page(&req, StatusCode::OK, &page))
+}
+
+/// One FHIR call for a data page: the successful reply, or the page that shows why not.
+async fn fetch_one(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    ctx: &Ctx,
+    tokens: &Tokens,
+    tab: &'static str,
+    url: String,
+) -> Result<Result<Reply, HttpResponse>, PageError> {
+    let replies = match fhir_calls(state, req, tokens, vec![url]).await? {
+        Ok(r) => r,
+        Err(message) => return Ok(Err(refused(req, ctx, tab, tokens, Err(message)))),
+    };
+    match replies.into_iter().next() {
+        Some(r) if r.ok() => Ok(Ok(r)),
+        Some(r) => Ok(Err(refused(req, ctx, tab, tokens, Ok(&r)))),
+        None => Ok(Err(refused(req, ctx, tab, tokens, Err("no answer".into())))),
+    }
 }
 
 #[derive(Template)]
@@ -716,16 +731,11 @@ async fn get_coverage(
             ("_include", "Coverage:payor".to_string()),
         ],
     );
-    let replies = match fhir_calls(&state, &req, &tokens, vec![url]).await? {
-        Ok(r) => r,
-        Err(message) => return Ok(refused(&req, &ctx, "coverage", &tokens, Err(message))),
+    let reply = match fetch_one(&state, &req, &ctx, &tokens, "coverage", url).await? {
+        Ok(reply) => reply,
+        Err(refusal) => return Ok(refusal),
     };
-    let Some(reply) = replies.first().filter(|r| r.ok()) else {
-        return Ok(match replies.first() {
-            Some(r) => refused(&req, &ctx, "coverage", &tokens, Ok(r)),
-            None => refused(&req, &ctx, "coverage", &tokens, Err("no answer".into())),
-        });
-    };
+    let reply = &reply;
     let page = CoveragePage {
         nav: ctx.nav("testclient"),
         tab: "coverage",
