@@ -11,7 +11,8 @@
 //! `target/browser-screenshots/` (regenerate with `cargo test --test browser`).
 //!
 //! Needs `chromium` and `chromedriver` on PATH (Debian: `apt-get install chromium
-//! chromium-driver`; `.ci/run` installs them). Without them the test fails and says so.
+//! chromium-driver`); the test installs them itself when it runs as root (or with passwordless
+//! sudo), as `.ci/run` does. Otherwise it fails and says how to install them.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -28,14 +29,59 @@ const WIDTH: u32 = 1280;
 const HEIGHT: u32 = 1600;
 const PHONE: (u32, u32) = (390, 844);
 
-/// A program on PATH, or the test fails with the install instructions.
-fn require(program: &str) -> PathBuf {
-    let found = std::env::var_os("PATH").and_then(|paths| {
+fn on_path(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|dir| dir.join(program))
             .find(|p| p.is_file())
+    })
+}
+
+/// Installs Debian's chromium and chromium-driver once, the way the SDK test installs its
+/// Python package: as root, or through passwordless sudo. Anything else is left to the person
+/// (the panic in `require` says how).
+fn install_browser() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if on_path("apt-get").is_none() {
+            return;
+        }
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0"));
+        let apt = |args: &[&str]| {
+            let mut cmd = if root {
+                Command::new("apt-get")
+            } else {
+                let mut c = Command::new("sudo");
+                c.args(["-n", "apt-get"]);
+                c
+            };
+            cmd.args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        eprintln!("installing chromium and chromium-driver for the browser test …");
+        let _ = apt(&["update"])
+            && apt(&[
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "chromium",
+                "chromium-driver",
+            ]);
     });
-    found.unwrap_or_else(|| {
+}
+
+/// A program on PATH (installed on first need when the machine allows), or the test fails
+/// with the install instructions.
+fn require(program: &str) -> PathBuf {
+    if on_path(program).is_none() {
+        install_browser();
+    }
+    on_path(program).unwrap_or_else(|| {
         panic!(
             "`{program}` is not on PATH. The browser tests need headless Chromium and its \
              WebDriver: install them with `apt-get install -y chromium chromium-driver` \
