@@ -10,9 +10,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::accounts::Developer;
-use super::{
-    audit, csrf_refused, date_of, not_found, open_flash, seal_flash, see_other, Ctx, Form, Nav,
-};
+use super::{audit, date_of, not_found, open_flash, seal_flash, see_other, Ctx, Form, Nav};
 use crate::app::AppState;
 use crate::auth::clients::{check_redirect_uri, is_custom_scheme, NewClient, DEFAULT_SCOPES};
 use crate::auth::db::{CLIENTS, GRANTS};
@@ -608,9 +606,7 @@ async fn rotate_secret(
         return Ok(to_sign_in(&req));
     };
     let client = own_app(&state, &who, &path)?;
-    if !Form::parse(&body)?.csrf_ok(&state, &req, ctx.now) {
-        return Err(csrf_refused());
-    }
+    Form::verified(&body, &state, &req, ctx.now)?;
     if client.kind != ClientKind::Confidential {
         return Err(PageError::bad_request(
             "A public app has no secret: it proves itself with PKCE alone.",
@@ -646,10 +642,7 @@ async fn delete_app(
         return Ok(to_sign_in(&req));
     };
     let client = own_app(&state, &who, &path)?;
-    let form = Form::parse(&body)?;
-    if !form.csrf_ok(&state, &req, ctx.now) {
-        return Err(csrf_refused());
-    }
+    let form = Form::verified(&body, &state, &req, ctx.now)?;
     if form.get("confirm") != "yes" {
         return Err(PageError::bad_request(
             "Tick the box that confirms the deletion, then press Delete again.",

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::sessions::removal;
-use super::{audit, csrf_refused, date_of, open_flash, seal_flash, see_other, Ctx, Form, Nav};
+use super::{audit, date_of, open_flash, seal_flash, see_other, Ctx, Form, Nav};
 use crate::app::AppState;
 use crate::auth::records::Grant;
 use crate::auth::scopes::{describe, ScopeSet};
@@ -207,10 +207,7 @@ async fn post_revoke(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let ctx = Ctx::new(&state, &req);
-    let form = Form::parse(&body)?;
-    if !form.csrf_ok(&state, &req, ctx.now) {
-        return Err(csrf_refused());
-    }
+    let form = Form::verified(&body, &state, &req, ctx.now)?;
     let Some(who) = session(&state, &req, ctx.now) else {
         return Ok(see_other("/connected-apps"));
     };
@@ -245,9 +242,7 @@ async fn post_logout(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let ctx = Ctx::new(&state, &req);
-    if !Form::parse(&body)?.csrf_ok(&state, &req, ctx.now) {
-        return Err(csrf_refused());
-    }
+    Form::verified(&body, &state, &req, ctx.now)?;
     let mut response = see_other("/connected-apps");
     let _ = response.add_cookie(&removal(&req, SESSION_COOKIE));
     Ok(response)

@@ -10,7 +10,7 @@ use super::accounts::{
     MIN_PASSWORD_CHARS,
 };
 use super::sessions::{developer_cookie, removal, DEVELOPER_COOKIE};
-use super::{audit, csrf_refused, local_path, see_other, time_of, Ctx, Form, Nav};
+use super::{audit, local_path, see_other, time_of, Ctx, Form, Nav};
 use crate::app::AppState;
 use crate::http::pages::PageError;
 
@@ -241,10 +241,7 @@ async fn post_logout(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let ctx = Ctx::new(&state, &req);
-    let form = Form::parse(&body)?;
-    if !form.csrf_ok(&state, &req, ctx.now) {
-        return Err(csrf_refused());
-    }
+    Form::verified(&body, &state, &req, ctx.now)?;
     if let Some(developer) = &ctx.developer {
         let accounts = Accounts::new(&state.store);
         accounts

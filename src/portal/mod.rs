@@ -133,10 +133,26 @@ impl Form {
     pub fn csrf_ok(&self, state: &AppState, req: &HttpRequest, now: i64) -> bool {
         Csrf::check(state, req, self.get("csrf"), now)
     }
+
+    /// The form, when its CSRF token checks out; the standard refusal otherwise (forms that
+    /// re-show themselves with a message use `parse` and `csrf_ok`).
+    pub fn verified(
+        body: &[u8],
+        state: &AppState,
+        req: &HttpRequest,
+        now: i64,
+    ) -> Result<Form, PageError> {
+        let form = Form::parse(body)?;
+        if form.csrf_ok(state, req, now) {
+            Ok(form)
+        } else {
+            Err(csrf_refused())
+        }
+    }
 }
 
 /// The refusal for a form whose CSRF token does not check out.
-pub(crate) fn csrf_refused() -> PageError {
+fn csrf_refused() -> PageError {
     PageError::forbidden(
         "This form could not be verified: its security token is missing, expired (forms last \
          10 minutes) or from another browser. Cookies must be enabled. Go back, reload the page \

@@ -28,7 +28,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::sessions::removal;
-use super::{csrf_refused, see_other, time_of, Ctx, Form, Nav};
+use super::{see_other, time_of, Ctx, Form, Nav};
 use crate::app::AppState;
 use crate::auth::clients::{redirect_matches, TEST_CLIENT_ID};
 use crate::auth::users;
@@ -268,9 +268,7 @@ async fn post_start(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let ctx = Ctx::new(&state, &req);
-    if !Form::parse(&body)?.csrf_ok(&state, &req, ctx.now) {
-        return Err(csrf_refused());
-    }
+    Form::verified(&body, &state, &req, ctx.now)?;
     let urls = endpoints(&state, &req);
     let callback = callback_url(&urls);
     match callback_status(&state, &callback)? {
@@ -442,9 +440,7 @@ async fn post_refresh(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let ctx = Ctx::new(&state, &req);
-    if !Form::parse(&body)?.csrf_ok(&state, &req, ctx.now) {
-        return Err(csrf_refused());
-    }
+    Form::verified(&body, &state, &req, ctx.now)?;
     let Some(tokens) = Tokens::of(&state, &req, ctx.now) else {
         return Ok(see_other("/testclient"));
     };
@@ -515,9 +511,7 @@ async fn post_disconnect(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let ctx = Ctx::new(&state, &req);
-    if !Form::parse(&body)?.csrf_ok(&state, &req, ctx.now) {
-        return Err(csrf_refused());
-    }
+    Form::verified(&body, &state, &req, ctx.now)?;
     if let Some(tokens) = Tokens::of(&state, &req, ctx.now) {
         let token = tokens
             .refresh_token()
