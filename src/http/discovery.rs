@@ -42,7 +42,7 @@ impl Endpoints {
     pub fn new(origin: &str) -> Self {
         let origin = origin.trim_end_matches('/').to_string();
         Self {
-            fhir_base: format!("{origin}/v2/fhir"),
+            fhir_base: fhir_base(&origin),
             authorize: format!("{origin}/v2/o/authorize"),
             token: format!("{origin}/v2/o/token"),
             revoke: format!("{origin}/v2/o/revoke_token"),
@@ -129,6 +129,11 @@ impl Endpoints {
                             a bearer token, and data is limited to the token's patient.",
         })
     }
+}
+
+/// The FHIR base under an origin.
+pub fn fhir_base(origin: &str) -> String {
+    format!("{origin}/v2/fhir")
 }
 
 /// The origin (`scheme://host[:port]`) as the client sees it: `--public-url`, else the

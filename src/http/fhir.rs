@@ -27,7 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The FHIR base URL as the client sees it: `--public-url`, else scheme and Host of the request.
 pub fn base_url(state: &AppState, req: &HttpRequest) -> String {
-    super::discovery::endpoints(state, req).fhir_base
+    // Only the base, not every endpoint `discovery::endpoints` spells out: searches call this.
+    super::discovery::fhir_base(&super::discovery::origin(state, req))
 }
 
 async fn get_capabilities(
