@@ -35,12 +35,22 @@ pub fn append(tx: &WriteTransaction, record: &AuditRecord) -> Result<(), StoreEr
     Ok(())
 }
 
-/// Appends a record in a transaction of its own (for refusals, which change nothing else).
-pub fn record(store: &Store, record: &AuditRecord) -> Result<(), StoreError> {
-    let tx = store.begin_write()?;
-    append(&tx, record)?;
-    tx.commit()?;
-    Ok(())
+/// Appends a record in a transaction of its own (for refusals and sign-ins, which change
+/// nothing else). A store failure here is logged, not raised: the request it describes has
+/// been decided already, and every caller would only log it.
+pub fn record(store: &Store, record: &AuditRecord) {
+    let result = store.begin_write().and_then(|tx| {
+        append(&tx, record)?;
+        tx.commit()?;
+        Ok(())
+    });
+    if let Err(e) = result {
+        tracing::error!(
+            "could not record the audit event {} ({}): {e}",
+            record.event,
+            record.outcome
+        );
+    }
 }
 
 /// The newest `limit` records, newest first.

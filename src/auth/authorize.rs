@@ -331,9 +331,7 @@ impl AuthServer {
             scopes: Some(request.scopes.clone()),
             detail: None,
         };
-        if let Err(e) = crate::audit::record(self.store(), &audit) {
-            tracing::error!("could not record a denied consent: {e}");
-        }
+        crate::audit::record(self.store(), &audit);
         ErrorRedirect {
             redirect_uri: request.redirect_uri.clone(),
             error: "access_denied",

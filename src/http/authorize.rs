@@ -419,7 +419,8 @@ async fn post_consent(
         .finish())
 }
 
-fn audit(
+/// Records a page's decision (sign-in, refusal) at the current time.
+pub(crate) fn audit(
     state: &AppState,
     event: &str,
     outcome: &str,
@@ -436,7 +437,5 @@ fn audit(
         detail,
         ..AuditRecord::default()
     };
-    if let Err(e) = crate::audit::record(&state.store, &record) {
-        tracing::error!("could not record an audit event: {e}");
-    }
+    crate::audit::record(&state.store, &record);
 }

@@ -20,6 +20,7 @@ use askama::Template;
 
 use crate::app::AppState;
 use crate::auth::unix;
+pub(crate) use crate::http::authorize::audit;
 use crate::http::authorize::Csrf;
 use crate::http::pages::{render, PageError};
 use accounts::Developer;
@@ -212,29 +213,6 @@ pub(crate) fn time_of(unix_secs: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix_secs)
         .map(|t| format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute()))
         .unwrap_or_default()
-}
-
-/// Records a portal event in the audit table (never with a secret).
-pub(crate) fn audit(
-    state: &AppState,
-    event: &str,
-    outcome: &str,
-    client_id: Option<String>,
-    user: Option<String>,
-    detail: Option<String>,
-) {
-    let record = crate::audit::AuditRecord {
-        at: unix(state.clock.now()),
-        event: event.into(),
-        outcome: outcome.into(),
-        client_id,
-        user,
-        detail,
-        ..crate::audit::AuditRecord::default()
-    };
-    if let Err(e) = crate::audit::record(&state.store, &record) {
-        tracing::error!("could not record an audit event: {e}");
-    }
 }
 
 #[cfg(test)]
