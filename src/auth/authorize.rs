@@ -303,14 +303,8 @@ impl AuthServer {
             tx.put(GRANTS, &grant.id, &grant)?;
             tx.put(CODES, &secret_key(&code), &record)?;
             tx.audit(&AuditRecord {
-                at: now,
-                event: "consent".into(),
-                outcome: "success".into(),
-                client_id: Some(grant.client_id.clone()),
-                user: Some(who.username.clone()),
-                patient: Some(who.patient.clone()),
-                scopes: Some(grant.scopes.clone()),
                 detail: (!share_demographics).then(|| "demographics withheld".to_string()),
+                ..grant.audit(now, "consent", "success")
             })
         })?;
         Ok(with_query(

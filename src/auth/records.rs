@@ -50,6 +50,20 @@ impl Grant {
     pub fn is_live(&self, now: i64) -> bool {
         self.revoked_at.is_none() && now < self.expires_at
     }
+
+    /// An audit record of something that happened to this grant: who, which app, which scopes.
+    pub fn audit(&self, at: i64, event: &str, outcome: &str) -> crate::audit::AuditRecord {
+        crate::audit::AuditRecord {
+            at,
+            event: event.into(),
+            outcome: outcome.into(),
+            client_id: Some(self.client_id.clone()),
+            user: Some(self.username.clone()),
+            patient: Some(self.patient.clone()),
+            scopes: Some(self.scopes.clone()),
+            detail: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -184,14 +184,8 @@ impl AuthServer {
             let scopes = ScopeSet::parse(&grant.scopes);
             let body = self.issue(tx, &grant, &scopes, record.nonce.as_deref(), issuer, now)?;
             tx.audit(&AuditRecord {
-                at: now,
-                event: "token".into(),
-                outcome: "success".into(),
-                client_id: Some(grant.client_id.clone()),
-                user: Some(grant.username.clone()),
-                patient: Some(grant.patient.clone()),
-                scopes: Some(grant.scopes.clone()),
                 detail: Some("authorization_code".into()),
+                ..grant.audit(now, "token", "success")
             })?;
             Ok(Ok(body))
         })?
@@ -270,14 +264,8 @@ impl AuthServer {
             tx.put(TOKENS, &key, &used)?;
             let body = self.issue(tx, &grant, &scopes, None, issuer, now)?;
             tx.audit(&AuditRecord {
-                at: now,
-                event: "refresh".into(),
-                outcome: "success".into(),
-                client_id: Some(grant.client_id.clone()),
-                user: Some(grant.username.clone()),
-                patient: Some(grant.patient.clone()),
                 scopes: Some(scopes.to_string()),
-                detail: None,
+                ..grant.audit(now, "refresh", "success")
             })?;
             Ok(Ok(body))
         })?
