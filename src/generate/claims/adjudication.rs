@@ -147,3 +147,95 @@ impl<'a> ClaimGen<'_, 'a> {
         c.total = total;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{Claim, Kind};
+    use super::super::plan::{Force, OralKind, Outcome, Plan};
+    use super::super::testkit::*;
+    use crate::generate::codes::{CARC_PRIOR_PAYER, LISINOPRIL};
+
+    /// Every claim of members `0..count` (the demo members and ordinary ones), as `generate`
+    /// builds them.
+    fn all_claims(seed: u64, count: u64) -> Vec<Claim> {
+        let mut all = Vec::new();
+        for n in 0..count {
+            with_gen(seed, n, |g| {
+                for (day, plan, force) in g.plan() {
+                    g.build(day, plan, force, &mut all);
+                }
+            });
+        }
+        all
+    }
+
+    #[test]
+    fn every_claim_keeps_the_money_invariants() {
+        let all = all_claims(9, 40);
+        assert!(all.len() > 300);
+        for c in &all {
+            assert_money_consistent(c);
+        }
+        // Not vacuous: the run has every outcome and some claims with a prior payer.
+        for status in ["paid", "denied", "partiallypaid"] {
+            assert!(all.iter().any(|c| c.payment_status == status), "{status}");
+        }
+        assert!(all.iter().any(|c| c.total.prior_paid > 0));
+    }
+
+    #[test]
+    fn what_a_prior_payer_paid_is_explained_on_the_line() {
+        let all = all_claims(9, 40);
+        let mut lines = 0;
+        for c in &all {
+            for l in c.lines.iter().filter(|l| l.money.prior_paid > 0) {
+                if c.kind != Kind::Pharmacy {
+                    assert_eq!(l.adjust, Some(CARC_PRIOR_PAYER), "{}", c.id);
+                }
+                lines += 1;
+            }
+        }
+        assert!(lines > 0);
+    }
+
+    #[test]
+    fn preventive_services_carry_no_cost_share() {
+        let plans = [
+            (Plan::Preventive, Kind::Professional),
+            (Plan::Oral(OralKind::Preventive), Kind::Oral),
+        ];
+        for (plan, kind) in plans {
+            for c in family(47, 8, kind, plan) {
+                for l in &c.lines {
+                    let m = &l.money;
+                    assert_eq!(
+                        (m.deductible, m.copay, m.coinsurance),
+                        (0, 0, 0),
+                        "{}",
+                        c.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_pharmacy_line_reports_the_drug_cost_without_the_dispensing_fee() {
+        let fill = fill(&LISINOPRIL, 30);
+        let denied = Force {
+            outcome: Some(Outcome::Denied),
+            ..Force::default()
+        };
+        for force in [Force::default(), Force::rich(), denied] {
+            for c in build(47, 4, fill, force) {
+                let l = &c.lines[0];
+                let basis = if l.denied.is_some() {
+                    l.money.submitted
+                } else {
+                    l.money.allowed
+                };
+                assert_eq!(l.drug_cost, Some((basis - 150).max(0)), "{}", c.id);
+            }
+        }
+    }
+}

@@ -132,3 +132,62 @@ impl<'a> ClaimGen<'_, 'a> {
         self.finish(c, force, 0, out);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{Kind, Product};
+    use super::super::plan::Plan;
+    use super::super::professional::tests::assert_professional_profile;
+    use super::super::testkit::*;
+    use crate::generate::codes::{DME, HCPCS_A4253, HCPCS_E0601};
+
+    const SERVICES: [Plan; 6] = [
+        Plan::Lab,
+        Plan::Imaging,
+        Plan::Therapy,
+        Plan::Dme(&HCPCS_E0601),
+        Plan::Dme(&HCPCS_A4253),
+        Plan::Dme(DME[0]),
+    ];
+
+    #[test]
+    fn ancillary_services_have_what_the_professional_profile_needs() {
+        for plan in SERVICES {
+            for c in family(17, 6, Kind::Professional, plan) {
+                assert_professional_profile(&c);
+            }
+        }
+    }
+
+    #[test]
+    fn therapy_allows_no_more_units_than_billed() {
+        for c in family(17, 8, Kind::Professional, Plan::Therapy) {
+            for l in &c.lines {
+                assert_eq!(l.modifiers[0], "GP", "{}: therapy lines carry GP", c.id);
+                let allowed = l.allowed_units.expect("allowed units");
+                assert!(allowed <= l.units, "{}: {allowed} > {}", c.id, l.units);
+            }
+        }
+    }
+
+    #[test]
+    fn equipment_is_rented_or_bought_and_has_no_service_facility() {
+        for plan in [Plan::Dme(&HCPCS_E0601), Plan::Dme(&HCPCS_A4253)] {
+            for c in family(17, 4, Kind::Professional, plan) {
+                assert_eq!(c.site, None, "{}", c.id);
+                let Product::Svc(s) = c.lines[0].product else {
+                    panic!("{}: no HCPCS code", c.id)
+                };
+                let expected = if s.tos == "R" { "RR" } else { "NU" };
+                assert_eq!(c.lines[0].modifiers[0], expected, "{}", c.id);
+            }
+        }
+    }
+
+    #[test]
+    fn same_seed_and_member_give_the_same_rows() {
+        for plan in SERVICES {
+            assert_deterministic(plan);
+        }
+    }
+}

@@ -248,3 +248,33 @@ impl<'a> ClaimGen<'_, 'a> {
         plans
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::super::plan::{Payee, Plan};
+    use super::super::testkit::*;
+
+    #[test]
+    fn a_demo_member_starts_with_a_visit_paid_to_them_and_has_every_family() {
+        for (n, payee) in [(0, Payee::Beneficiary), (1, Payee::Subscriber)] {
+            with_gen(71, n, |g| {
+                let plans = g.plan();
+                let (first_day, first, force) = plans[0];
+                assert!(matches!(first, Plan::Office), "{first:?}");
+                assert_eq!(force.payee, Some(payee));
+                assert!(plans[1..].windows(2).all(|w| w[0].0 <= w[1].0));
+                assert!(plans[1..].iter().all(|p| p.0 > first_day));
+                let mut claims = Vec::new();
+                for (day, plan, force) in plans {
+                    g.build(day, plan, force, &mut claims);
+                }
+                let kinds: BTreeSet<&str> = claims.iter().map(|c| c.kind.claim_type()).collect();
+                assert_eq!(kinds.len(), 5, "{kinds:?}");
+                assert!(claims.iter().any(|c| c.adjusted_to.is_some()));
+                assert!(claims.iter().any(|c| c.primary_payer.is_some()));
+            });
+        }
+    }
+}

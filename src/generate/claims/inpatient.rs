@@ -213,3 +213,179 @@ impl<'a> ClaimGen<'_, 'a> {
         }
     }
 }
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::super::model::{Claim, Kind};
+    use super::super::plan::{Force, Plan};
+    use super::super::professional::tests::assert_professional_profile;
+    use super::super::testkit::*;
+    use crate::generate::codes::STAYS;
+    use crate::generate::columns::C;
+
+    /// What a C4BB Inpatient Institutional EOB needs from a claim's rows: the admission period,
+    /// type of bill, DRG and the other NUBC codes, an attending practitioner, a revenue code on
+    /// every item, diagnoses (principal first, with present-on-admission), ICD-10-PCS procedures
+    /// with a type and date, and amounts either on every line or only on the header.
+    fn assert_inpatient_profile(c: &Claim) {
+        assert_eq!(c.kind, Kind::Inpatient);
+        let rows = checked_rows(c);
+        assert_filled(
+            c,
+            &rows,
+            &[
+                C::ServiceEnd,
+                C::AdmissionDate,
+                C::DischargeDate,
+                C::StatementFrom,
+                C::StatementThrough,
+                C::BillFacility,
+                C::BillClassification,
+                C::BillFrequency,
+                C::Drg,
+                C::PointOfOrigin,
+                C::AdmissionType,
+                C::DischargeStatus,
+                C::MedicalRecord,
+                C::AttendingNpi,
+                C::Revenue,
+            ],
+        );
+        let head = &rows[0];
+        assert_eq!(cell(head, C::ClaimType), "inpatient-facility");
+        assert_eq!(
+            (
+                cell(head, C::BillFacility),
+                cell(head, C::BillClassification)
+            ),
+            ("1", "1")
+        );
+        let replacement = c.adjusted_from.is_some();
+        assert_eq!(
+            cell(head, C::BillFrequency),
+            if replacement { "7" } else { "1" }
+        );
+        assert_eq!(cell(head, C::DiagnosisType), "principal", "{}", c.id);
+        for r in &rows {
+            let kind = cell(r, C::DiagnosisType);
+            assert!(matches!(
+                kind,
+                "" | "principal" | "admitting" | "other" | "externalcauseofinjury"
+            ));
+            if !kind.is_empty() && kind != "admitting" {
+                assert!(!cell(r, C::PresentOnAdmission).is_empty(), "{}", c.id);
+            }
+            assert_eq!(
+                cell(r, C::IsECode) == "true",
+                kind == "externalcauseofinjury"
+            );
+            if cell(r, C::ProcedureCodeType) == "ICD-10-PCS" {
+                assert!(matches!(cell(r, C::ProcedureType), "principal" | "other"));
+                assert!(!cell(r, C::ProcedureDate).is_empty(), "{}", c.id);
+            }
+        }
+        let principal_procedures = rows
+            .iter()
+            .filter(|r| cell(r, C::ProcedureType) == "principal")
+            .count();
+        assert!(principal_procedures <= 1, "{}", c.id);
+        assert_institutional_amounts(c, &rows);
+    }
+
+    /// C4BB: institutional amounts are on the items or on the header, never both nor neither.
+    pub(in crate::generate::claims) fn assert_institutional_amounts(
+        c: &Claim,
+        rows: &[Vec<String>],
+    ) {
+        let with_line_amounts = rows
+            .iter()
+            .filter(|r| !cell(r, C::LineSubmitted).is_empty())
+            .count();
+        let expected = if c.header_only { 0 } else { rows.len() };
+        assert_eq!(with_line_amounts, expected, "{}", c.id);
+        assert_filled(
+            c,
+            rows,
+            &[C::TotalSubmitted, C::TotalAllowed, C::PaymentAmount],
+        );
+        assert_money_consistent(c);
+    }
+
+    fn forces() -> [Force; 4] {
+        let rich = Force::rich();
+        [
+            Force::default(),
+            rich,
+            Force {
+                header_only: Some(true),
+                ..rich
+            },
+            Force {
+                header_only: Some(false),
+                adjusted: true,
+                ..Force::default()
+            },
+        ]
+    }
+
+    #[test]
+    fn every_stay_has_what_the_inpatient_profile_needs() {
+        let mut header_only = 0;
+        for (i, stay) in STAYS.iter().enumerate() {
+            for n in 2..4 {
+                for force in forces() {
+                    let claims = build(31, n, Plan::Stay(i), force);
+                    let facility: Vec<&Claim> = claims
+                        .iter()
+                        .filter(|c| c.kind == Kind::Inpatient)
+                        .collect();
+                    assert!(!facility.is_empty(), "stay {i}");
+                    for c in facility {
+                        assert_inpatient_profile(c);
+                        let pcs = c.lines.iter().filter(|l| l.pcs.is_some()).count();
+                        assert!(pcs <= stay.pcs.len(), "{}", c.id);
+                        header_only += usize::from(c.header_only);
+                    }
+                }
+            }
+        }
+        assert!(header_only > 0);
+    }
+
+    #[test]
+    fn a_stay_bills_the_hospitalist_and_any_surgeon_from_the_same_hospital() {
+        for (i, stay) in STAYS.iter().enumerate() {
+            let claims = build(31, 2, Plan::Stay(i), Force::default());
+            let hospital = claims
+                .iter()
+                .find(|c| c.kind == Kind::Inpatient)
+                .and_then(|c| c.billing);
+            let inpatient_professional: Vec<&Claim> = claims
+                .iter()
+                .filter(|c| {
+                    c.kind == Kind::Professional
+                        && c.transport.is_none()
+                        && c.lines[0].pos == Some("21")
+                })
+                .collect();
+            assert!(!inpatient_professional.is_empty(), "stay {i}");
+            for c in &inpatient_professional {
+                assert_eq!(c.billing, hospital, "{}", c.id);
+                assert_professional_profile(c);
+            }
+            if stay.surgery.is_none() {
+                // The hospitalist only (a claim and, when adjusted, its replacement).
+                assert!(inpatient_professional
+                    .iter()
+                    .all(|c| c.performing == inpatient_professional[0].performing));
+            }
+        }
+    }
+
+    #[test]
+    fn same_seed_and_member_give_the_same_rows() {
+        for i in 0..STAYS.len() {
+            assert_deterministic(Plan::Stay(i));
+        }
+    }
+}

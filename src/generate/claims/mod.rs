@@ -20,6 +20,8 @@ mod professional;
 mod revenue;
 mod rows;
 mod teeth;
+#[cfg(test)]
+mod testkit;
 mod transport;
 
 pub(crate) use rows::write_claim;

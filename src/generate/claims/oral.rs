@@ -281,3 +281,115 @@ impl<'a> ClaimGen<'_, 'a> {
         self.finish(c, force, 0, out);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{Claim, Kind};
+    use super::super::plan::{Force, OralKind, Plan};
+    use super::super::testkit::*;
+    use crate::generate::columns::C;
+
+    const KINDS: [OralKind; 8] = [
+        OralKind::Preventive,
+        OralKind::Restorative,
+        OralKind::Crown,
+        OralKind::Extraction,
+        OralKind::Perio,
+        OralKind::Ortho,
+        OralKind::Denture,
+        OralKind::Implant,
+    ];
+
+    fn is_tooth(t: &str) -> bool {
+        matches!(t.parse::<u32>(), Ok(1..=32)) || matches!(t.as_bytes(), [b'A'..=b'T'])
+    }
+
+    /// What a C4BB Oral EOB needs from a claim's rows: the rendering dentist and its network
+    /// status (renderingnetworkstatus 1..1), the office as service facility, and on every item a
+    /// CDT code, a serviced date, a place of service and amounts; a surface only with a tooth, an
+    /// additional body site only on a line with a tooth or area.
+    fn assert_oral_profile(c: &Claim) {
+        assert_eq!(c.kind, Kind::Oral);
+        assert!(!c.header_only);
+        let rows = checked_rows(c);
+        assert_filled(
+            c,
+            &rows,
+            &[
+                C::PerformingNpi,
+                C::PerformingNet,
+                C::SiteNpi,
+                C::ProcedureCode,
+                C::PlaceOfService,
+                C::LineSubmitted,
+                C::LinePayment,
+            ],
+        );
+        for r in &rows {
+            assert_eq!(cell(r, C::ClaimType), "oral");
+            assert_eq!(cell(r, C::ProcedureCodeType), "CDT");
+            let tooth = cell(r, C::ToothNumber);
+            assert!(
+                tooth.is_empty() || is_tooth(tooth),
+                "{}: tooth {tooth}",
+                c.id
+            );
+            if !cell(r, C::ToothSurface).is_empty() {
+                assert!(!tooth.is_empty(), "{}: a surface without a tooth", c.id);
+            }
+            if !cell(r, C::AdditionalBodySite).is_empty() {
+                assert!(
+                    !tooth.is_empty() || !cell(r, C::OralCavityArea).is_empty(),
+                    "{}: an additional body site on a line without a body site",
+                    c.id
+                );
+            }
+        }
+        assert_money_consistent(c);
+    }
+
+    #[test]
+    fn every_oral_visit_has_what_the_oral_profile_needs() {
+        for kind in KINDS {
+            for n in 2..8 {
+                with_gen(43, n, |g| {
+                    let office = g.m.dental_office;
+                    let day = mid_window(g);
+                    for force in [Force::default(), Force::rich()] {
+                        let mut out = Vec::new();
+                        g.build(day, Plan::Oral(kind), force, &mut out);
+                        assert!(!out.is_empty());
+                        for c in &out {
+                            assert_oral_profile(c);
+                            // The Oral profile's provider is a practitioner: the office's dentist.
+                            assert!(office.staff.iter().any(|p| Some(p.npi) == c.billing));
+                            assert_eq!(c.site, Some(office.npi));
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn orthodontic_and_prosthetic_claims_carry_their_dates() {
+        for c in family(43, 6, Kind::Oral, Plan::Oral(OralKind::Ortho)) {
+            let (months, appliance) = c.ortho.expect("orthodontics");
+            assert!(months >= 1 && appliance <= c.start, "{}", c.id);
+        }
+        for kind in [OralKind::Crown, OralKind::Denture] {
+            for c in family(43, 6, Kind::Oral, Plan::Oral(kind)) {
+                let (replacement, prior) = c.prosthesis.expect("prosthesis");
+                assert_eq!(replacement, prior.is_some(), "{}", c.id);
+                assert!(prior.is_none_or(|d| d < c.start), "{}", c.id);
+            }
+        }
+    }
+
+    #[test]
+    fn same_seed_and_member_give_the_same_rows() {
+        for kind in KINDS {
+            assert_deterministic(Plan::Oral(kind));
+        }
+    }
+}

@@ -179,3 +179,163 @@ impl<'a> ClaimGen<'_, 'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{Claim, Kind};
+    use super::super::plan::{Force, Outcome, Payee, Plan};
+    use super::super::testkit::*;
+    use crate::generate::codes::{
+        CARC_DENIAL, LISINOPRIL, NCPDP_REJECT, STAY_PNEUMONIA, VISIT_CHEST_PAIN_ED,
+    };
+
+    fn with_outcome(outcome: Outcome) -> Force {
+        Force {
+            outcome: Some(outcome),
+            ..Force::default()
+        }
+    }
+
+    fn main_claim(claims: Vec<Claim>, kind: Kind) -> Claim {
+        claims
+            .into_iter()
+            .find(|c| c.kind == kind)
+            .expect("a claim of the kind")
+    }
+
+    #[test]
+    fn a_denied_claim_denies_every_line_and_pays_nothing() {
+        for n in 2..6 {
+            let c = main_claim(
+                build(53, n, Plan::Office, with_outcome(Outcome::Denied)),
+                Kind::Professional,
+            );
+            assert_eq!(c.payment_status, "denied");
+            let code = c.denial.expect("a claim denial code");
+            assert!(CARC_DENIAL.contains(&code));
+            assert!(c.lines.iter().all(|l| l.denied == Some(code)), "{}", c.id);
+            assert_eq!(c.total.paid, 0);
+
+            // Pharmacy denials are NCPDP reject codes on the line, not a CARC on the claim.
+            let rx = main_claim(
+                build(53, n, fill(&LISINOPRIL, 30), with_outcome(Outcome::Denied)),
+                Kind::Pharmacy,
+            );
+            assert_eq!((rx.payment_status, rx.denial), ("denied", None));
+            let reject = rx.lines[0].denied.expect("a reject code");
+            assert!(NCPDP_REJECT.contains(&reject), "{reject}");
+        }
+    }
+
+    #[test]
+    fn a_partially_paid_claim_pays_its_first_line_and_denies_the_last() {
+        let mut partial = Force::rich();
+        partial.outcome = Some(Outcome::Partial);
+        partial.header_only = Some(true);
+        for (plan, kind) in [
+            (Plan::Office, Kind::Professional),
+            (Plan::Outpatient(VISIT_CHEST_PAIN_ED), Kind::Outpatient),
+        ] {
+            let c = main_claim(build(53, 3, plan, partial), kind);
+            assert!(c.lines.len() >= 2, "{}", c.id);
+            assert_eq!(c.payment_status, "partiallypaid");
+            assert_eq!(c.lines[0].denied, None, "{}", c.id);
+            assert!(c.lines.last().is_some_and(|l| l.denied.is_some()));
+            // Which lines were denied only shows on the lines: never header-only.
+            assert!(!c.header_only, "{}", c.id);
+        }
+        // A single line cannot be partly paid: it is denied.
+        let c = main_claim(
+            build(53, 3, Plan::Telehealth, with_outcome(Outcome::Partial)),
+            Kind::Professional,
+        );
+        assert_eq!((c.lines.len(), c.payment_status), (1, "denied"));
+    }
+
+    #[test]
+    fn an_adjusted_claim_is_cancelled_and_replaced() {
+        let adjusted = Force {
+            adjusted: true,
+            ..with_outcome(Outcome::Denied)
+        };
+        for (plan, kind) in [
+            (Plan::Stay(STAY_PNEUMONIA), Kind::Inpatient),
+            (Plan::Office, Kind::Professional),
+            (fill(&LISINOPRIL, 30), Kind::Pharmacy),
+        ] {
+            let claims: Vec<Claim> = build(59, 2, plan, adjusted)
+                .into_iter()
+                .filter(|c| c.kind == kind)
+                .collect();
+            let [original, replacement] = &claims[..2] else {
+                panic!("{plan:?}: no replacement")
+            };
+            assert_eq!(original.status, "cancelled");
+            assert_eq!(original.adjusted_to.as_ref(), Some(&replacement.id));
+            assert_eq!(replacement.adjusted_from.as_ref(), Some(&original.id));
+            assert_eq!(
+                (replacement.status, replacement.adjusted_to.as_ref()),
+                ("active", None)
+            );
+            assert_eq!(replacement.payment_status, "paid");
+            assert!(replacement.lines.iter().all(|l| l.denied.is_none()));
+            assert!(replacement.received >= original.paid_date);
+            assert!(replacement.paid_date >= replacement.received);
+            let note = replacement.note.as_deref().unwrap_or_default();
+            assert!(note.contains(&original.id), "{note}");
+            if let Some((_, _, frequency)) = replacement.tob {
+                assert_eq!(frequency, "7", "replacement of prior claim");
+            }
+            assert_money_consistent(original);
+            assert_money_consistent(replacement);
+        }
+    }
+
+    #[test]
+    fn the_payee_is_the_one_forced_or_the_member_when_nobody_else_is_known() {
+        let paid_to = |n, payee| {
+            let force = Force {
+                payee: Some(payee),
+                ..Force::default()
+            };
+            main_claim(build(61, n, Plan::Office, force), Kind::Professional)
+        };
+        let c = paid_to(2, Payee::Provider);
+        assert_eq!(
+            (c.payee_type, Some(c.payee.clone())),
+            ("provider", c.billing.map(|n| n.to_string()))
+        );
+        for (payee, text) in [
+            (Payee::Beneficiary, "beneficiary"),
+            (Payee::Subscriber, "subscriber"),
+        ] {
+            let c = paid_to(2, payee);
+            assert_eq!((c.payee_type, c.payee.as_str()), (text, "M00002"));
+        }
+        // Demo member 0 has a spouse: a claim paid to "other" is paid to them.
+        let c = paid_to(0, Payee::Other);
+        let spouse = with_gen(61, 0, |g| g.m.spouse_or_parent().map(|r| r.id.clone()));
+        assert_eq!((c.payee_type, Some(c.payee)), ("other", spouse));
+        // Without related persons, "other" falls back to the member.
+        let alone = (2..60)
+            .find(|&n| with_gen(61, n, |g| g.m.related.is_empty()))
+            .expect("a member without related persons");
+        let c = paid_to(alone, Payee::Other);
+        assert_eq!(c.payee_type, "beneficiary");
+    }
+
+    #[test]
+    fn only_institutional_claims_put_their_amounts_on_the_header() {
+        let header_only = Force {
+            header_only: Some(true),
+            ..Force::rich()
+        };
+        let c = main_claim(build(61, 2, Plan::Office, header_only), Kind::Professional);
+        assert!(!c.header_only);
+        let c = main_claim(
+            build(61, 2, Plan::Outpatient(VISIT_CHEST_PAIN_ED), header_only),
+            Kind::Outpatient,
+        );
+        assert!(c.header_only);
+    }
+}

@@ -136,3 +136,101 @@ impl<'a> ClaimGen<'_, 'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::inpatient::tests::assert_institutional_amounts;
+    use super::super::model::{Claim, Kind};
+    use super::super::plan::{Force, Plan};
+    use super::super::professional::tests::assert_professional_profile;
+    use super::super::testkit::*;
+    use crate::generate::codes::OUTPATIENT_VISITS;
+    use crate::generate::columns::C;
+
+    /// What a C4BB Outpatient Institutional EOB needs from a claim's rows: type of bill, an
+    /// attending practitioner, a serviced date and revenue code on every item, diagnoses
+    /// (principal first; no present-on-admission, no admission period) and amounts either on
+    /// every line or only on the header.
+    fn assert_outpatient_profile(c: &Claim) {
+        assert_eq!(c.kind, Kind::Outpatient);
+        let rows = checked_rows(c);
+        assert_filled(
+            c,
+            &rows,
+            &[
+                C::BillFacility,
+                C::BillClassification,
+                C::BillFrequency,
+                C::AttendingNpi,
+                C::MedicalRecord,
+                C::Revenue,
+            ],
+        );
+        let head = &rows[0];
+        assert_eq!(cell(head, C::ClaimType), "outpatient-facility");
+        assert_eq!(
+            (
+                cell(head, C::BillFacility),
+                cell(head, C::BillClassification)
+            ),
+            ("1", "3")
+        );
+        assert_eq!(cell(head, C::AdmissionDate), "");
+        assert_eq!(cell(head, C::DiagnosisType), "principal", "{}", c.id);
+        for r in &rows {
+            assert!(matches!(
+                cell(r, C::DiagnosisType),
+                "" | "principal" | "other" | "externalcauseofinjury" | "patientreasonforvisit"
+            ));
+            assert_eq!(cell(r, C::PresentOnAdmission), "", "{}", c.id);
+        }
+        assert_institutional_amounts(c, &rows);
+    }
+
+    #[test]
+    fn every_visit_has_what_the_outpatient_profile_needs() {
+        for i in 0..OUTPATIENT_VISITS.len() {
+            for c in family(37, 4, Kind::Outpatient, Plan::Outpatient(i)) {
+                assert_outpatient_profile(&c);
+            }
+            let header_only = Force {
+                header_only: Some(true),
+                ..Force::rich()
+            };
+            for c in build(37, 2, Plan::Outpatient(i), header_only) {
+                if c.kind == Kind::Outpatient {
+                    assert!(c.header_only, "{}", c.id);
+                    assert_outpatient_profile(&c);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_emergency_visit_also_bills_the_emergency_physician() {
+        for (i, v) in OUTPATIENT_VISITS.iter().enumerate() {
+            let claims = build(37, 2, Plan::Outpatient(i), Force::default());
+            let facility = claims
+                .iter()
+                .find(|c| c.kind == Kind::Outpatient)
+                .expect("facility claim");
+            let physician: Vec<&Claim> = claims
+                .iter()
+                .filter(|c| c.kind == Kind::Professional)
+                .collect();
+            assert_eq!(!physician.is_empty(), v.emergency, "visit {i}");
+            for c in physician {
+                assert_eq!(c.billing, facility.billing);
+                assert_eq!(c.lines[0].pos, Some("23"), "{}", c.id);
+                assert_professional_profile(c);
+            }
+        }
+    }
+
+    #[test]
+    fn same_seed_and_member_give_the_same_rows() {
+        for i in 0..OUTPATIENT_VISITS.len() {
+            assert_deterministic(Plan::Outpatient(i));
+        }
+    }
+}

@@ -112,3 +112,123 @@ impl<'a> ClaimGen<'_, 'a> {
         self.finish(c, force, copay, out);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{Claim, Kind};
+    use super::super::plan::{Force, Plan};
+    use super::super::testkit::*;
+    use crate::generate::codes::{ATORVASTATIN, COMPOUNDS, ELIQUIS, LISINOPRIL};
+    use crate::generate::columns::C;
+
+    fn plans() -> Vec<Plan> {
+        let mut v = vec![
+            fill(&LISINOPRIL, 30),
+            fill(&ATORVASTATIN, 90),
+            fill(&ELIQUIS, 30),
+        ];
+        v.extend((0..COMPOUNDS.len()).map(Plan::Compound));
+        v
+    }
+
+    /// What a C4BB Pharmacy EOB needs from a claim's rows: days supply, DAW code, refill number
+    /// and refills authorized (supportingInfo 4..*), the prescription number, a prescriber, and
+    /// one item with an 11-digit NDC, its quantity and amounts.
+    fn assert_pharmacy_profile(c: &Claim) {
+        assert_eq!(c.kind, Kind::Pharmacy);
+        assert_eq!(c.lines.len(), 1, "{}: one drug per fill", c.id);
+        assert!(!c.header_only);
+        let rows = checked_rows(c);
+        assert_filled(
+            c,
+            &rows,
+            &[
+                C::DaysSupply,
+                C::Daw,
+                C::RefillNumber,
+                C::RefillsAuthorized,
+                C::RxReference,
+                C::RxOrigin,
+                C::BrandGeneric,
+                C::PharmacyServiceType,
+                C::PrescribingNpi,
+                C::Ndc,
+                C::QuantityDispensed,
+                C::QuantityQualifier,
+                C::CompoundCode,
+                C::LineSubmitted,
+                C::DrugCost,
+            ],
+        );
+        let r = &rows[0];
+        assert_eq!(cell(r, C::ClaimType), "pharmacy");
+        let ndc = cell(r, C::Ndc);
+        assert!(
+            ndc.len() == 11 && ndc.bytes().all(|b| b.is_ascii_digit()),
+            "{ndc}"
+        );
+        assert_eq!(cell(r, C::DiagnosisCode), "", "{}", c.id);
+        assert_money_consistent(c);
+    }
+
+    #[test]
+    fn fills_have_what_the_pharmacy_profile_needs() {
+        for plan in plans() {
+            for c in family(41, 6, Kind::Pharmacy, plan) {
+                assert_pharmacy_profile(&c);
+            }
+        }
+    }
+
+    #[test]
+    fn a_compound_lists_its_ingredients() {
+        for (i, cp) in COMPOUNDS.iter().enumerate() {
+            for c in family(41, 3, Kind::Pharmacy, Plan::Compound(i)) {
+                let r = &rows(&c)[0];
+                assert_eq!(cell(r, C::CompoundCode), "2");
+                assert_eq!(cell(r, C::PharmacyServiceType), "02");
+                let ndcs: Vec<&str> = cell(r, C::CompoundNdcs).split(';').collect();
+                let qtys: Vec<u32> = cell(r, C::CompoundQuantities)
+                    .split(';')
+                    .map(|q| q.parse().expect("quantity"))
+                    .collect();
+                assert_eq!(ndcs.len(), cp.ingredients.len());
+                assert_eq!(qtys.len(), cp.ingredients.len());
+                let total: u32 = qtys.iter().sum();
+                assert_eq!(cell(r, C::QuantityDispensed), total.to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn prescription_numbers_are_unique_per_member() {
+        with_gen(41, 5, |g| {
+            let day = mid_window(g);
+            let mut out = Vec::new();
+            for plan in plans() {
+                g.build(day, plan, Force::default(), &mut out);
+            }
+            let fills: Vec<&str> = out
+                .iter()
+                .filter_map(|c| c.rx.as_ref())
+                .map(|rx| rx.reference.as_str())
+                .collect();
+            let mut unique = fills.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            // A replacement claim repeats its original's prescription number.
+            let replacements = out
+                .iter()
+                .filter(|c| c.kind == Kind::Pharmacy && c.adjusted_from.is_some())
+                .count();
+            assert_eq!(unique.len() + replacements, fills.len());
+        });
+    }
+
+    #[test]
+    fn same_seed_and_member_give_the_same_rows() {
+        for plan in plans() {
+            assert_deterministic(plan);
+        }
+    }
+}

@@ -325,3 +325,42 @@ impl<'a> ClaimGen<'_, 'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::Plan;
+
+    #[test]
+    fn an_ordinary_members_plan_is_in_date_order_and_reproducible() {
+        let mut fills = 0;
+        for n in 2..40 {
+            let plans = with_gen(73, n, |g| g.plan());
+            assert_eq!(
+                format!("{plans:?}"),
+                format!("{:?}", with_gen(73, n, |g| g.plan())),
+                "member {n}"
+            );
+            assert!(plans.windows(2).all(|w| w[0].0 <= w[1].0), "member {n}");
+            let window = with_gen(73, n, |g| g.m.window);
+            for (day, plan, _) in &plans {
+                if let Plan::Fill(f) = plan {
+                    // Refill chains stop at the end of the window and restart after the last refill.
+                    assert!(*day <= window.1, "member {n}");
+                    assert!(f.refill <= f.authorized, "member {n}: {f:?}");
+                    fills += 1;
+                }
+            }
+        }
+        assert!(fills > 0);
+    }
+
+    #[test]
+    fn a_count_of_nothing_is_zero() {
+        with_gen(73, 2, |g| {
+            assert_eq!(g.count(0.0), 0);
+            assert_eq!(g.count(-1.0), 0);
+            assert!((0..50).map(|_| g.count(1.0)).all(|k| k <= 4));
+        });
+    }
+}

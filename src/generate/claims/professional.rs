@@ -268,3 +268,109 @@ impl<'a> ClaimGen<'_, 'a> {
         self.finish(c, force, 1000, out);
     }
 }
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::super::model::{Claim, Kind};
+    use super::super::plan::{Force, Plan};
+    use super::super::testkit::*;
+    use crate::generate::codes::Specialty;
+    use crate::generate::columns::C;
+
+    /// What a C4BB Professional NonClinician EOB needs from a claim's rows: a rendering
+    /// practitioner and its network, diagnosis 1..* (one principal, then secondary), and on every
+    /// item a CPT/HCPCS code, a serviced date, a place of service (location 1..1) and amounts
+    /// (item adjudication 1..*). Every family's professional claims are checked with it.
+    pub(in crate::generate::claims) fn assert_professional_profile(c: &Claim) {
+        assert_eq!(c.kind, Kind::Professional);
+        assert!(
+            !c.header_only,
+            "{}: professional amounts are per line",
+            c.id
+        );
+        let rows = checked_rows(c);
+        assert_filled(
+            c,
+            &rows,
+            &[
+                C::PerformingNpi,
+                C::PerformingNet,
+                C::PlaceOfService,
+                C::ProcedureCode,
+                C::LineSubmitted,
+                C::LineAllowed,
+                C::LinePayment,
+            ],
+        );
+        assert_eq!(cell(&rows[0], C::ClaimType), "professional-nonclinician");
+        assert_eq!(cell(&rows[0], C::DiagnosisType), "principal", "{}", c.id);
+        for r in &rows {
+            assert!(
+                matches!(cell(r, C::ProcedureCodeType), "CPT" | "HCPCS"),
+                "{}: {}",
+                c.id,
+                cell(r, C::ProcedureCodeType)
+            );
+            assert!(matches!(
+                cell(r, C::DiagnosisType),
+                "" | "principal" | "secondary"
+            ));
+        }
+        assert_money_consistent(c);
+    }
+
+    const VISITS: [Plan; 7] = [
+        Plan::Office,
+        Plan::Preventive,
+        Plan::Specialist(Specialty::Cardiology),
+        Plan::Specialist(Specialty::Orthopedics),
+        Plan::Mental(Specialty::Psychiatry),
+        Plan::Mental(Specialty::Psychologist),
+        Plan::Telehealth,
+    ];
+
+    #[test]
+    fn visits_have_what_the_professional_profile_needs() {
+        for plan in VISITS {
+            for c in family(7, 6, Kind::Professional, plan) {
+                assert_professional_profile(&c);
+            }
+        }
+    }
+
+    #[test]
+    fn a_clinic_visit_by_a_non_physician_names_a_supervising_physician() {
+        let mut supervised = 0;
+        for n in 2..12 {
+            with_gen(13, n, |g| {
+                let clinic = g.m.pcp_clinic;
+                let day = mid_window(g);
+                for plan in [Plan::Office, Plan::Preventive, Plan::Telehealth] {
+                    for force in [Force::default(), Force::rich()] {
+                        let mut out = Vec::new();
+                        g.build(day, plan, force, &mut out);
+                        for c in out.iter().filter(|c| c.kind == Kind::Professional) {
+                            let staff = |npi| clinic.staff.iter().find(|p| Some(p.npi) == npi);
+                            let performer = staff(c.performing).expect("clinic staff");
+                            if performer.specialty.is_physician() {
+                                continue;
+                            }
+                            let supervisor = staff(c.supervising).expect("a supervisor");
+                            assert!(supervisor.specialty.is_physician(), "{}", c.id);
+                            supervised += 1;
+                        }
+                    }
+                }
+            });
+        }
+        // Rich office visits are with the nurse practitioner when the clinic has one.
+        assert!(supervised > 0);
+    }
+
+    #[test]
+    fn same_seed_and_member_give_the_same_rows() {
+        for plan in VISITS {
+            assert_deterministic(plan);
+        }
+    }
+}

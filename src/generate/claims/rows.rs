@@ -237,3 +237,131 @@ pub(crate) fn write_claim<W: io::Write>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{Claim, Kind, Net};
+    use super::super::plan::{Force, Plan};
+    use super::super::testkit::*;
+    use crate::generate::codes::{STAY_HIP_FRACTURE, VISIT_CHEST_PAIN_ED};
+    use crate::generate::columns::{C, CLAIM_HEADER, LINE_COLUMNS};
+
+    fn claim(plan: Plan, kind: Kind) -> Claim {
+        build(67, 2, plan, Force::rich())
+            .into_iter()
+            .find(|c| c.kind == kind)
+            .expect("a claim of the kind")
+    }
+
+    const LINE_AMOUNTS: [C; 6] = [
+        C::LineSubmitted,
+        C::LineAllowed,
+        C::LinePayment,
+        C::LineMemberLiability,
+        C::LineDiscount,
+        C::AllowedUnits,
+    ];
+
+    #[test]
+    fn one_row_per_line_with_the_header_on_every_row() {
+        let c = claim(Plan::Stay(STAY_HIP_FRACTURE), Kind::Inpatient);
+        let rows = rows(&c);
+        assert!(rows.len() > 3);
+        assert_eq!(rows.len(), c.lines.len());
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(r.len(), CLAIM_HEADER.len());
+            assert_eq!(cell(r, C::LineNumber), (i + 1).to_string());
+            for k in 0..CLAIM_HEADER.len() {
+                if !LINE_COLUMNS.iter().any(|l| *l as usize == k) {
+                    assert_eq!(r[k], rows[0][k], "{}", CLAIM_HEADER[k]);
+                }
+            }
+        }
+        assert_eq!(cell(&rows[0], C::ClaimId), c.id);
+        assert_eq!(cell(&rows[0], C::PatientAccount), "M00042");
+    }
+
+    #[test]
+    fn a_header_only_claim_writes_no_line_amounts() {
+        let mut c = claim(Plan::Outpatient(VISIT_CHEST_PAIN_ED), Kind::Outpatient);
+        c.header_only = false;
+        assert_filled(&c, &rows(&c), &LINE_AMOUNTS);
+        c.header_only = true;
+        for r in rows(&c) {
+            for col in LINE_AMOUNTS {
+                assert_eq!(cell(&r, col), "", "{col:?}");
+            }
+            assert_eq!(cell(&r, C::TotalSubmitted), money(c.total.submitted));
+            assert!(!cell(&r, C::Revenue).is_empty());
+        }
+    }
+
+    #[test]
+    fn prior_payer_amounts_only_with_a_prior_payer() {
+        let mut c = claim(Plan::Office, Kind::Professional);
+        c.primary_payer = None;
+        for r in rows(&c) {
+            assert_eq!(cell(&r, C::PrimaryPayer), "");
+            assert_eq!(cell(&r, C::PrimaryPayerPaid), "");
+            assert_eq!(cell(&r, C::LinePrimaryPayerPaid), "");
+        }
+        c.primary_payer = Some("CV00002-1".to_string());
+        let rows = rows(&c);
+        assert_filled(
+            &c,
+            &rows,
+            &[
+                C::PrimaryPayer,
+                C::PrimaryPayerPaid,
+                C::LinePrimaryPayerPaid,
+            ],
+        );
+    }
+
+    #[test]
+    fn a_performer_in_another_network_makes_the_line_status_other() {
+        let mut c = claim(Plan::Office, Kind::Professional);
+        c.net = Net::In;
+        c.performing_net = Net::In;
+        assert_eq!(cell(&rows(&c)[0], C::LineBenefitStatus), "innetwork");
+        c.performing_net = Net::Out;
+        let r = &rows(&c)[0];
+        assert_eq!(cell(r, C::LineBenefitStatus), "other");
+        assert_eq!(cell(r, C::PerformingNet), "outofnetwork");
+        assert_eq!(cell(r, C::BillingNet), "innetwork");
+        c.performing = None;
+        let r = &rows(&c)[0];
+        assert_eq!(cell(r, C::LineBenefitStatus), "innetwork");
+        assert_eq!(
+            cell(r, C::PerformingNet),
+            "",
+            "no network without a performer"
+        );
+    }
+
+    #[test]
+    fn the_line_reason_is_the_denial_else_the_adjustment() {
+        let mut c = claim(Plan::Office, Kind::Professional);
+        c.lines[0].denied = None;
+        c.lines[0].adjust = Some("45");
+        assert_eq!(cell(&rows(&c)[0], C::LineDenialCode), "45");
+        c.lines[0].denied = Some("96");
+        assert_eq!(cell(&rows(&c)[0], C::LineDenialCode), "96");
+    }
+
+    #[test]
+    fn inpatient_procedures_are_written_as_icd_10_pcs() {
+        let c = claim(Plan::Stay(STAY_HIP_FRACTURE), Kind::Inpatient);
+        let rows = rows(&c);
+        let mut procedures = 0;
+        for (l, r) in c.lines.iter().zip(&rows) {
+            if let Some((code, kind, _)) = l.pcs {
+                assert_eq!(cell(r, C::ProcedureCode), code.0);
+                assert_eq!(cell(r, C::ProcedureCodeType), "ICD-10-PCS");
+                assert_eq!(cell(r, C::ProcedureType), kind);
+                procedures += 1;
+            }
+        }
+        assert!(procedures > 0);
+    }
+}

@@ -51,3 +51,42 @@ pub(super) fn surfaces(r: &mut Rng, tooth: &str, count: u8) -> String {
         .map(|(ch, _)| *ch)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn front_teeth_are_anterior() {
+        for t in ["6", "8", "11", "22", "27", "C", "H", "M", "R"] {
+            assert!(is_anterior(t), "{t}");
+        }
+        for t in ["1", "3", "14", "19", "30", "32", "A", "J", "K", "T"] {
+            assert!(!is_anterior(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn surfaces_are_distinct_valid_for_the_tooth_and_include_the_biting_surface() {
+        let mut r = Rng::new(3);
+        for tooth in TEETH.iter().chain(PRIMARY_TEETH.iter()) {
+            let (valid, biting) = if is_anterior(tooth) {
+                ("MIDFL", 'I')
+            } else {
+                ("MODBL", 'O')
+            };
+            for count in 1..=6u8 {
+                let s = surfaces(&mut r, tooth, count);
+                assert_eq!(s.len(), usize::from(count.min(5)), "{tooth} {s}");
+                assert!(s.contains(biting), "{tooth} {s}");
+                // In the conventional order, so each letter at most once.
+                let order: Vec<usize> =
+                    s.chars().map(|ch| valid.find(ch).expect("valid")).collect();
+                assert!(order.windows(2).all(|w| w[0] < w[1]), "{tooth} {s}");
+            }
+        }
+        for m in MOLARS {
+            assert!(!is_anterior(TEETH[m - 1]));
+        }
+    }
+}

@@ -93,3 +93,68 @@ impl<'a> ClaimGen<'_, 'a> {
         self.finish(c, force, 0, out);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{Kind, Product};
+    use super::super::plan::Plan;
+    use super::super::professional::tests::assert_professional_profile;
+    use super::super::testkit::*;
+    use crate::generate::codes::{HCPCS_A0425, STAYS};
+    use crate::generate::columns::C;
+
+    const TRANSPORT_COLUMNS: [C; 5] = [
+        C::PatientWeight,
+        C::TransportReason,
+        C::TransportDistance,
+        C::PickupLocation,
+        C::DropoffLocation,
+    ];
+
+    #[test]
+    fn a_scheduled_trip_is_a_round_trip_with_every_transport_column() {
+        for c in family(23, 6, Kind::Professional, Plan::Transport) {
+            assert_professional_profile(&c);
+            let rows = rows(&c);
+            assert_filled(&c, &rows, &TRANSPORT_COLUMNS);
+            assert_filled(&c, &rows, &[C::RoundTripPurpose]);
+            let tr = c.transport.as_ref().expect("transport");
+            assert!(matches!(tr.reason, "B" | "C" | "D" | "E"), "{}", c.id);
+            // Out and back: a base rate and the mileage each way.
+            assert_eq!(c.lines.len(), 4, "{}", c.id);
+            for l in &c.lines {
+                if matches!(l.product, Product::Svc(s) if s.code == HCPCS_A0425.code) {
+                    assert_eq!(l.units, tr.miles, "{}", c.id);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_emergency_stay_arrives_by_ambulance_one_way() {
+        let emergency = STAYS
+            .iter()
+            .position(|s| s.emergency)
+            .expect("an emergency stay");
+        // Rich stays that are emergencies always arrive by ambulance.
+        let trips = family(23, 4, Kind::Professional, Plan::Stay(emergency));
+        let one_way: Vec<_> = trips.iter().filter(|c| c.transport.is_some()).collect();
+        assert!(!one_way.is_empty());
+        for c in one_way {
+            assert_professional_profile(c);
+            assert_filled(c, &rows(c), &TRANSPORT_COLUMNS);
+            let tr = c.transport.as_ref().expect("transport");
+            assert!(
+                tr.round_trip.is_none() && matches!(tr.reason, "A" | "D"),
+                "{}",
+                c.id
+            );
+            assert_eq!(c.lines.len(), 2, "{}", c.id);
+        }
+    }
+
+    #[test]
+    fn same_seed_and_member_give_the_same_rows() {
+        assert_deterministic(Plan::Transport);
+    }
+}
