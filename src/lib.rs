@@ -17,6 +17,7 @@ pub mod fhir;
 pub mod generate;
 pub mod http;
 pub mod index;
+pub mod json;
 pub mod portal;
 pub mod seed;
 pub mod store;

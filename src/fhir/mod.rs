@@ -1,5 +1,8 @@
-//! FHIR vocabulary shared by the mapper, the checker and (later) the API.
+//! FHIR vocabulary shared by the mapper, the checker and the API, and the API itself ([`api`]:
+//! read, vread, search as plain functions; [`bundle`]: searchset Bundles).
 
+pub mod api;
+pub mod bundle;
 pub mod codes;
 pub mod compartment;
 pub mod error;

@@ -2,9 +2,9 @@
 
 mod assets;
 pub(crate) mod authorize;
-mod bundle;
 pub mod discovery;
 mod error;
+mod extract;
 pub mod fhir;
 pub mod oauth;
 pub mod pages;

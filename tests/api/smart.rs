@@ -281,6 +281,45 @@ async fn requests_without_a_valid_token_get_401() {
     assert_eq!(app.get("/v2/fhir/metadata").await.0, 200);
 }
 
+/// Every FHIR interaction takes its caller's access from one extractor, so none can skip the
+/// token check: each answers 401 with the challenge header and an OperationOutcome, before
+/// it looks at the type, the id or the search parameters.
+#[tokio::test]
+async fn every_fhir_interaction_is_guarded() {
+    let app = TestApp::shared_secured();
+    let client = reqwest::Client::new();
+    let requests = [
+        client.get(app.url("/v2/fhir/Patient/M00001")),
+        client.get(app.url("/v2/fhir/Patient/M00001/_history/1")),
+        client.get(app.url("/v2/fhir/ExplanationOfBenefit?patient=M00001")),
+        client
+            .post(app.url("/v2/fhir/ExplanationOfBenefit/_search"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("patient=M00001"),
+        client.get(app.url("/v2/fhir/Claim/x")),
+        client.get(app.url("/v2/fhir/ExplanationOfBenefit?_count=5000")),
+    ];
+    for request in requests {
+        for token in [None, Some("forged-token-value")] {
+            let request = request.try_clone().unwrap();
+            let request = match token {
+                Some(t) => request.bearer_auth(t),
+                None => request,
+            };
+            let response = request.send().await.unwrap();
+            let url = response.url().to_string();
+            assert_eq!(response.status(), 401, "{url} {token:?}");
+            assert_eq!(
+                response.headers()["www-authenticate"],
+                r#"Bearer error="invalid_token""#,
+                "{url}"
+            );
+            let outcome: Value = response.json().await.unwrap();
+            assert_eq!(outcome["issue"][0]["code"], "login", "{url}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn pkce_is_required_and_checked() {
     let app = TestApp::shared_secured();

@@ -7,6 +7,8 @@ use std::borrow::Cow;
 
 use crate::cpcds::row::Cents;
 use crate::fhir::codes::DATA_ABSENT_REASON_EXT;
+/// Shared with the searchset Bundles; re-exported so the mappers keep one `json` import.
+pub use crate::json::write_str;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node<'a> {
@@ -197,30 +199,6 @@ fn format_number(f: f64) -> String {
         return (f as i64).to_string();
     }
     f.to_string()
-}
-
-/// A JSON string literal with the escapes RFC 8259 requires.
-pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    let mut rest = s.as_bytes();
-    // Almost every string needs no escape: find the next byte that does in one tight scan.
-    while let Some(i) = rest
-        .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-    {
-        out.extend_from_slice(&rest[..i]);
-        match rest[i] {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b => out.extend_from_slice(format!("\\u{b:04x}").as_bytes()),
-        }
-        rest = &rest[i + 1..];
-    }
-    out.extend_from_slice(rest);
-    out.push(b'"');
 }
 
 pub fn coding<'a>(system: &'static str, code: impl Into<Node<'a>>) -> Node<'a> {

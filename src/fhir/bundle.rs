@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::cpcds::map::json::write_str;
 use crate::fhir::search::{values, SearchQuery};
+use crate::json::write_str;
 use crate::store::{ReadTx, StoreError};
 
 /// What the links of a page are built from.
@@ -206,26 +206,4 @@ fn include(
         first = false;
     }
     Ok(())
-}
-
-/// `meta.versionId` and `meta.lastUpdated` of a stored resource, read without parsing it all
-/// (the store always writes `meta` right after `id`).
-pub fn version_and_last_updated(json: &[u8]) -> Option<(String, String)> {
-    let text = std::str::from_utf8(json.get(..json.len().min(512))?).ok()?;
-    let field = |name: &str| {
-        let key = format!("\"{name}\":\"");
-        let start = text.find(&key)? + key.len();
-        let end = text[start..].find('"')? + start;
-        Some(text[start..end].to_string())
-    };
-    Some((field("versionId")?, field("lastUpdated")?))
-}
-
-/// An HTTP-date (RFC 9110) from a FHIR instant.
-pub fn http_date(instant: &str) -> Option<String> {
-    let t = OffsetDateTime::parse(instant, &time::format_description::well_known::Rfc3339).ok()?;
-    let format = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    t.to_offset(time::UtcOffset::UTC).format(&format).ok()
 }

@@ -1,0 +1,49 @@
+//! A resource as stored, with what HTTP caching needs: its version (the ETag) and its
+//! lastUpdated (Last-Modified).
+
+use time::OffsetDateTime;
+
+pub struct StoredResource {
+    /// The stored JSON, served as is.
+    pub json: Vec<u8>,
+    /// `meta.versionId` (only when `meta.lastUpdated` is there too).
+    pub version_id: Option<String>,
+    /// `meta.lastUpdated` as an HTTP-date (RFC 9110).
+    pub last_modified: Option<String>,
+}
+
+impl StoredResource {
+    pub fn new(json: Vec<u8>) -> Self {
+        let (version_id, last_modified) = match version_and_last_updated(&json) {
+            Some((version, last_updated)) => (Some(version), http_date(&last_updated)),
+            None => (None, None),
+        };
+        Self {
+            json,
+            version_id,
+            last_modified,
+        }
+    }
+}
+
+/// `meta.versionId` and `meta.lastUpdated` of a stored resource, read without parsing it all
+/// (the store always writes `meta` right after `id`).
+fn version_and_last_updated(json: &[u8]) -> Option<(String, String)> {
+    let text = std::str::from_utf8(json.get(..json.len().min(512))?).ok()?;
+    let field = |name: &str| {
+        let key = format!("\"{name}\":\"");
+        let start = text.find(&key)? + key.len();
+        let end = text[start..].find('"')? + start;
+        Some(text[start..end].to_string())
+    };
+    Some((field("versionId")?, field("lastUpdated")?))
+}
+
+/// An HTTP-date (RFC 9110) from a FHIR instant.
+fn http_date(instant: &str) -> Option<String> {
+    let t = OffsetDateTime::parse(instant, &time::format_description::well_known::Rfc3339).ok()?;
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    t.to_offset(time::UtcOffset::UTC).format(&format).ok()
+}
