@@ -800,7 +800,9 @@ impl<'m, 'a> ClaimGen<'m, 'a> {
     }
 
     /// Members 0 and 1: every claim type and every optional column, with a professional claim
-    /// paid to the member first.
+    /// paid to the member first. Each alone shows every C4BB must-support element of each
+    /// claim type (tests/must_support.rs): so every type has an adjusted (`related`) claim and
+    /// each institutional type a denied one (header adjustment reason).
     fn demo_plan(&mut self) -> Vec<(Day, Plan, Force)> {
         let (w0, w1) = self.m.window;
         let first_payee = if self.m.n == 0 {
@@ -825,6 +827,7 @@ impl<'m, 'a> ClaimGen<'m, 'a> {
                     ..rich
                 },
             ),
+            // Denied, then corrected and paid: the header adjustment reason and `related`.
             (
                 Plan::Stay(STAY_PNEUMONIA),
                 Force {
@@ -832,15 +835,17 @@ impl<'m, 'a> ClaimGen<'m, 'a> {
                     header_only: Some(true),
                     adjusted: true,
                     note: true,
-                    outcome: Some(Outcome::Paid),
+                    outcome: Some(Outcome::Denied),
                     ..Force::default()
                 },
             ),
+            // Partly denied: line-level adjustment reasons.
             (
                 Plan::Outpatient(VISIT_CHEST_PAIN_ED),
                 Force {
                     payee: Some(Payee::Provider),
                     header_only: Some(false),
+                    outcome: Some(Outcome::Partial),
                     ..rich
                 },
             ),
@@ -850,6 +855,8 @@ impl<'m, 'a> ClaimGen<'m, 'a> {
                     payee: Some(Payee::Provider),
                     header_only: Some(true),
                     note: true,
+                    adjusted: true,
+                    outcome: Some(Outcome::Denied),
                     ..rich
                 },
             ),
@@ -864,6 +871,7 @@ impl<'m, 'a> ClaimGen<'m, 'a> {
                 }),
                 Force {
                     payee: Some(Payee::Provider),
+                    adjusted: true,
                     ..rich
                 },
             ),
@@ -894,6 +902,7 @@ impl<'m, 'a> ClaimGen<'m, 'a> {
                 Plan::Oral(OralKind::Preventive),
                 Force {
                     payee: Some(Payee::Provider),
+                    adjusted: true,
                     ..rich
                 },
             ),
