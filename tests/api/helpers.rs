@@ -39,6 +39,11 @@ fn start_clock() -> Arc<FixedClock> {
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // The server closes idle keep-alive connections after 5 s. A test that spends longer
+        // than that parsing a large response (debug build, busy machine) on its single-threaded
+        // runtime would otherwise reuse a connection already closed and fail with
+        // IncompleteMessage; connections idle for 2 s are not reused.
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
         .build()
         .expect("client")
 }
