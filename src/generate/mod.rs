@@ -555,25 +555,6 @@ mod tests {
         for m in ["M00000", "M00001"] {
             let rows: Vec<&Vec<String>> = claims.rows.iter().filter(|r| r[member] == m).collect();
             let types: BTreeSet<&str> = rows.iter().map(|r| r[kind].as_str()).collect();
-            for t in [
-                "inpatient-facility",
-                "outpatient-facility",
-                "professional-nonclinician",
-                "oral",
-                "pharmacy",
-            ] {
-                assert!(types.contains(t), "{m} lacks {t}");
-            }
-            for (i, name) in claims.header.iter().enumerate() {
-                assert!(
-                    rows.iter().any(|r| !r[i].is_empty()),
-                    "{m}: column {name} never populated"
-                );
-            }
-            // A professional transportation claim.
-            assert!(rows.iter().any(|r| r[kind] == "professional-nonclinician"
-                && !r[claims.col("Ambulance transport reason code")].is_empty()
-                && r[claims.col("Procedure code")].starts_with("A04")));
             // What C4BB's must-support lists need of each type on its own: `related` (an
             // adjusted claim) everywhere; institutional header and line adjustment reasons.
             let of_type = |t: &str, col: &str| {
@@ -587,12 +568,23 @@ mod tests {
                 "oral",
                 "pharmacy",
             ] {
+                assert!(types.contains(t), "{m} lacks {t}");
                 assert!(of_type(t, "Claim adjusted to identifier"), "{m}: {t}");
             }
             for t in ["inpatient-facility", "outpatient-facility"] {
                 assert!(of_type(t, "Claim payment denial code"), "{m}: {t}");
                 assert!(of_type(t, "Line payment denial code"), "{m}: {t}");
             }
+            for (i, name) in claims.header.iter().enumerate() {
+                assert!(
+                    rows.iter().any(|r| !r[i].is_empty()),
+                    "{m}: column {name} never populated"
+                );
+            }
+            // A professional transportation claim.
+            assert!(rows.iter().any(|r| r[kind] == "professional-nonclinician"
+                && !r[claims.col("Ambulance transport reason code")].is_empty()
+                && r[claims.col("Procedure code")].starts_with("A04")));
             // Header-level-only institutional amounts exist for both institutional types.
             for t in ["inpatient-facility", "outpatient-facility"] {
                 assert!(rows
