@@ -955,6 +955,23 @@ async fn public_clients_multipart_bodies_and_introspection() {
 }
 
 #[tokio::test]
+async fn patient_read_opens_related_persons_and_nothing_else() {
+    let app = TestApp::shared_secured();
+    let t = tokens(&app, "patient/Patient.read", 1).await;
+    let access = str_field(&t, "access_token");
+    let (status, bundle) = fhir_get(&app, access, "/v2/fhir/RelatedPerson").await;
+    assert_eq!((status, &bundle["total"]), (200, &Value::from(1)));
+    for path in [
+        "/v2/fhir/Organization",
+        "/v2/fhir/Practitioner",
+        "/v2/fhir/Coverage",
+        "/v2/fhir/ExplanationOfBenefit",
+    ] {
+        assert_eq!(fhir_get(&app, access, path).await.0, 403, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn userinfo_answers_openid_and_adds_names_with_profile() {
     let app = TestApp::shared_secured();
     let t = tokens(&app, "openid fhirUser patient/Patient.read", 14).await;
@@ -1081,7 +1098,7 @@ async fn https_with_a_self_signed_certificate() {
 /// `Type/id` of the first reference at `pick` among `eobs` whose type is `ty`.
 fn first_reference(eobs: &[Value], ty: &str, pick: impl Fn(&Value) -> Vec<&Value>) -> String {
     eobs.iter()
-        .flat_map(|eob| pick(eob))
+        .flat_map(pick)
         .filter_map(|r| r["reference"].as_str())
         .find(|r| r.starts_with(&format!("{ty}/")))
         .unwrap_or_else(|| panic!("no {ty} reference"))
