@@ -13,8 +13,10 @@ pub fn scoped_types() -> &'static [&'static str] {
     RESOURCE_TYPES
 }
 
-/// Types the "share demographics" choice covers (BB2's `BENE_PERSONAL_INFO_SCOPES`).
-const DEMOGRAPHIC_TYPES: &[&str] = &["Patient"];
+/// Types the "share demographics" choice covers (BB2's `BENE_PERSONAL_INFO_SCOPES`, plus the
+/// beneficiary's related persons: their names, phones and addresses are the family's
+/// demographics, so they are withheld with the Patient).
+const DEMOGRAPHIC_TYPES: &[&str] = &["Patient", "RelatedPerson"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Context {
@@ -252,8 +254,9 @@ impl ScopeSet {
         self.0.iter().all(|s| other.0.iter().any(|o| o.allows(s)))
     }
 
-    /// The grant without demographics: `profile` and Patient scopes dropped; wildcard
-    /// scopes are spelt out for every other type, so the grant says exactly what it allows.
+    /// The grant without demographics: `profile`, Patient and RelatedPerson scopes dropped;
+    /// wildcard scopes are spelt out for every other type, so the grant says exactly what it
+    /// allows.
     pub fn without_demographics(&self) -> ScopeSet {
         let mut out = ScopeSet::default();
         for scope in &self.0 {
@@ -286,7 +289,7 @@ impl ScopeSet {
         out
     }
 
-    /// True when the grant includes any demographic data (Patient or `profile`).
+    /// True when the grant includes any demographic data (Patient, RelatedPerson or `profile`).
     pub fn has_demographics(&self) -> bool {
         self.0.iter().any(|s| match s {
             Scope::Profile => true,
@@ -298,7 +301,9 @@ impl ScopeSet {
     }
 
     /// What the grant allows on one resource type (patient/ and user/ both resolve to the
-    /// signed-in beneficiary's own data).
+    /// signed-in beneficiary's own data). A beneficiary's RelatedPerson records are part of
+    /// their demographics: whatever the grant allows on Patient it allows on them (the CARIN
+    /// scopes name no RelatedPerson, yet an EOB's payee may be one).
     pub fn perms_for(&self, resource_type: &str) -> Perms {
         let mut perms = Perms::default();
         for scope in &self.0 {
@@ -308,7 +313,10 @@ impl ScopeSet {
                 ..
             } = scope
             {
-                if t.is_none_or(|t| t == resource_type) {
+                let covers = |ty: &str| {
+                    ty == resource_type || (ty == "Patient" && resource_type == "RelatedPerson")
+                };
+                if t.is_none_or(covers) {
                     perms.read |= p.read;
                     perms.search |= p.search;
                 }
@@ -374,7 +382,10 @@ pub fn describe(scope: &Scope) -> String {
                 None => "All of your claims and coverage information",
                 Some("ExplanationOfBenefit") => "Your claims (explanations of benefit)",
                 Some("Coverage") => "Your insurance coverage",
-                Some("Patient") => "Your demographics: name, birth date, gender, address",
+                Some("Patient") => {
+                    "Your demographics: name, birth date, gender, address, and the people \
+                     related to you who were paid on your claims"
+                }
                 Some("Organization") => "The insurers and providers on your claims",
                 Some("Practitioner") => "The clinicians on your claims",
                 Some("RelatedPerson") => "People related to you who were paid on your claims",
@@ -442,6 +453,48 @@ mod tests {
         assert!(reduced.perms_for("Coverage").search);
         assert!(!reduced.to_string().contains("profile"));
         assert!(set.has_demographics());
+    }
+
+    #[test]
+    fn related_persons_go_with_patient_demographics() {
+        // The CARIN kit's scopes: Patient read, no RelatedPerson scope.
+        let carin = ScopeSet::parse(
+            "launch/patient openid fhirUser patient/Patient.read user/Patient.read \
+             patient/ExplanationOfBenefit.read patient/Organization.read",
+        );
+        assert_eq!(carin.perms_for("RelatedPerson"), Perms::ALL);
+        let v2 = ScopeSet::parse("patient/Patient.r");
+        assert_eq!(
+            v2.perms_for("RelatedPerson"),
+            Perms {
+                read: true,
+                search: false
+            }
+        );
+        // Nothing else comes with Patient, and RelatedPerson brings no Patient.
+        assert_eq!(carin.perms_for("Coverage"), Perms::default());
+        assert_eq!(carin.perms_for("Practitioner"), Perms::default());
+        assert_eq!(
+            ScopeSet::parse("patient/RelatedPerson.read").perms_for("Patient"),
+            Perms::default()
+        );
+        // Withholding demographics withholds both, however they were granted.
+        for scopes in [
+            "patient/Patient.read patient/ExplanationOfBenefit.read",
+            "patient/*.rs",
+            "user/*.read patient/RelatedPerson.rs",
+        ] {
+            let reduced = ScopeSet::parse(scopes).without_demographics();
+            assert_eq!(
+                reduced.perms_for("RelatedPerson"),
+                Perms::default(),
+                "{scopes}"
+            );
+            assert_eq!(reduced.perms_for("Patient"), Perms::default(), "{scopes}");
+            assert!(reduced.perms_for("ExplanationOfBenefit").read, "{scopes}");
+            assert!(!reduced.has_demographics(), "{scopes}");
+        }
+        assert!(ScopeSet::parse("patient/RelatedPerson.read").has_demographics());
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! Rows are streamed member by member, so memory stays flat however many members are written.
 //!
 //! Members `M00000` and `M00001` are demo members: each has all five claim types and, across
-//! their claims, every optional claims column populated; member 0's first claim is a professional
-//! claim paid to the member.
+//! their claims, every optional claims column populated and every C4BB must-support element of
+//! each claim type; member 0's first claim is a professional claim paid to the member.
 
 mod claims;
 mod codes;
@@ -555,6 +555,12 @@ mod tests {
         for m in ["M00000", "M00001"] {
             let rows: Vec<&Vec<String>> = claims.rows.iter().filter(|r| r[member] == m).collect();
             let types: BTreeSet<&str> = rows.iter().map(|r| r[kind].as_str()).collect();
+            // What C4BB's must-support lists need of each type on its own: `related` (an
+            // adjusted claim) everywhere; institutional header and line adjustment reasons.
+            let of_type = |t: &str, col: &str| {
+                rows.iter()
+                    .any(|r| r[kind] == t && !r[claims.col(col)].is_empty())
+            };
             for t in [
                 "inpatient-facility",
                 "outpatient-facility",
@@ -563,6 +569,11 @@ mod tests {
                 "pharmacy",
             ] {
                 assert!(types.contains(t), "{m} lacks {t}");
+                assert!(of_type(t, "Claim adjusted to identifier"), "{m}: {t}");
+            }
+            for t in ["inpatient-facility", "outpatient-facility"] {
+                assert!(of_type(t, "Claim payment denial code"), "{m}: {t}");
+                assert!(of_type(t, "Line payment denial code"), "{m}: {t}");
             }
             for (i, name) in claims.header.iter().enumerate() {
                 assert!(

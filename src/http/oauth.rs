@@ -228,8 +228,10 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// OpenID Connect userinfo: who the token's beneficiary is. Needs the `profile` scope
-/// (withheld when the beneficiary keeps demographics private, as on Blue Button).
+/// OpenID Connect userinfo (OIDC Core §5.3): who the token's beneficiary is. Any token from
+/// an OpenID request (`openid`) gets `sub`; `fhirUser` adds the Patient URL and `profile` the
+/// name claims, which the beneficiary withholds with their demographics. A `profile` grant
+/// without `openid` is still answered, as Blue Button does.
 async fn get_userinfo(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -241,29 +243,35 @@ async fn get_userinfo(
         .auth
         .access(token, unix(now))
         .map_err(|e| invalid(&e.to_string()))?;
-    if !access.scopes.contains(&Scope::Profile) {
+    let scopes = &access.scopes;
+    if !scopes.contains(&Scope::OpenId) && !scopes.contains(&Scope::Profile) {
         return Err(OAuthError::new(
             403,
             "insufficient_scope",
-            "userinfo needs the profile scope",
+            "userinfo needs the openid scope",
         ));
     }
-    let patient = state
-        .store
-        .read()
-        .and_then(|r| r.get("Patient", &access.patient))
-        .map_err(OAuthError::from)?
-        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
-        .unwrap_or_default();
-    let name = &patient["name"][0];
-    let base = endpoints(&state, &req).fhir_base;
-    Ok(no_store(StatusCode::OK).json(json!({
+    let mut claims = json!({
         "sub": access.patient,
         "patient": access.patient,
-        "fhirUser": format!("{base}/Patient/{}", access.patient),
-        "name": crate::auth::users::display_name(&patient),
-        "given_name": name["given"][0],
-        "family_name": name["family"],
         "iat": unix(now),
-    })))
+    });
+    if scopes.contains(&Scope::FhirUser) {
+        let base = endpoints(&state, &req).fhir_base;
+        claims["fhirUser"] = json!(format!("{base}/Patient/{}", access.patient));
+    }
+    if scopes.contains(&Scope::Profile) {
+        let patient = state
+            .store
+            .read()
+            .and_then(|r| r.get("Patient", &access.patient))
+            .map_err(OAuthError::from)?
+            .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+            .unwrap_or_default();
+        let name = &patient["name"][0];
+        claims["name"] = json!(crate::auth::users::display_name(&patient));
+        claims["given_name"] = name["given"][0].clone();
+        claims["family_name"] = name["family"].clone();
+    }
+    Ok(no_store(StatusCode::OK).json(claims))
 }

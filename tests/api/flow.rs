@@ -234,8 +234,13 @@ pub async fn exchange(app: &TestApp, code: &str, verifier: &str) -> (u16, Value)
 
 /// A full launch for BBUser{user} with the confidential app: the token response.
 pub async fn tokens(app: &TestApp, scope: &str, user: u32) -> Value {
+    tokens_sharing(app, scope, user, true).await
+}
+
+/// `tokens`, with the consent page's "share my demographics" ticked or not.
+pub async fn tokens_sharing(app: &TestApp, scope: &str, user: u32, share: bool) -> Value {
     let launch = Launch::new(app, CONFIDENTIAL.0, scope);
-    let done = code_for(app, &launch, user, true).await;
+    let done = code_for(app, &launch, user, share).await;
     let (status, body) = exchange(app, &done.param("code").unwrap(), &launch.pkce.verifier).await;
     assert_eq!(status, 200, "{body}");
     body

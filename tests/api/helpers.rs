@@ -39,10 +39,10 @@ fn start_clock() -> Arc<FixedClock> {
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        // The server drops a keep-alive connection after 5 s idle (actix's default, measured on
-        // a clock that may lag by a second). A debug build parses a 13 MB searchset for 4-5 s,
-        // so reusing the connection afterwards raced that close (IncompleteMessage). Giving up
-        // idle connections well before the server does removes the race.
+        // The server closes idle keep-alive connections after 5 s. A test that spends longer
+        // than that parsing a large response (debug build, busy machine) on its single-threaded
+        // runtime would otherwise reuse a connection already closed and fail with
+        // IncompleteMessage; connections idle for 2 s are not reused.
         .pool_idle_timeout(std::time::Duration::from_secs(2))
         .build()
         .expect("client")

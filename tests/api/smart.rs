@@ -9,6 +9,12 @@ use crate::helpers::TestApp;
 
 const CARIN_SCOPES: &str = "launch/patient openid fhirUser offline_access patient/*.rs";
 
+/// Exactly what the Inferno CARIN kit (c4bb_v200) requests: no RelatedPerson scope.
+const CARIN_KIT_SCOPES: &str = "launch/patient openid fhirUser patient/ExplanationOfBenefit.read \
+     patient/Coverage.read patient/Patient.read patient/Organization.read \
+     patient/Practitioner.read user/ExplanationOfBenefit.read user/Coverage.read \
+     user/Patient.read user/Organization.read user/Practitioner.read";
+
 fn str_field<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key].as_str().unwrap_or_else(|| panic!("no {key} in {v}"))
 }
@@ -735,7 +741,94 @@ async fn deny_and_withheld_demographics() {
             .0,
         200
     );
-    assert_eq!(fhir_get(&app, access, "/v2/connect/userinfo").await.0, 403);
+    // Userinfo still says who signed in (openid), without the withheld name.
+    let (status, info) = fhir_get(&app, access, "/v2/connect/userinfo").await;
+    assert_eq!((status, &info["sub"]), (200, &Value::from("M00010")));
+    assert!(
+        info.get("name").is_none() && info.get("family_name").is_none(),
+        "{info}"
+    );
+}
+
+#[tokio::test]
+async fn withheld_demographics_withhold_related_persons() {
+    // BBUser00000's claims name a related person (RP00000-1) as payee. However the app asked
+    // (the kit's scopes, a wildcard, RelatedPerson by name), unticking "share my demographics"
+    // withholds it.
+    let app = TestApp::shared_secured();
+    for scopes in [
+        CARIN_KIT_SCOPES,
+        CARIN_SCOPES,
+        "openid patient/ExplanationOfBenefit.rs patient/RelatedPerson.rs",
+    ] {
+        let t = tokens_sharing(&app, scopes, 0, false).await;
+        let access = str_field(&t, "access_token");
+        let granted = str_field(&t, "scope");
+        assert!(
+            !granted.contains("Patient.") && !granted.contains("RelatedPerson."),
+            "{granted}"
+        );
+        let (status, outcome) = fhir_get(&app, access, "/v2/fhir/RelatedPerson/RP00000-1").await;
+        assert_eq!(
+            (status, outcome["resourceType"].as_str()),
+            (403, Some("OperationOutcome")),
+            "{scopes}"
+        );
+        assert_eq!(
+            fhir_get(&app, access, "/v2/fhir/RelatedPerson").await.0,
+            403,
+            "{scopes}"
+        );
+        // Nor does it come back included with the claims that name it as payee.
+        for include in ["ExplanationOfBenefit:payee", "ExplanationOfBenefit:*"] {
+            let (status, bundle) = fhir_get(
+                &app,
+                access,
+                &format!("/v2/fhir/ExplanationOfBenefit?patient=M00000&_include={include}"),
+            )
+            .await;
+            assert_eq!(status, 200);
+            let entries = bundle["entry"].as_array().unwrap();
+            assert!(
+                entries
+                    .iter()
+                    .any(|e| e["resource"]["payee"]["party"]["reference"]
+                        == "RelatedPerson/RP00000-1"),
+                "the payee claim is in the page"
+            );
+            for e in entries {
+                let ty = e["resource"]["resourceType"].as_str().unwrap();
+                assert!(
+                    !matches!(ty, "RelatedPerson" | "Patient"),
+                    "{scopes} {include}: {ty}"
+                );
+            }
+        }
+        // Shared, the same request sees them (the control for the refusals above).
+        let t = tokens_sharing(&app, scopes, 0, true).await;
+        let access = str_field(&t, "access_token");
+        assert_eq!(
+            fhir_get(&app, access, "/v2/fhir/RelatedPerson/RP00000-1")
+                .await
+                .0,
+            200,
+            "{scopes}"
+        );
+        let (_, bundle) = fhir_get(
+            &app,
+            access,
+            "/v2/fhir/ExplanationOfBenefit?patient=M00000&_include=ExplanationOfBenefit:payee",
+        )
+        .await;
+        assert!(
+            bundle["entry"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["resource"]["id"] == "RP00000-1"),
+            "{scopes}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -901,6 +994,63 @@ async fn public_clients_multipart_bodies_and_introspection() {
 }
 
 #[tokio::test]
+async fn patient_read_opens_related_persons_and_nothing_else() {
+    let app = TestApp::shared_secured();
+    let t = tokens(&app, "patient/Patient.read", 1).await;
+    let access = str_field(&t, "access_token");
+    let (status, bundle) = fhir_get(&app, access, "/v2/fhir/RelatedPerson").await;
+    assert_eq!((status, &bundle["total"]), (200, &Value::from(1)));
+    for path in [
+        "/v2/fhir/Organization",
+        "/v2/fhir/Practitioner",
+        "/v2/fhir/Coverage",
+        "/v2/fhir/ExplanationOfBenefit",
+    ] {
+        assert_eq!(fhir_get(&app, access, path).await.0, 403, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn userinfo_answers_openid_and_adds_names_with_profile() {
+    let app = TestApp::shared_secured();
+    let t = tokens(&app, "openid fhirUser patient/Patient.read", 14).await;
+    let (status, info) =
+        fhir_get(&app, str_field(&t, "access_token"), "/v2/connect/userinfo").await;
+    assert_eq!(status, 200, "{info}");
+    assert_eq!(info["sub"], "M00014");
+    assert_eq!(
+        info["fhirUser"],
+        format!("{}/Patient/M00014", app.url("/v2/fhir"))
+    );
+    assert!(info.get("name").is_none(), "no profile scope: {info}");
+    // openid alone: sub, no fhirUser.
+    let t = tokens(&app, "openid patient/Patient.read", 14).await;
+    let (status, info) =
+        fhir_get(&app, str_field(&t, "access_token"), "/v2/connect/userinfo").await;
+    assert_eq!((status, &info["sub"]), (200, &Value::from("M00014")));
+    assert!(info.get("fhirUser").is_none(), "{info}");
+    // With profile, the names.
+    let t = tokens(&app, "openid fhirUser profile", 14).await;
+    let (_, info) = fhir_get(&app, str_field(&t, "access_token"), "/v2/connect/userinfo").await;
+    assert!(
+        info["family_name"].as_str().is_some_and(|n| !n.is_empty()),
+        "{info}"
+    );
+    assert!(
+        info["given_name"].as_str().is_some_and(|n| !n.is_empty()),
+        "{info}"
+    );
+    // No OpenID request at all: not a userinfo token.
+    let t = tokens(&app, "patient/Patient.read", 14).await;
+    let (status, body) =
+        fhir_get(&app, str_field(&t, "access_token"), "/v2/connect/userinfo").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("insufficient_scope"))
+    );
+}
+
+#[tokio::test]
 async fn userinfo_names_the_beneficiary() {
     let app = TestApp::shared_secured();
     let t = tokens(&app, "openid fhirUser profile patient/*.rs", 12).await;
@@ -982,4 +1132,99 @@ async fn https_with_a_self_signed_certificate() {
     );
     // Plain HTTP on the TLS port gets no answer.
     assert!(reqwest::get(format!("http://{addr}/health")).await.is_err());
+}
+
+/// `Type/id` of the first reference at `pick` among `eobs` whose type is `ty`.
+fn first_reference(eobs: &[Value], ty: &str, pick: impl Fn(&Value) -> Vec<&Value>) -> String {
+    eobs.iter()
+        .flat_map(pick)
+        .filter_map(|r| r["reference"].as_str())
+        .find(|r| r.starts_with(&format!("{ty}/")))
+        .unwrap_or_else(|| panic!("no {ty} reference"))
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_carin_kit_scopes_read_everything_the_kit_reads() {
+    let app = TestApp::shared_secured();
+    let t = tokens(&app, CARIN_KIT_SCOPES, 1).await;
+    // Granted as asked (the kit checks each scope).
+    assert_eq!(
+        ScopeList::of(str_field(&t, "scope")),
+        ScopeList::of(CARIN_KIT_SCOPES)
+    );
+    assert_eq!(t["patient"], "M00001");
+    let access = str_field(&t, "access_token");
+    let get = |path: String| {
+        let app = &app;
+        async move {
+            let (status, body) = fhir_get(app, access, &path).await;
+            assert_eq!(status, 200, "{path}: {body}");
+            body
+        }
+    };
+    let patient = get("/v2/fhir/Patient/M00001".into()).await;
+    assert_eq!(patient["id"], "M00001");
+    let bundle = get("/v2/fhir/ExplanationOfBenefit?patient=M00001".into()).await;
+    let eobs: Vec<Value> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"].clone())
+        .collect();
+    assert!(!eobs.is_empty());
+    let payee = first_reference(&eobs, "RelatedPerson", |e| vec![&e["payee"]["party"]]);
+    let coverage = first_reference(&eobs, "Coverage", |e| {
+        e["insurance"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| &i["coverage"])
+            .collect()
+    });
+    let organization = first_reference(&eobs, "Organization", |e| vec![&e["insurer"]]);
+    let practitioner = first_reference(&eobs, "Practitioner", |e| {
+        e["careTeam"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["provider"])
+            .collect()
+    });
+    for (reference, ty) in [
+        (&payee, "RelatedPerson"),
+        (&coverage, "Coverage"),
+        (&organization, "Organization"),
+        (&practitioner, "Practitioner"),
+    ] {
+        let resource = get(format!("/v2/fhir/{reference}")).await;
+        assert_eq!(resource["resourceType"], ty);
+    }
+    let related = get(format!("/v2/fhir/{payee}")).await;
+    assert_eq!(related["patient"]["reference"], "Patient/M00001");
+    // The kit's RelatedPerson searches, limited to the patient's own.
+    let id = payee.trim_start_matches("RelatedPerson/");
+    let found = get(format!("/v2/fhir/RelatedPerson?_id={id}")).await;
+    assert_eq!(found["total"], 1);
+    // Still the patient's own only: another member's related person does not exist for it.
+    assert_eq!(
+        fhir_get(&app, access, "/v2/fhir/RelatedPerson/RP00000-1")
+            .await
+            .0,
+        404
+    );
+    let all = get("/v2/fhir/RelatedPerson".into()).await;
+    for e in all["entry"].as_array().unwrap() {
+        assert_eq!(e["resource"]["patient"]["reference"], "Patient/M00001");
+    }
+}
+
+/// A scope string as a set, for comparing grants regardless of order.
+#[derive(Debug, PartialEq)]
+struct ScopeList(std::collections::BTreeSet<String>);
+
+impl ScopeList {
+    fn of(scopes: &str) -> Self {
+        Self(scopes.split_whitespace().map(str::to_string).collect())
+    }
 }

@@ -8,7 +8,9 @@ use crate::generate::day::Day;
 
 impl<'a> ClaimGen<'_, 'a> {
     /// Members 0 and 1: every claim type and every optional column, with a professional claim
-    /// paid to the member first.
+    /// paid to the member first. Each alone shows every C4BB must-support element of each
+    /// claim type (tests/must_support.rs): so every type has an adjusted (`related`) claim and
+    /// each institutional type a denied one (header adjustment reason).
     pub(super) fn demo_plan(&mut self) -> Vec<(Day, Plan, Force)> {
         let (w0, w1) = self.m.window;
         let first_payee = if self.m.n == 0 {
@@ -33,6 +35,7 @@ impl<'a> ClaimGen<'_, 'a> {
                     ..rich
                 },
             ),
+            // Denied, then corrected and paid: the header adjustment reason and `related`.
             (
                 Plan::Stay(STAY_PNEUMONIA),
                 Force {
@@ -40,15 +43,17 @@ impl<'a> ClaimGen<'_, 'a> {
                     header_only: Some(true),
                     adjusted: true,
                     note: true,
-                    outcome: Some(Outcome::Paid),
+                    outcome: Some(Outcome::Denied),
                     ..Force::default()
                 },
             ),
+            // Partly denied: line-level adjustment reasons.
             (
                 Plan::Outpatient(VISIT_CHEST_PAIN_ED),
                 Force {
                     payee: Some(Payee::Provider),
                     header_only: Some(false),
+                    outcome: Some(Outcome::Partial),
                     ..rich
                 },
             ),
@@ -58,6 +63,8 @@ impl<'a> ClaimGen<'_, 'a> {
                     payee: Some(Payee::Provider),
                     header_only: Some(true),
                     note: true,
+                    adjusted: true,
+                    outcome: Some(Outcome::Denied),
                     ..rich
                 },
             ),
@@ -72,6 +79,7 @@ impl<'a> ClaimGen<'_, 'a> {
                 }),
                 Force {
                     payee: Some(Payee::Provider),
+                    adjusted: true,
                     ..rich
                 },
             ),
@@ -102,6 +110,7 @@ impl<'a> ClaimGen<'_, 'a> {
                 Plan::Oral(OralKind::Preventive),
                 Force {
                     payee: Some(Payee::Provider),
+                    adjusted: true,
                     ..rich
                 },
             ),
