@@ -16,6 +16,8 @@ use time::OffsetDateTime;
 
 #[path = "ingest/d1_coverages.rs"]
 mod d1_coverages;
+#[path = "ingest/index_in_step.rs"]
+mod index_in_step;
 #[path = "ingest/strict.rs"]
 mod strict;
 

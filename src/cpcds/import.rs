@@ -46,6 +46,8 @@ pub struct ImportReport {
     pub elapsed: Duration,
     /// `Type/id` of every resource created or updated (for the search index).
     pub changed_keys: Vec<String>,
+    /// The store generation before and after the import's commit (equal when nothing changed).
+    pub store_generations: (u64, u64),
 }
 
 impl ImportReport {
@@ -55,6 +57,15 @@ impl ImportReport {
 
     pub fn changed(&self) -> u64 {
         self.by_type.values().map(|c| c.created + c.updated).sum()
+    }
+
+    /// What the import wrote, for [`crate::index::SearchIndex::catch_up`].
+    pub fn written(&self) -> crate::index::Written<'_> {
+        crate::index::Written {
+            from: self.store_generations.0,
+            to: self.store_generations.1,
+            keys: &self.changed_keys,
+        }
     }
 }
 
@@ -80,7 +91,7 @@ pub fn import_dir(
     let mut report = ImportReport::default();
 
     let (sink, queue) = mpsc::sync_channel::<Write>(WRITE_QUEUE);
-    let (by_type, changed_keys) = std::thread::scope(|scope| -> Result<_, IngestError> {
+    let written = std::thread::scope(|scope| -> Result<_, IngestError> {
         let writer = scope.spawn(|| write_all(store, queue, &last_updated));
         let mut job = Job {
             sink,
@@ -112,8 +123,9 @@ pub fn import_dir(
         mapped?;
         Ok(written?)
     })?;
-    report.by_type = by_type;
-    report.changed_keys = changed_keys;
+    report.by_type = written.by_type;
+    report.changed_keys = written.changed;
+    report.store_generations = written.generations;
     report.elapsed = started.elapsed();
     Ok(report)
 }
@@ -140,6 +152,7 @@ fn write_all(
     let mut by_type: BTreeMap<&'static str, Counts> = BTreeMap::new();
     let mut changed = Vec::new();
     let mut commit = false;
+    let generations;
     {
         let mut writer = ResourceWriter::new(&tx)?;
         for msg in queue {
@@ -164,17 +177,28 @@ fn write_all(
                 }
             }
         }
+        generations = writer.generations();
     }
     if commit {
         tx.commit()?;
     } else {
         tx.abort()?;
     }
-    Ok((by_type, changed))
+    Ok(Written {
+        by_type,
+        changed,
+        generations,
+    })
 }
 
-/// Counts by type and the changed keys.
-type Written = (BTreeMap<&'static str, Counts>, Vec<String>);
+/// What the writer thread committed.
+struct Written {
+    by_type: BTreeMap<&'static str, Counts>,
+    /// `Type/id` of every resource created or updated.
+    changed: Vec<String>,
+    /// The store generation before and after the transaction.
+    generations: (u64, u64),
+}
 
 struct Job<'a, 'r> {
     sink: mpsc::SyncSender<Write>,
