@@ -264,8 +264,8 @@ fn edit_rows_at(path: &Path, rows: &[usize], column: &str, value: &str) {
     );
 }
 
-/// The claim id of the first data row of a claims file.
-fn first_claim_id(path: &Path) -> String {
+/// The claim id of every data row of a claims file.
+fn claim_ids(path: &Path) -> Vec<String> {
     let mut reader = csv::Reader::from_path(path).unwrap();
     let col = reader
         .headers()
@@ -273,7 +273,15 @@ fn first_claim_id(path: &Path) -> String {
         .iter()
         .position(|h| h == "Claim unique identifier")
         .unwrap();
-    reader.records().next().unwrap().unwrap()[col].to_string()
+    reader
+        .records()
+        .map(|r| r.unwrap()[col].to_string())
+        .collect()
+}
+
+/// The claim id of the first data row of a claims file.
+fn first_claim_id(path: &Path) -> String {
+    claim_ids(path).swap_remove(0)
 }
 
 fn edit_rows(

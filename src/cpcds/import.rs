@@ -305,15 +305,7 @@ impl Job<'_, '_> {
         }
         self.claim(file, &mut claim)?;
         for group in &d1_coverages.groups {
-            let rows: Vec<Row<'_>> = group
-                .iter()
-                .map(|(line, record)| Row {
-                    record,
-                    layout: &file.layout,
-                    file: &file.path,
-                    line: *line,
-                })
-                .collect();
+            let rows = rows_of(file, group);
             self.coverage(&rows[0], &rows[1..], &mut first_seen)?;
         }
         if file.kind == FileKind::Claims {
@@ -329,16 +321,7 @@ impl Job<'_, '_> {
         if claim.rows.is_empty() {
             return Ok(());
         }
-        let rows: Vec<Row<'_>> = claim
-            .rows
-            .iter()
-            .map(|(line, record)| Row {
-                record,
-                layout: &file.layout,
-                file: &file.path,
-                line: *line,
-            })
-            .collect();
+        let rows = rows_of(file, &claim.rows);
         let mut cx = ClaimContext {
             dir: &mut self.dir,
             snapshot: self.snapshot,
@@ -446,6 +429,18 @@ impl Job<'_, '_> {
         };
         self.put(m)
     }
+}
+
+/// Rows kept for a record that spans several of them (a claim, a D1 coverage), as typed rows.
+fn rows_of<'a>(file: &'a InputFile, kept: &'a [(u64, StringRecord)]) -> Vec<Row<'a>> {
+    kept.iter()
+        .map(|(line, record)| Row {
+            record,
+            layout: &file.layout,
+            file: &file.path,
+            line: *line,
+        })
+        .collect()
 }
 
 /// D1 coverage rows, which have no coverage id, gathered per (member, payer) in the order the

@@ -3,21 +3,11 @@
 
 use std::path::Path;
 
-use super::{assert_rejected, edit_rows_at, seeded_store};
+use super::{assert_rejected, claim_ids, edit_rows_at, seeded_store};
 
 /// The data rows (0-based) of the first claim with at least two rows, and its id.
 fn multi_row_claim(claims: &Path) -> (String, Vec<usize>) {
-    let mut reader = csv::Reader::from_path(claims).unwrap();
-    let col = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == "Claim unique identifier")
-        .unwrap();
-    let ids: Vec<String> = reader
-        .records()
-        .map(|r| r.unwrap()[col].to_string())
-        .collect();
+    let ids = claim_ids(claims);
     let start = (1..ids.len())
         .find(|&i| ids[i] == ids[i - 1])
         .map(|i| i - 1)
