@@ -29,19 +29,12 @@ pub struct AppState {
 /// The folder inside the data directory that holds the search index.
 pub const INDEX_DIR: &str = "index";
 
-/// Opens the index beside the store and rebuilds it when it does not hold what the store holds
-/// (first start, an import while the server was down, or a deleted index folder).
+/// Opens the index beside the store and rebuilds it unless it is stamped with the store's
+/// generation: first start, the seed just loaded, a write the index missed (an import killed
+/// between the store's commit and the index's, a build without stamps), a deleted index folder.
 pub fn open_index(store: &Store, data_dir: &std::path::Path) -> anyhow::Result<SearchIndex> {
     let index = SearchIndex::open(&data_dir.join(INDEX_DIR))?;
-    let read = store.read()?;
-    let mut stored = 0;
-    for ty in crate::fhir::RESOURCE_TYPES {
-        stored += read.count(ty)?;
-    }
-    drop(read);
-    if index.doc_count() != stored {
-        index.rebuild_from(store)?;
-    }
+    index.catch_up(store, None)?;
     Ok(index)
 }
 

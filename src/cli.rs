@@ -223,6 +223,12 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 cpcds::import_dir(&dir, &store, clock.now(), p)
             })?;
             print_import(&report);
+            // The next `serve` must answer searches from what was just imported.
+            let started = Instant::now();
+            let index =
+                crate::index::SearchIndex::open(&data.data_dir.join(crate::app::INDEX_DIR))?;
+            let done = index.catch_up(&store, Some(&report.written()))?;
+            print_catch_up(done, started.elapsed().as_secs_f64());
             Ok(0)
         }
         Command::Generate {
@@ -367,6 +373,18 @@ pub fn rate(n: u64, secs: f64) -> f64 {
         n / secs
     } else {
         0.0
+    }
+}
+
+fn print_catch_up(done: crate::index::CatchUp, secs: f64) {
+    match done {
+        crate::index::CatchUp::InStep => println!("search index: already in step"),
+        crate::index::CatchUp::Updated(n) => {
+            println!("search index: re-indexed {n} changed resource(s) in {secs:.2} s")
+        }
+        crate::index::CatchUp::Rebuilt(n) => {
+            println!("search index: rebuilt with {n} resources in {secs:.2} s")
+        }
     }
 }
 

@@ -21,6 +21,8 @@ mod tests_perf;
 mod tests_prop;
 #[cfg(test)]
 mod tests_prop_data;
+#[cfg(test)]
+mod tests_stamp;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -31,11 +33,12 @@ use tantivy::indexer::IndexWriterOptions;
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyError, Term};
 
 use crate::fhir::search::{matches_at, SearchQuery};
-use crate::store::{ReadTx, Store, StoreError};
+use crate::store::{Generation, ReadTx, Store, StoreError};
 use schema::Fields;
 use search::{Hit, Verdict};
 
-/// Written as the commit payload; an index with another payload is recreated empty.
+/// Starts the commit payload; an index with another payload is recreated empty. The rest of
+/// the payload is the stamp: the store [`Generation`] the index reflects.
 const FORMAT: &str = "carin-sandbox-index/2";
 
 /// Indexing memory per writer thread (on disk) — a segment is flushed when it is full.
@@ -75,6 +78,25 @@ impl From<tantivy::directory::error::OpenDirectoryError> for IndexError {
     }
 }
 
+/// The resources one store write transaction changed, and the store generations around it
+/// (from [`crate::store::ResourceWriter::generations`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Written<'a> {
+    pub from: u64,
+    pub to: u64,
+    pub keys: &'a [String],
+}
+
+/// What [`SearchIndex::catch_up`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatchUp {
+    InStep,
+    /// Re-indexed this many resources.
+    Updated(usize),
+    /// Rebuilt with this many resources.
+    Rebuilt(u64),
+}
+
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
@@ -101,7 +123,7 @@ impl SearchIndex {
                 index
                     .load_metas()
                     .is_ok_and(|m| match m.payload.as_deref() {
-                        Some(p) => p == FORMAT,
+                        Some(p) => p.split(' ').next() == Some(FORMAT),
                         None => m.segments.is_empty(),
                     })
             });
@@ -144,13 +166,55 @@ impl SearchIndex {
         self.writer.lock().map_err(|_| IndexError::Poisoned)
     }
 
-    /// Commits (with the format payload) and makes the commit visible to searches.
-    fn commit(&self, writer: &mut IndexWriter) -> Result<(), IndexError> {
+    /// Commits, stamped with the store generation the index now reflects, and makes the
+    /// commit visible to searches. The store commits first: a crash in between leaves the old
+    /// stamp, which [`SearchIndex::catch_up`] then finds behind the store.
+    fn commit(&self, writer: &mut IndexWriter, reflects: &Generation) -> Result<(), IndexError> {
         let mut prepared = writer.prepare_commit()?;
-        prepared.set_payload(FORMAT);
+        prepared.set_payload(&format!("{FORMAT} {reflects}"));
         prepared.commit()?;
         self.reader.reload()?;
         Ok(())
+    }
+
+    /// The store generation the last commit reflects (`None` for a new or pre-stamp index).
+    pub fn stamp(&self) -> Result<Option<String>, IndexError> {
+        let metas = self.index.load_metas()?;
+        Ok(metas
+            .payload
+            .as_deref()
+            .and_then(|p| p.strip_prefix(FORMAT))
+            .and_then(|rest| rest.strip_prefix(' '))
+            .map(str::to_string))
+    }
+
+    /// Brings the index in step with the store, judged by the stamp alone (so an edited value
+    /// is seen, not only a changed count): nothing when it reflects the store's generation;
+    /// the keys `written` names when that write is the only one the index misses; otherwise a
+    /// full rebuild (a crash between the store's commit and the index's, an index copied from
+    /// another store, a write made by a build without this check).
+    pub fn catch_up(
+        &self,
+        store: &Store,
+        written: Option<&Written<'_>>,
+    ) -> Result<CatchUp, IndexError> {
+        let read = store.read()?;
+        let now = read.generation()?;
+        let stamp = self.stamp()?;
+        if stamp.as_deref() == Some(now.to_string().as_str()) {
+            return Ok(CatchUp::InStep);
+        }
+        if let Some(w) = written {
+            let before = Generation {
+                store_id: now.store_id.clone(),
+                number: w.from,
+            };
+            if w.to == now.number && stamp == Some(before.to_string()) {
+                self.update_with(&read, w.keys)?;
+                return Ok(CatchUp::Updated(w.keys.len()));
+            }
+        }
+        Ok(CatchUp::Rebuilt(self.rebuild_with(&read)?))
     }
 
     /// Drops the uncommitted changes when `result` is an error (the index stays as it was).
@@ -168,21 +232,31 @@ impl SearchIndex {
     /// Replaces the whole index with every current resource of the store; returns how many
     /// were indexed. Searches see the old index until the commit.
     pub fn rebuild_from(&self, store: &Store) -> Result<u64, IndexError> {
-        let read = store.read()?;
+        self.rebuild_with(&store.read()?)
+    }
+
+    fn rebuild_with(&self, read: &ReadTx) -> Result<u64, IndexError> {
+        let reflects = read.generation()?;
         let mut writer = self.writer()?;
         let result = (|| {
             writer.delete_all_documents()?;
-            let n = build::add_all(self.fields, &writer, &read, self.parse_threads)?;
-            self.commit(&mut writer)?;
+            let n = build::add_all(self.fields, &writer, read, self.parse_threads)?;
+            self.commit(&mut writer, &reflects)?;
             Ok(n)
         })();
         Self::rollback_on_error(&mut writer, result)
     }
 
     /// Re-indexes these resources (`Type/id`) from the store: their documents are deleted and
-    /// the current versions (if any) added; then commits.
+    /// the current versions (if any) added; then commits, stamped with the store's generation.
+    /// The caller vouches that `keys` are everything written since the index's stamp;
+    /// [`SearchIndex::catch_up`] checks that instead.
     pub fn update_from(&self, store: &Store, keys: &[String]) -> Result<(), IndexError> {
-        let read = store.read()?;
+        self.update_with(&store.read()?, keys)
+    }
+
+    fn update_with(&self, read: &ReadTx, keys: &[String]) -> Result<(), IndexError> {
+        let reflects = read.generation()?;
         let mut writer = self.writer()?;
         let result = (|| {
             for key in keys {
@@ -195,7 +269,7 @@ impl SearchIndex {
                     build::add(self.fields, &writer, ty, id, &json)?;
                 }
             }
-            self.commit(&mut writer)
+            self.commit(&mut writer, &reflects)
         })();
         Self::rollback_on_error(&mut writer, result)
     }

@@ -113,7 +113,7 @@ pub(super) fn q(ty: &str, pairs: &[(&str, &str)]) -> SearchQuery {
     parse(ty, &pairs, true).unwrap()
 }
 
-fn search(store: &Store, index: &SearchIndex, query: &SearchQuery) -> Vec<String> {
+pub(super) fn search(store: &Store, index: &SearchIndex, query: &SearchQuery) -> Vec<String> {
     index
         .search(&store.read().unwrap(), query, now_ms())
         .unwrap()
@@ -275,7 +275,7 @@ fn snapshot(store: &Store) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// Sets the claim start columns of every row of the first claim to `2020-12-15`.
-fn edit_first_claim(dir: &Path) {
+pub(super) fn edit_first_claim(dir: &Path) {
     let path = dir.join(CLAIMS_FILE);
     let mut r = csv::Reader::from_path(&path).unwrap();
     let headers = r.headers().unwrap().clone();
@@ -415,7 +415,8 @@ fn date_pairs_keep_their_order_through_merges() {
         let ids = index.tantivy_index().searchable_segment_ids().unwrap();
         assert!(ids.len() > 1, "{} segments", ids.len());
         w.merge(&ids).wait().unwrap();
-        index.commit(&mut w).unwrap();
+        let reflects = store.read().unwrap().generation().unwrap();
+        index.commit(&mut w, &reflects).unwrap();
     }
     let searcher = index.reader.searcher();
     assert_eq!(searcher.segment_readers().len(), 1);
@@ -472,7 +473,8 @@ fn unusable_pairs_fall_back_to_the_store() {
         let d = Fields::get().date_fields("billable-period-start").unwrap();
         doc.add_i64(d.lo, 0); // a lo without its hi
         w.add_document(doc).unwrap();
-        fx.index.commit(&mut w).unwrap();
+        let reflects = fx.store.read().unwrap().generation().unwrap();
+        fx.index.commit(&mut w, &reflects).unwrap();
     }
     let hits = fx.check(ty, &[("billable-period-start", &start)]);
     assert!(hits.iter().any(|h| h == id));

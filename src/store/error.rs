@@ -18,6 +18,8 @@ pub enum StoreError {
     Redb(#[from] redb::Error),
     #[error("stored record {key} is corrupt: {reason}")]
     Corrupt { key: String, reason: String },
+    #[error("the system random number generator failed")]
+    Random,
 }
 
 macro_rules! from_redb {

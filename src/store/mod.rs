@@ -12,7 +12,8 @@ use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTran
 
 pub use error::StoreError;
 use tables::{
-    FINGERPRINTS, META, META_SCHEMA_VERSION, RESOURCES, RESOURCE_HISTORY, SCHEMA_VERSION,
+    FINGERPRINTS, META, META_GENERATION, META_SCHEMA_VERSION, META_STORE_ID, RESOURCES,
+    RESOURCE_HISTORY, SCHEMA_VERSION,
 };
 
 /// The file inside the data directory that holds the store.
@@ -75,6 +76,12 @@ impl Store {
                 }
                 Some(_) => {}
             }
+            if meta.get(META_STORE_ID)?.is_none() {
+                let mut id = [0u8; 16];
+                aws_lc_rs::rand::fill(&mut id).map_err(|_| StoreError::Random)?;
+                let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+                meta.insert(META_STORE_ID, hex.as_bytes())?;
+            }
             // Create every table up front so read transactions never meet a missing one.
             tx.open_table(RESOURCES)?;
             tx.open_table(RESOURCE_HISTORY)?;
@@ -135,11 +142,44 @@ pub struct PreparedResource<'a> {
     pub profiles: &'a [&'a str],
 }
 
+/// Which state of the store a snapshot shows: the store's id and its generation, the number of
+/// committed write transactions that changed a resource. Every resource write goes through
+/// [`ResourceWriter`], which bumps the generation in the same transaction, so two snapshots
+/// with equal generations hold the same resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
+    pub store_id: String,
+    pub number: u64,
+}
+
+impl std::fmt::Display for Generation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.store_id, self.number)
+    }
+}
+
+fn read_generation(value: Option<&[u8]>) -> Result<u64, StoreError> {
+    match value {
+        None => Ok(0),
+        Some(raw) => raw
+            .try_into()
+            .map(u64::from_be_bytes)
+            .map_err(|_| StoreError::Corrupt {
+                key: META_GENERATION.into(),
+                reason: "not an 8-byte counter".into(),
+            }),
+    }
+}
+
 /// Writes resources inside one write transaction; the caller commits (or drops to abort).
 pub struct ResourceWriter<'txn> {
     resources: redb::Table<'txn, &'static str, &'static [u8]>,
     history: redb::Table<'txn, (&'static str, u32), &'static [u8]>,
     fingerprints: redb::Table<'txn, &'static str, &'static [u8]>,
+    meta: redb::Table<'txn, &'static str, &'static [u8]>,
+    /// The generation before this transaction, and whether it has bumped it yet.
+    generation: u64,
+    bumped: bool,
     key: String,
     out: Vec<u8>,
     compressor: zstd::bulk::Compressor<'static>,
@@ -147,14 +187,36 @@ pub struct ResourceWriter<'txn> {
 
 impl<'txn> ResourceWriter<'txn> {
     pub fn new(tx: &'txn WriteTransaction) -> Result<Self, StoreError> {
+        let meta = tx.open_table(META)?;
+        let generation = read_generation(meta.get(META_GENERATION)?.as_ref().map(|v| v.value()))?;
         Ok(Self {
             resources: tx.open_table(RESOURCES)?,
             history: tx.open_table(RESOURCE_HISTORY)?,
             fingerprints: tx.open_table(FINGERPRINTS)?,
+            meta,
+            generation,
+            bumped: false,
             key: String::new(),
             out: Vec::new(),
             compressor: zstd::bulk::Compressor::new(codec::LEVEL).map_err(codec::error)?,
         })
+    }
+
+    /// The store generation before this transaction and the one it commits (equal when it
+    /// changed nothing).
+    pub fn generations(&self) -> (u64, u64) {
+        (self.generation, self.generation + u64::from(self.bumped))
+    }
+
+    /// The first change of the transaction moves the generation on, in the same transaction.
+    fn bump_generation(&mut self) -> Result<(), StoreError> {
+        if !self.bumped {
+            let next = self.generation + 1;
+            self.meta
+                .insert(META_GENERATION, next.to_be_bytes().as_slice())?;
+            self.bumped = true;
+        }
+        Ok(())
     }
 
     /// Stores `res` as a new version unless its content (everything but `meta`) is unchanged.
@@ -194,6 +256,7 @@ impl<'txn> ResourceWriter<'txn> {
             None => 1,
         };
 
+        self.bump_generation()?;
         self.out.clear();
         splice_meta(&mut self.out, res, version, last_updated);
         let stored = self.compressor.compress(&self.out).map_err(codec::error)?;
@@ -256,6 +319,17 @@ pub struct ReadTx {
 }
 
 impl ReadTx {
+    /// The state of the store this snapshot shows.
+    pub fn generation(&self) -> Result<Generation, StoreError> {
+        let meta = self.tx.open_table(META)?;
+        let store_id = meta
+            .get(META_STORE_ID)?
+            .map(|v| String::from_utf8_lossy(v.value()).into_owned())
+            .unwrap_or_default();
+        let number = read_generation(meta.get(META_GENERATION)?.as_ref().map(|v| v.value()))?;
+        Ok(Generation { store_id, number })
+    }
+
     /// The current version of `Type/id`, as JSON.
     pub fn get(&self, resource_type: &str, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let table = self.tx.open_table(RESOURCES)?;
@@ -433,6 +507,43 @@ mod tests {
         assert!(r.get_version("Patient", "p1", 3).unwrap().is_none());
         assert_eq!(r.count("Patient").unwrap(), 1);
         serde_json::from_str::<serde_json::Value>(&current).unwrap();
+    }
+
+    #[test]
+    fn generation_moves_once_per_transaction_that_changes_a_resource() {
+        let store = Store::in_memory().unwrap();
+        let generation = || store.read().unwrap().generation().unwrap();
+        let start = generation();
+        assert_eq!(start.number, 0);
+        assert_eq!(start.store_id.len(), 32);
+        let write = |bodies: &[&[u8]]| {
+            let tx = store.begin_write().unwrap();
+            let moved = {
+                let mut w = ResourceWriter::new(&tx).unwrap();
+                for body in bodies {
+                    w.upsert(&prepared(body, "p1"), "t").unwrap();
+                }
+                w.generations()
+            };
+            tx.commit().unwrap();
+            moved
+        };
+        let v1 = br#"{"resourceType":"Patient","id":"p1","gender":"male"}"#;
+        let v2 = br#"{"resourceType":"Patient","id":"p1","gender":"female"}"#;
+        assert_eq!(write(&[v1, v2]), (0, 1), "two changes, one transaction");
+        assert_eq!(write(&[v2]), (1, 1), "nothing changed");
+        assert_eq!(write(&[v1]), (1, 2));
+        assert_eq!(generation().number, 2);
+        assert_eq!(generation().store_id, start.store_id);
+        {
+            let tx = store.begin_write().unwrap();
+            ResourceWriter::new(&tx)
+                .unwrap()
+                .upsert(&prepared(v2, "p1"), "t")
+                .unwrap();
+            // dropped: the change and its generation go together
+        }
+        assert_eq!(generation().number, 2);
     }
 
     #[test]
