@@ -14,6 +14,11 @@ use serde_json::Value;
 use time::macros::datetime;
 use time::OffsetDateTime;
 
+#[path = "ingest/d1_coverages.rs"]
+mod d1_coverages;
+#[path = "ingest/strict.rs"]
+mod strict;
+
 const T0: OffsetDateTime = datetime!(2025-01-02 03:04:05 UTC);
 const T1: OffsetDateTime = datetime!(2025-02-03 04:05:06 UTC);
 
@@ -227,6 +232,55 @@ fn edit_cell(
     column: &str,
     value: &str,
 ) {
+    edit_rows(path, pick, column, value, false);
+}
+
+/// Rewrites one cell of every row matching `pick` (e.g. a claim-level column of every row
+/// of a claim).
+fn edit_cells(
+    path: &Path,
+    pick: impl Fn(&BTreeMap<String, String>) -> bool,
+    column: &str,
+    value: &str,
+) {
+    edit_rows(path, pick, column, value, true);
+}
+
+/// Rewrites one cell of the data rows at these 0-based indexes.
+fn edit_rows_at(path: &Path, rows: &[usize], column: &str, value: &str) {
+    let index = std::cell::Cell::new(0usize);
+    edit_rows(
+        path,
+        |_| {
+            let i = index.get();
+            index.set(i + 1);
+            rows.contains(&i)
+        },
+        column,
+        value,
+        true,
+    );
+}
+
+/// The claim id of the first data row of a claims file.
+fn first_claim_id(path: &Path) -> String {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let col = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "Claim unique identifier")
+        .unwrap();
+    reader.records().next().unwrap().unwrap()[col].to_string()
+}
+
+fn edit_rows(
+    path: &Path,
+    pick: impl Fn(&BTreeMap<String, String>) -> bool,
+    column: &str,
+    value: &str,
+    every: bool,
+) {
     let mut reader = csv::Reader::from_path(path).unwrap();
     let headers = reader.headers().unwrap().clone();
     let col = headers
@@ -234,9 +288,10 @@ fn edit_cell(
         .position(|h| h == column)
         .unwrap_or_else(|| panic!("no column {column}"));
     let mut rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    let target = rows
+    let targets: Vec<usize> = rows
         .iter()
-        .position(|r| {
+        .enumerate()
+        .filter(|(_, r)| {
             pick(
                 &headers
                     .iter()
@@ -245,10 +300,15 @@ fn edit_cell(
                     .collect(),
             )
         })
-        .expect("no row matched");
-    let mut fields: Vec<String> = rows[target].iter().map(str::to_string).collect();
-    fields[col] = value.to_string();
-    rows[target] = csv::StringRecord::from(fields);
+        .map(|(i, _)| i)
+        .take(if every { usize::MAX } else { 1 })
+        .collect();
+    assert!(!targets.is_empty(), "no row matched");
+    for target in targets {
+        let mut fields: Vec<String> = rows[target].iter().map(str::to_string).collect();
+        fields[col] = value.to_string();
+        rows[target] = csv::StringRecord::from(fields);
+    }
     let mut w = csv::Writer::from_path(path).unwrap();
     w.write_record(&headers).unwrap();
     for r in rows {
@@ -340,9 +400,11 @@ fn impossible_date_is_rejected_with_its_place() {
 #[test]
 fn unknown_member_is_rejected_with_its_place() {
     let (tmp, store, before) = seeded_store();
-    edit_cell(
-        &tmp.path().join("CPCDS_Claims.csv"),
-        |_| true,
+    let claims = tmp.path().join("CPCDS_Claims.csv");
+    let first = first_claim_id(&claims);
+    edit_cells(
+        &claims,
+        |row| row["Claim unique identifier"] == first,
         "Patient account number",
         "NOBODY",
     );
@@ -369,7 +431,7 @@ fn missing_required_column_is_rejected() {
         &store,
         &before,
         &[
-            "CPCDS_Members.csv:2",
+            "CPCDS_Members.csv:1:",
             "missing required column \"date of birth\"",
         ],
     );

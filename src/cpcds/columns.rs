@@ -261,6 +261,83 @@ columns! {
     }
 }
 
+impl ClaimCol {
+    /// Columns that describe the whole claim, repeated on each of its rows (docs/cpcds.md):
+    /// every row must carry the same value. Not among them: the pharmacy block (days supply,
+    /// Rx reference, DAW, refill number, prescription origin, brand/generic, refills
+    /// authorized), which Synthea writes per medication row, and the diagnosis columns, which
+    /// every row adds to the claim's list.
+    pub const CLAIM_LEVEL: &'static [ClaimCol] = &[
+        ClaimCol::ServiceStart,
+        ClaimCol::ServiceEnd,
+        ClaimCol::StatementFrom,
+        ClaimCol::StatementThrough,
+        ClaimCol::PaidDate,
+        ClaimCol::ReceivedDate,
+        ClaimCol::AdmissionDate,
+        ClaimCol::DischargeDate,
+        ClaimCol::PatientAccount,
+        ClaimCol::Mrn,
+        ClaimCol::ClaimId,
+        ClaimCol::AdjustedFrom,
+        ClaimCol::AdjustedTo,
+        ClaimCol::Drg,
+        ClaimCol::SourceAdmission,
+        ClaimCol::AdmissionType,
+        ClaimCol::BillFacility,
+        ClaimCol::BillClassification,
+        ClaimCol::BillFrequency,
+        ClaimCol::ProcessingStatus,
+        ClaimCol::ClaimType,
+        ClaimCol::DischargeStatus,
+        ClaimCol::PaymentDenial,
+        ClaimCol::PrimaryPayer,
+        ClaimCol::PayeeType,
+        ClaimCol::Payee,
+        ClaimCol::PaymentStatus,
+        ClaimCol::PayerId,
+        ClaimCol::BillingNpi,
+        ClaimCol::BillingNetwork,
+        ClaimCol::AttendingNpi,
+        ClaimCol::SiteNpi,
+        ClaimCol::ReferringNpi,
+        ClaimCol::PerformingNpi,
+        ClaimCol::PerformingNetwork,
+        ClaimCol::PrescribingNpi,
+        ClaimCol::PcpNpi,
+        ClaimCol::SupervisingNpi,
+        ClaimCol::OperatingNpi,
+        ClaimCol::OtherOperatingNpi,
+        ClaimCol::PurchasedServiceNpi,
+        ClaimCol::TotSubmitted,
+        ClaimCol::TotAllowed,
+        ClaimCol::TotPaidByPatient,
+        ClaimCol::TotPaidToProvider,
+        ClaimCol::TotPaidToPatient,
+        ClaimCol::TotPayment,
+        ClaimCol::TotNoncovered,
+        ClaimCol::TotDeductible,
+        ClaimCol::TotCoinsurance,
+        ClaimCol::TotCopay,
+        ClaimCol::TotMemberLiability,
+        ClaimCol::TotPriorPayerPaid,
+        ClaimCol::TotDiscount,
+        ClaimCol::ProcessNote,
+        ClaimCol::PatientWeight,
+        ClaimCol::AmbulanceReason,
+        ClaimCol::TransportDistance,
+        ClaimCol::RoundTripPurpose,
+        ClaimCol::StretcherPurpose,
+        ClaimCol::PickupLocation,
+        ClaimCol::DropoffLocation,
+        ClaimCol::OrthoMonths,
+        ClaimCol::OrthoDate,
+        ClaimCol::ProsthesisReplacement,
+        ClaimCol::ProsthesisDate,
+        ClaimCol::MissingTeeth,
+    ];
+}
+
 /// The D3 dialect repeats the diagnosis group five times (`Diagnosis code - 2` …); group 1 is
 /// the ordinary diagnosis columns, groups 2–5 are resolved here.
 #[derive(Debug, Clone, Default)]
@@ -304,17 +381,66 @@ const CANONICAL_ONLY: &[&str] = &[
     "language",
 ];
 
+/// Two header cells that would feed the same column: reading either one silently would
+/// drop the other's values (a renamed `Name` column empties every Patient's name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderClash {
+    /// 0-based positions and header texts of the two cells, in file order.
+    pub first: (usize, String),
+    pub second: (usize, String),
+    /// The column both name (its first alias).
+    pub column: String,
+}
+
+impl std::fmt::Display for HeaderClash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ((a, a_name), (b, b_name)) = (&self.first, &self.second);
+        let what = if normalize(a_name) == normalize(b_name) {
+            "the same header twice"
+        } else {
+            "two names of one column"
+        };
+        write!(
+            f,
+            "header columns {} ({a_name:?}) and {} ({b_name:?}) are {what}, {:?}; remove or rename one",
+            a + 1,
+            b + 1,
+            self.column
+        )
+    }
+}
+
 impl Layout {
-    pub fn resolve<C: Column>(headers: &[String]) -> Self {
-        let by_name: HashMap<String, usize> = headers
-            .iter()
-            .enumerate()
-            .rev() // the first of two equal headers wins
-            .map(|(i, h)| (normalize(h), i))
-            .collect();
+    /// Finds every column of `C` by name. Refuses a header that names a column twice, by the
+    /// same name or by two of its aliases.
+    pub fn resolve<C: Column>(headers: &[String]) -> Result<Self, HeaderClash> {
+        let mut by_name: HashMap<String, usize> = HashMap::with_capacity(headers.len());
+        for (i, h) in headers.iter().enumerate() {
+            let name = normalize(h);
+            if name.is_empty() {
+                continue; // e.g. a trailing comma on the header line
+            }
+            if let Some(&first) = by_name.get(&name) {
+                return Err(HeaderClash {
+                    first: (first, headers[first].clone()),
+                    second: (i, h.clone()),
+                    column: name,
+                });
+            }
+            by_name.insert(name, i);
+        }
         let mut positions = vec![None; C::ALL.len()];
         for c in C::ALL {
-            positions[c.index()] = c.aliases().iter().find_map(|a| by_name.get(*a).copied());
+            let mut found = c.aliases().iter().filter_map(|a| by_name.get(*a).copied());
+            positions[c.index()] = found.next();
+            if let (Some(a), Some(b)) = (positions[c.index()], found.next()) {
+                let (a, b) = (a.min(b), a.max(b));
+                return Err(HeaderClash {
+                    first: (a, headers[a].clone()),
+                    second: (b, headers[b].clone()),
+                    column: c.aliases()[0].to_string(),
+                });
+            }
         }
         let extra_diagnoses = (2..=5)
             .map(|k| {
@@ -342,13 +468,13 @@ impl Layout {
         } else {
             Dialect::Synthea
         };
-        Self {
+        Ok(Self {
             positions,
             headers: headers.to_vec(),
             extra_diagnoses,
             dialect,
             canonical_columns,
-        }
+        })
     }
 
     pub fn position<C: Column>(&self, c: C) -> Option<usize> {
@@ -418,7 +544,7 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let layout = Layout::resolve::<ClaimCol>(&headers);
+        let layout = Layout::resolve::<ClaimCol>(&headers).unwrap();
         assert_eq!(layout.position(ClaimCol::ClaimType), Some(0));
         assert_eq!(layout.position(ClaimCol::ReceivedDate), Some(1));
         assert_eq!(layout.position(ClaimCol::ClaimId), None);

@@ -23,8 +23,12 @@ pub struct ProviderInfo {
 pub struct Directory {
     pub members: HashSet<String>,
     pub members_file: bool,
+    /// Coverages of this import by coverage id (D2, D3, canonical).
     pub coverages: HashMap<String, CoverageFacts>,
-    pub coverages_file: bool,
+    /// Coverages of this import known by [`patient::member_payer_key`] (D1 rows, placeholders).
+    pub member_coverages: HashMap<String, CoverageFacts>,
+    /// The import has a coverages file with coverage ids: a claim naming another one is an error.
+    pub coverage_ids: bool,
     pub providers: HashMap<String, ProviderInfo>,
     pub payers: HashSet<String>,
     /// Related person id → member id.
@@ -37,12 +41,13 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// `members_file` / `coverages_file`: whether the import has those files; without them,
-    /// members and coverages named by claims are synthesized instead of being errors.
-    pub fn new(members_file: bool, coverages_file: bool) -> Self {
+    /// `members_file`: whether the import has a members file (else members named by claims are
+    /// synthesized); `coverage_ids`: whether it has a coverages file keyed by coverage id (else
+    /// a claim's coverage is found by member and payer, and synthesized if there is none).
+    pub fn new(members_file: bool, coverage_ids: bool) -> Self {
         Self {
             members_file,
-            coverages_file,
+            coverage_ids,
             ..Self::default()
         }
     }
@@ -73,7 +78,10 @@ impl Directory {
         Ok(Ok(id))
     }
 
-    /// The focal coverage a claim names (D2/D3/canonical: a coverage id; D1: a payer id).
+    /// The coverage a claim's payer column names: a coverage id (D2, D3, canonical), or — in
+    /// D1, whose claims name the payer — the member's coverage with that payer. Without a
+    /// coverages file keyed by id, a (member, payer) pair with no coverage gets a placeholder:
+    /// D1 writes coverage rows only for encounters with a care plan, and claims-only sets none.
     pub fn coverage(
         &mut self,
         key: &str,
@@ -83,23 +91,27 @@ impl Directory {
         if let Some(f) = self.coverages.get(key) {
             return Ok(Ok(f.clone()));
         }
-        let id = id_for(key);
-        if let Some(json) = w.get("Coverage", &id)? {
-            if let Some(facts) = facts_from_stored(&id, &json) {
-                self.coverages.insert(key.to_string(), facts.clone());
-                return Ok(Ok(facts));
-            }
+        if let Some(facts) = stored_coverage(key, w)? {
+            self.coverages.insert(key.to_string(), facts.clone());
+            return Ok(Ok(facts));
         }
-        if self.coverages_file {
+        let pair = patient::member_payer_key(member, key);
+        if let Some(f) = self.member_coverages.get(&pair) {
+            return Ok(Ok(f.clone()));
+        }
+        if let Some(facts) = stored_coverage(&pair, w)? {
+            self.member_coverages.insert(pair, facts.clone());
+            return Ok(Ok(facts));
+        }
+        if self.coverage_ids {
             return Ok(Err(format!(
                 "unknown coverage {key:?}: not in the coverages file nor in the store"
             )));
         }
-        // Claims-only set: the claim's payer id stands for a coverage of this member.
         self.ensure_payer(key, w)?;
         let (m, facts) = patient::placeholder_coverage(member, key);
         self.make(m);
-        self.coverages.insert(key.to_string(), facts.clone());
+        self.member_coverages.insert(pair, facts.clone());
         Ok(Ok(facts))
     }
 
@@ -178,6 +190,13 @@ impl Directory {
         let rid = id_for(id);
         Ok((self.related.contains_key(id) || w.exists("RelatedPerson", &rid)?).then_some(rid))
     }
+}
+
+/// The stored Coverage whose source key is `key`.
+fn stored_coverage(key: &str, w: &ReadTx) -> Result<Option<CoverageFacts>, StoreError> {
+    let id = id_for(key);
+    Ok(w.get("Coverage", &id)?
+        .and_then(|json| facts_from_stored(&id, &json)))
 }
 
 fn facts_from_stored(id: &str, json: &[u8]) -> Option<CoverageFacts> {

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use csv::{ReaderBuilder, StringRecord};
 
 use super::columns::{
-    normalize, ClaimCol, Column, CoverageCol, Dialect, Layout, MemberCol, OrgCol, PractitionerCol,
-    RelatedPersonCol,
+    normalize, ClaimCol, Column, CoverageCol, Dialect, HeaderClash, Layout, MemberCol, OrgCol,
+    PractitionerCol, RelatedPersonCol,
 };
 use super::error::IngestError;
+use super::newlines::UnixNewlines;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FileKind {
@@ -34,7 +35,7 @@ impl FileKind {
         }
     }
 
-    fn layout(self, headers: &[String]) -> Layout {
+    fn layout(self, headers: &[String]) -> Result<Layout, HeaderClash> {
         match self {
             FileKind::Members => Layout::resolve::<MemberCol>(headers),
             FileKind::Organizations => Layout::resolve::<OrgCol>(headers),
@@ -42,6 +43,54 @@ impl FileKind {
             FileKind::RelatedPersons => Layout::resolve::<RelatedPersonCol>(headers),
             FileKind::Coverages => Layout::resolve::<CoverageCol>(headers),
             FileKind::Claims => Layout::resolve::<ClaimCol>(headers),
+        }
+    }
+
+    /// The first column every row of this kind needs that the header lacks (by its usual
+    /// name), so a renamed key column is reported as such, not as unknown keys later on.
+    fn missing_column(self, layout: &Layout) -> Option<&'static str> {
+        fn first_missing<C: Column>(layout: &Layout, needed: &[C]) -> Option<&'static str> {
+            needed
+                .iter()
+                .find(|c| !layout.has(**c))
+                .map(|c| c.aliases()[0])
+        }
+        match self {
+            FileKind::Members => first_missing(
+                layout,
+                &[
+                    MemberCol::MemberId,
+                    MemberCol::BirthDate,
+                    MemberCol::Gender,
+                    MemberCol::Name,
+                ],
+            ),
+            FileKind::Organizations => first_missing(layout, &[OrgCol::Id, OrgCol::Name]),
+            FileKind::Practitioners => {
+                first_missing(layout, &[PractitionerCol::Npi, PractitionerCol::Name])
+            }
+            FileKind::RelatedPersons => {
+                first_missing(layout, &[RelatedPersonCol::Id, RelatedPersonCol::MemberId])
+            }
+            FileKind::Coverages => {
+                // D1 has neither a coverage id nor a member id: its subscriber is the member.
+                // With coverage ids, the member is its own column (a dependent's subscriber
+                // is someone else).
+                let member = if layout.has(CoverageCol::CoverageId) {
+                    CoverageCol::MemberId
+                } else {
+                    CoverageCol::SubscriberId
+                };
+                first_missing(layout, &[member, CoverageCol::PayerId])
+            }
+            FileKind::Claims => first_missing(
+                layout,
+                &[
+                    ClaimCol::ClaimId,
+                    ClaimCol::PatientAccount,
+                    ClaimCol::PayerId,
+                ],
+            ),
         }
     }
 }
@@ -101,7 +150,23 @@ pub fn scan(dir: &Path) -> Result<Vec<InputFile>, IngestError> {
                 "not a CPCDS file: its header matches none of members, coverages, claims, organizations, practitioners, related persons",
             )
         })?;
-        let layout = kind.layout(&headers);
+        let header_error = |reason: String| IngestError::Row {
+            place: super::error::Place {
+                file: path.clone(),
+                line: 1,
+                column: None,
+            },
+            reason,
+        };
+        let layout = kind
+            .layout(&headers)
+            .map_err(|clash| header_error(clash.to_string()))?;
+        if let Some(column) = kind.missing_column(&layout) {
+            return Err(header_error(format!(
+                "missing required column {column:?}: every row of a {} file needs it",
+                kind.label()
+            )));
+        }
         files.push(InputFile {
             path,
             kind,
@@ -142,7 +207,10 @@ fn read_headers(path: &Path) -> Result<Vec<String>, IngestError> {
         .collect())
 }
 
-pub fn open(path: &Path) -> Result<csv::Reader<BufReader<File>>, IngestError> {
+/// A CSV file to read, its records' lines given by [`super::newlines::record_line`].
+pub type CsvReader = csv::Reader<UnixNewlines<BufReader<File>>>;
+
+pub fn open(path: &Path) -> Result<CsvReader, IngestError> {
     let file = File::open(path).map_err(|source| IngestError::Io {
         file: path.to_path_buf(),
         source,
@@ -151,7 +219,7 @@ pub fn open(path: &Path) -> Result<csv::Reader<BufReader<File>>, IngestError> {
         .flexible(true)
         .has_headers(true)
         .buffer_capacity(1 << 20)
-        .from_reader(BufReader::with_capacity(1 << 20, file)))
+        .from_reader(UnixNewlines::new(BufReader::with_capacity(1 << 20, file))))
 }
 
 /// A reader that counts bytes, for progress bars.

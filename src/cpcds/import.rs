@@ -14,8 +14,9 @@ use super::error::IngestError;
 use super::files::{self, FileKind, InputFile};
 use super::map::eob::{self, ClaimContext, ClaimKind, MapStats};
 use super::map::party::{self, ProviderKind};
-use super::map::patient;
+use super::map::patient::{self, member_payer_key};
 use super::map::Mapped;
+use super::newlines::record_line;
 use super::row::Row;
 use crate::clock::fhir_instant;
 use crate::store::{ReadTx, ResourceWriter, Store, Upsert};
@@ -87,7 +88,9 @@ pub fn import_dir(
             snapshot: &snapshot,
             dir: Directory::new(
                 inputs.iter().any(|f| f.kind == FileKind::Members),
-                inputs.iter().any(|f| f.kind == FileKind::Coverages),
+                inputs.iter().any(|f| {
+                    f.kind == FileKind::Coverages && f.layout.has(CoverageCol::CoverageId)
+                }),
             ),
             report: &mut report,
             done_bytes: 0,
@@ -132,7 +135,7 @@ fn write_all(
     store: &Store,
     queue: mpsc::Receiver<Write>,
     last_updated: &str,
-) -> Result<(BTreeMap<&'static str, Counts>, Vec<String>), crate::store::StoreError> {
+) -> Result<Written, crate::store::StoreError> {
     let tx = store.begin_write()?;
     let mut by_type: BTreeMap<&'static str, Counts> = BTreeMap::new();
     let mut changed = Vec::new();
@@ -169,6 +172,9 @@ fn write_all(
     }
     Ok((by_type, changed))
 }
+
+/// Counts by type and the changed keys.
+type Written = (BTreeMap<&'static str, Counts>, Vec<String>);
 
 struct Job<'a, 'r> {
     sink: mpsc::SyncSender<Write>,
@@ -216,6 +222,9 @@ impl Job<'_, '_> {
         let mut rows = 0u64;
         let mut first_seen: HashMap<String, u64> = HashMap::new();
         let mut claim = ClaimGroup::default();
+        let by_member_payer =
+            file.kind == FileKind::Coverages && !file.layout.has(CoverageCol::CoverageId);
+        let mut d1_coverages = CoverageGroups::default();
         let base = self.done_bytes;
         loop {
             let more = reader
@@ -224,7 +233,7 @@ impl Job<'_, '_> {
             if !more {
                 break;
             }
-            let line = record.position().map_or(0, csv::Position::line);
+            let line = record_line(&reader, &record);
             if record.iter().all(|f| f.trim().is_empty()) {
                 continue; // a blank line, e.g. a trailing newline pair
             }
@@ -241,7 +250,15 @@ impl Job<'_, '_> {
                 FileKind::Organizations => self.organization(&row)?,
                 FileKind::Practitioners => self.practitioner(&row)?,
                 FileKind::RelatedPersons => self.related_person(&row, &mut first_seen)?,
-                FileKind::Coverages => self.coverage(&row, &mut first_seen)?,
+                FileKind::Coverages if by_member_payer => {
+                    let (member, _) = patient::coverage_member(&row)?;
+                    let key = member_payer_key(member, row.required(CoverageCol::PayerId)?);
+                    d1_coverages.push(key, line, &record);
+                }
+                FileKind::Coverages => {
+                    row.required(CoverageCol::CoverageId)?;
+                    self.coverage(&row, &[], &mut first_seen)?;
+                }
                 FileKind::Claims => {
                     let key = row.required(ClaimCol::ClaimId)?.to_string();
                     if claim.key.as_deref() != Some(key.as_str()) {
@@ -263,6 +280,18 @@ impl Job<'_, '_> {
             }
         }
         self.claim(file, &mut claim)?;
+        for group in &d1_coverages.groups {
+            let rows: Vec<Row<'_>> = group
+                .iter()
+                .map(|(line, record)| Row {
+                    record,
+                    layout: &file.layout,
+                    file: &file.path,
+                    line: *line,
+                })
+                .collect();
+            self.coverage(&rows[0], &rows[1..], &mut first_seen)?;
+        }
         if file.kind == FileKind::Claims {
             self.report.claim_rows += rows;
         }
@@ -365,29 +394,52 @@ impl Job<'_, '_> {
         self.put(m)
     }
 
+    /// One Coverage: a row of a file with coverage ids, or a D1 (member, payer) group.
     fn coverage(
         &mut self,
         row: &Row<'_>,
+        more: &[Row<'_>],
         seen: &mut HashMap<String, u64>,
     ) -> Result<(), IngestError> {
-        let (m, facts) = patient::coverage(row, None)?;
-        unique(row, CoverageCol::CoverageId, &m.id, "coverage", seen)?;
-        let member = row
-            .opt(CoverageCol::MemberId)
-            .or(row.opt(CoverageCol::SubscriberId))
-            .unwrap_or_default()
-            .to_string();
-        if let Err(reason) = self.dir.patient(&member, self.snapshot)? {
-            return Err(row.error(CoverageCol::MemberId, reason));
+        let (m, facts) = patient::coverage(row, more)?;
+        let coverage_id = row.opt(CoverageCol::CoverageId);
+        if let Some(id) = coverage_id {
+            unique(row, CoverageCol::CoverageId, id, "coverage", seen)?;
         }
-        self.dir
-            .ensure_payer(row.required(CoverageCol::PayerId)?, self.snapshot)?;
+        let (member, member_column) = patient::coverage_member(row)?;
+        if let Err(reason) = self.dir.patient(member, self.snapshot)? {
+            return Err(row.error(member_column, reason));
+        }
+        let payer = row.required(CoverageCol::PayerId)?;
+        self.dir.ensure_payer(payer, self.snapshot)?;
         self.flush_pending()?;
-        let key = row
-            .opt(CoverageCol::CoverageId)
-            .map_or_else(|| m.id.clone(), str::to_string);
-        self.dir.coverages.insert(key, facts);
+        match coverage_id {
+            Some(id) => self.dir.coverages.insert(id.to_string(), facts),
+            None => self
+                .dir
+                .member_coverages
+                .insert(member_payer_key(member, payer), facts),
+        };
         self.put(m)
+    }
+}
+
+/// D1 coverage rows, which have no coverage id, gathered per (member, payer) in the order the
+/// pairs first appear; each group becomes one Coverage once the whole file is read.
+#[derive(Default)]
+struct CoverageGroups {
+    groups: Vec<Vec<(u64, StringRecord)>>,
+    by_key: HashMap<String, usize>,
+}
+
+impl CoverageGroups {
+    fn push(&mut self, key: String, line: u64, record: &StringRecord) {
+        let next = self.groups.len();
+        let group = *self.by_key.entry(key).or_insert(next);
+        if group == next {
+            self.groups.push(Vec::new());
+        }
+        self.groups[group].push((line, record.clone()));
     }
 }
 

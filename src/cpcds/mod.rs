@@ -7,6 +7,7 @@ pub mod error;
 pub mod files;
 pub mod import;
 pub mod map;
+pub mod newlines;
 pub mod row;
 
 pub use error::IngestError;

@@ -128,6 +128,38 @@ impl<'a> Row<'a> {
     }
 }
 
+/// Checks that every row of `more` holds `first`'s text in each of `columns` (those the file
+/// has). Rows that repeat one record's columns (a claim's claim-level columns, a D1 coverage's
+/// plan facts) are read from their first row only, so a row that says otherwise — a typo, a
+/// malformed value, two records sharing a key — is an error at that row's cell, not dropped.
+pub fn same_on_every_row<C: Column>(
+    first: &Row<'_>,
+    more: &[Row<'_>],
+    columns: &[C],
+    what: &str,
+) -> Result<(), IngestError> {
+    let present: Vec<C> = columns
+        .iter()
+        .copied()
+        .filter(|c| first.layout.has(*c))
+        .collect();
+    for row in more {
+        for &c in &present {
+            let (want, here) = (first.text(c), row.text(c));
+            if here != want {
+                return Err(row.error(
+                    c,
+                    format!(
+                        "{here:?} differs from {want:?} on line {} of the same {what}; this column must hold the same value on every row of it",
+                        first.line
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `yyyy-MM-dd`, optionally followed by a time part. Synthea's rendering of "unknown"
 /// (`1969-12-31`, `1970-01-01`) reads as `None`.
 pub fn parse_date(s: &str) -> Result<Option<Date>, String> {

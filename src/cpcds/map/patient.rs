@@ -5,7 +5,7 @@ use super::party::{address, split_name, us_state};
 use super::Mapped;
 use crate::cpcds::columns::{CoverageCol as C, MemberCol as M};
 use crate::cpcds::error::IngestError;
-use crate::cpcds::row::{fhir_date, Row};
+use crate::cpcds::row::{fhir_date, same_on_every_row, Row};
 use crate::fhir::codes::{self, ns, profile};
 use crate::fhir::id::id_for;
 use crate::jv;
@@ -175,35 +175,73 @@ pub struct CoverageFacts {
     pub payer_id: String,
 }
 
-pub fn coverage(
-    row: &Row<'_>,
-    member_fallback: Option<&str>,
-) -> Result<(Mapped, CoverageFacts), IngestError> {
-    // D1 has no coverage id and no member id: the subscriber is the member.
-    let member = match row.opt(C::MemberId).or(member_fallback) {
-        Some(m) => m,
-        None => row.required(C::SubscriberId)?,
+/// The key of a coverage known only by its member and payer: a D1 coverage (Synthea v1 writes
+/// no coverage id, and its claims name the payer) and a claims-only set's placeholder.
+pub fn member_payer_key(member: &str, payer: &str) -> String {
+    format!("{member}|{payer}")
+}
+
+/// The member a coverage row is for, and the column that names it. D1 has no member id
+/// column: its subscriber is the member.
+pub fn coverage_member<'a>(row: &Row<'a>) -> Result<(&'a str, C), IngestError> {
+    let column = if row.layout.has(C::MemberId) {
+        C::MemberId
+    } else {
+        C::SubscriberId
     };
+    Ok((row.required(column)?, column))
+}
+
+/// Columns every row of one D1 coverage must agree on (D1 writes them once per person).
+const SAME_FOR_EVERY_ROW: &[C] = &[
+    C::Type,
+    C::GroupId,
+    C::GroupName,
+    C::Dependent,
+    C::Relationship,
+];
+
+/// One Coverage from `row` and, in D1, the `more` rows of the same (member, payer) pair.
+/// Synthea v1 writes a coverage row per care plan, each for the one coverage the member holds
+/// with that payer, and its claims name only the payer: the rows become one Coverage whose
+/// period runs from the earliest start to the latest end (open when any row is open), with a
+/// plan class only when every row names the same plan (D1's `Plan` is often a care plan).
+pub fn coverage(row: &Row<'_>, more: &[Row<'_>]) -> Result<(Mapped, CoverageFacts), IngestError> {
+    let (member, _) = coverage_member(row)?;
     let payer = row.required(C::PayerId)?;
     let source_key = match row.opt(C::CoverageId) {
         Some(c) => c.to_string(),
-        None => format!("{member}|{payer}|{}", row.text(C::PlanName)),
+        None => member_payer_key(member, payer),
     };
+    let what = format!("coverage {source_key:?}");
+    same_on_every_row(row, more, SAME_FOR_EVERY_ROW, &what)?;
     let id = id_for(&source_key);
     let subscriber = row.opt(C::SubscriberId).unwrap_or(member);
-    let status = match row.text(C::Status).to_ascii_lowercase().as_str() {
-        // Synthea's `inactive` is not a FHIR status: the coverage existed, its period says it ended.
-        "" | "active" | "inactive" => "active",
-        "cancelled" => "cancelled",
-        "draft" => "draft",
-        "entered-in-error" => "entered-in-error",
-        other => {
-            return Err(row.error(C::Status, format!("{other:?} is not a coverage status")));
+    let status = coverage_status(row)?;
+    let (mut start, mut end) = (row.date(C::Start)?, row.date(C::End)?);
+    let mut open = end.is_none();
+    for r in more {
+        if coverage_status(r)? != status {
+            return Err(r.error(
+                C::Status,
+                format!(
+                    "contradicts {:?} on line {} of the same {what}",
+                    row.text(C::Status),
+                    row.line
+                ),
+            ));
         }
-    };
+        if let Some(s) = r.date(C::Start)? {
+            start = Some(start.map_or(s, |t| t.min(s)));
+        }
+        match r.date(C::End)? {
+            Some(e) => end = Some(end.map_or(e, |t| t.max(e))),
+            None => open = true,
+        }
+    }
     let period = jv!({
-        "start": row.date(C::Start)?.map(fhir_date),
-        "end": row.date(C::End)?.map(fhir_date),
+        "start": start.map(fhir_date),
+        "end": end.filter(|_| !open).map(fhir_date),
     });
     let relationship = row
         .opt(C::Relationship)
@@ -217,7 +255,14 @@ pub fn coverage(
             "name": row.opt(C::GroupName),
         }));
     }
-    if let Some(plan) = row.opt(C::PlanId).or(row.opt(C::PlanName)) {
+    let one_plan = more.iter().all(|r| {
+        r.text(C::PlanId) == row.text(C::PlanId) && r.text(C::PlanName) == row.text(C::PlanName)
+    });
+    if let Some(plan) = row
+        .opt(C::PlanId)
+        .or(row.opt(C::PlanName))
+        .filter(|_| one_plan)
+    {
         classes.push(jv!({
             "type": concept_display(codes::COVERAGE_CLASS, "plan", "Plan"),
             "value": plan,
@@ -265,9 +310,22 @@ pub fn coverage(
     ))
 }
 
+fn coverage_status(row: &Row<'_>) -> Result<&'static str, IngestError> {
+    Ok(match row.text(C::Status).to_ascii_lowercase().as_str() {
+        // Synthea's `inactive` is not a FHIR status: the coverage existed, its period says it ended.
+        "" | "active" | "inactive" => "active",
+        "cancelled" => "cancelled",
+        "draft" => "draft",
+        "entered-in-error" => "entered-in-error",
+        other => {
+            return Err(row.error(C::Status, format!("{other:?} is not a coverage status")));
+        }
+    })
+}
+
 /// A Coverage for a claims-only file set, where a claim names a payer but no coverage row exists.
 pub fn placeholder_coverage(member: &str, payer: &str) -> (Mapped, CoverageFacts) {
-    let id = id_for(&format!("{member}|{payer}"));
+    let id = id_for(&member_payer_key(member, payer));
     let member_id = id_for(member);
     let payer_id = id_for(payer);
     let value = jv!({

@@ -13,7 +13,7 @@ use crate::cpcds::columns::ClaimCol as C;
 use crate::cpcds::crosswalk;
 use crate::cpcds::directory::Directory;
 use crate::cpcds::error::IngestError;
-use crate::cpcds::row::{fhir_date, Row};
+use crate::cpcds::row::{fhir_date, same_on_every_row, Row};
 use crate::fhir::codes::{self, ns, profile};
 use crate::fhir::id::id_for;
 use crate::jv;
@@ -168,6 +168,12 @@ pub fn map_claim(
 ) -> Result<(Mapped, ClaimKind), IngestError> {
     let head = &rows[0];
     let claim_key = head.required(C::ClaimId)?;
+    same_on_every_row(
+        head,
+        &rows[1..],
+        C::CLAIM_LEVEL,
+        &format!("claim {claim_key:?}"),
+    )?;
     let id = id_for(claim_key);
     let member = head.required(C::PatientAccount)?;
     let patient_id = cx
