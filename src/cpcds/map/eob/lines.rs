@@ -165,6 +165,15 @@ pub struct RawDiagnosis {
     pub is_e: bool,
 }
 
+/// Every diagnosis the claim's rows name, each code once, in the order first named.
+pub fn raw_diagnoses(rows: &[Row<'_>]) -> Vec<RawDiagnosis> {
+    let mut raw = Vec::new();
+    for r in rows {
+        diagnoses_of(r, &r.layout.extra_diagnoses, &mut raw);
+    }
+    raw
+}
+
 pub fn diagnoses_of(row: &Row<'_>, groups: &[DiagnosisGroup], out: &mut Vec<RawDiagnosis>) {
     let cell = |i: Option<usize>| {
         i.and_then(|i| row.record.get(i))
@@ -302,6 +311,19 @@ fn diagnosis_type(
         }
     };
     Some(concept(system, code))
+}
+
+/// `ExplanationOfBenefit.procedure`: one per ICD-10-PCS row, the first principal one being
+/// the principal procedure.
+pub fn procedures<'a>(rows: &[Row<'a>]) -> Result<Vec<Node<'a>>, IngestError> {
+    let mut procedures = Vec::new();
+    let mut principal_taken = false;
+    for r in rows {
+        if procedure_code_kind(r) == Some(CodeKind::Icd10Pcs) {
+            procedures.push(procedure(r, procedures.len() + 1, &mut principal_taken)?);
+        }
+    }
+    Ok(procedures)
 }
 
 /// ICD-10-PCS rows become claim-level procedures.
