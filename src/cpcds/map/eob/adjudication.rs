@@ -125,3 +125,131 @@ fn header_reasons<'a>(
     }
     reasons
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpcds::map::eob::sheet::{json_all, Sheet};
+
+    /// Each header adjudication as `category` or `category=reason`.
+    fn summary(header: Vec<Node<'_>>) -> Vec<String> {
+        let code = |v: &serde_json::Value| v["coding"][0]["code"].as_str().map(str::to_string);
+        // An empty list serializes to nothing.
+        json_all(header)
+            .as_array()
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|a| {
+                let category = code(&a["category"]).unwrap();
+                match code(&a["reason"]) {
+                    Some(reason) => format!("{category}={reason}"),
+                    None => category,
+                }
+            })
+            .collect()
+    }
+
+    /// An outpatient claim of two revenue lines denied for 45 and 97; `first_line_amount`
+    /// is the first line's submitted amount.
+    fn outpatient(first_line_amount: &str) -> Sheet {
+        let claim = ["250", "45", "in"];
+        Sheet::new(
+            &[
+                C::TotSubmitted,
+                C::PaymentDenial,
+                C::BillingNetwork,
+                C::Revenue,
+                C::LineDenial,
+                C::LineSubmitted,
+            ],
+            &[
+                &[
+                    claim[0],
+                    claim[1],
+                    claim[2],
+                    "0450",
+                    "45",
+                    first_line_amount,
+                ],
+                &[claim[0], claim[1], claim[2], "0300", "97", ""],
+            ],
+        )
+    }
+
+    fn header_of(sheet: &Sheet, kind: ClaimKind) -> Result<(bool, Vec<String>), String> {
+        let rows = sheet.rows();
+        let item_rows: Vec<&Row<'_>> = rows.iter().collect();
+        let (money, lines) =
+            claim_money(&rows[0], &item_rows, kind, false).map_err(|e| e.to_string())?;
+        let header =
+            header_adjudication(&rows[0], kind, &money, &lines).map_err(|e| e.to_string())?;
+        Ok((money.amounts_at_lines, summary(header)))
+    }
+
+    #[test]
+    fn institutional_amounts_move_to_the_header_with_the_lines_reasons() {
+        let (at_lines, header) = header_of(&outpatient(""), ClaimKind::Outpatient).unwrap();
+        assert!(!at_lines);
+        assert_eq!(
+            header,
+            [
+                "benefitpaymentstatus=innetwork",
+                "billingnetworkstatus=innetwork",
+                "adjustmentreason=45",
+                "adjustmentreason=97",
+                "submitted",
+            ]
+        );
+    }
+
+    #[test]
+    fn institutional_lines_with_amounts_keep_them_and_their_reasons() {
+        let (at_lines, header) = header_of(&outpatient("100"), ClaimKind::Outpatient).unwrap();
+        assert!(at_lines);
+        assert_eq!(
+            header,
+            [
+                "benefitpaymentstatus=innetwork",
+                "billingnetworkstatus=innetwork",
+                "adjustmentreason=45",
+            ]
+        );
+    }
+
+    #[test]
+    fn rendering_network_falls_back_to_billing_and_an_oral_claim_needs_one() {
+        let billing_only = Sheet::one(&[(C::TotSubmitted, "10"), (C::BillingNetwork, "out")]);
+        let (_, header) =
+            header_of(&billing_only, ClaimKind::Professional { vision: false }).unwrap();
+        assert_eq!(
+            header,
+            [
+                "billingnetworkstatus=outofnetwork",
+                "renderingnetworkstatus=outofnetwork"
+            ]
+        );
+        let performing = Sheet::one(&[
+            (C::TotSubmitted, "10"),
+            (C::BillingNetwork, "out"),
+            (C::PerformingNetwork, "in"),
+        ]);
+        let (_, header) = header_of(&performing, ClaimKind::Professional { vision: true }).unwrap();
+        assert_eq!(header[1], "renderingnetworkstatus=innetwork");
+
+        let unknown = Sheet::one(&[(C::TotSubmitted, "10"), (C::PerformingNetwork, "")]);
+        let (_, header) = header_of(&unknown, ClaimKind::Professional { vision: false }).unwrap();
+        assert!(header.is_empty(), "{header:?}");
+        let err = header_of(&unknown, ClaimKind::Oral).unwrap_err();
+        assert!(
+            err.contains("rendering (performing) provider's network status"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_claim_without_amounts_is_refused() {
+        let sheet = Sheet::one(&[(C::TotSubmitted, ""), (C::BillingNetwork, "in")]);
+        let err = header_of(&sheet, ClaimKind::Pharmacy).unwrap_err();
+        assert!(err.contains("the claim has no amounts"), "{err}");
+    }
+}

@@ -191,3 +191,120 @@ pub fn related_claims<'a>(head: &Row<'a>) -> Vec<Node<'a>> {
     }
     related
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::cpcds::map::eob::sheet::{json_all, Sheet};
+
+    fn date(s: &str) -> Date {
+        crate::cpcds::row::parse_iso_date(s).unwrap()
+    }
+
+    #[test]
+    fn claim_dates_fall_back_to_the_next_best_column() {
+        let full = Sheet::one(&[
+            (C::StatementFrom, "2022-01-02"),
+            (C::ServiceStart, "2022-01-01"),
+            (C::StatementThrough, "2022-01-05"),
+            (C::ReceivedDate, "2022-01-10"),
+            (C::PaidDate, "2022-01-20"),
+        ]);
+        assert_eq!(
+            ClaimDates::of(&full.rows()[0]).unwrap(),
+            ClaimDates {
+                start: date("2022-01-02"),
+                end: Some(date("2022-01-05")),
+                created: date("2022-01-10"),
+            }
+        );
+        let sparse = Sheet::one(&[
+            (C::ServiceStart, "2022-03-01"),
+            (C::ServiceEnd, "2022-03-04"),
+            (C::PaidDate, "2022-03-09"),
+        ]);
+        assert_eq!(
+            ClaimDates::of(&sparse.rows()[0]).unwrap(),
+            ClaimDates {
+                start: date("2022-03-01"),
+                end: Some(date("2022-03-04")),
+                created: date("2022-03-09"),
+            }
+        );
+        // Only a line date: it starts the claim, and with nothing else it is also `created`.
+        let line_only = Sheet::one(&[(C::LineFrom, "2022-04-07")]);
+        assert_eq!(
+            ClaimDates::of(&line_only.rows()[0]).unwrap(),
+            ClaimDates {
+                start: date("2022-04-07"),
+                end: None,
+                created: date("2022-04-07"),
+            }
+        );
+        let undated = Sheet::one(&[(C::ServiceStart, ""), (C::PaidDate, "2022-03-09")]);
+        let err = ClaimDates::of(&undated.rows()[0]).unwrap_err().to_string();
+        assert!(err.contains("no service start date"), "{err}");
+    }
+
+    #[test]
+    fn status_is_active_unless_cancelled_and_refuses_other_words() {
+        let status_of = |cell: &str| {
+            let sheet = Sheet::one(&[(C::ProcessingStatus, cell)]);
+            status(&sheet.rows()[0]).map_err(|e| e.to_string())
+        };
+        assert_eq!(status_of(""), Ok("active"));
+        assert_eq!(status_of("Active"), Ok("active"));
+        assert_eq!(status_of("CANCELLED"), Ok("cancelled"));
+        let err = status_of("draft").unwrap_err();
+        assert!(err.contains("\"draft\" is not a claim status"), "{err}");
+    }
+
+    #[test]
+    fn pharmacy_identifiers_name_each_prescription_once() {
+        let sheet = Sheet::new(
+            &[C::ClaimId, C::RxRef],
+            &[
+                &["c-1", "rx-9"],
+                &["c-1", "rx-2"],
+                &["c-1", "rx-9"],
+                &["c-1", ""],
+            ],
+        );
+        let rows = sheet.rows();
+        let values = |kind| {
+            json_all(identifiers(&rows, "c-1", kind))
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["value"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(values(ClaimKind::Pharmacy), ["c-1", "rx-9", "rx-2"]);
+        // Other profiles have no prescription identifiers.
+        assert_eq!(values(ClaimKind::Professional { vision: false }), ["c-1"]);
+    }
+
+    #[test]
+    fn related_claims_point_both_ways_by_claim_id() {
+        let sheet = Sheet::one(&[(C::AdjustedFrom, "c-0"), (C::AdjustedTo, "c-2")]);
+        let related = json_all(related_claims(&sheet.rows()[0]));
+        assert_eq!(related[0]["relationship"]["coding"][0]["code"], "prior");
+        assert_eq!(related[0]["reference"]["value"], "c-0");
+        assert_eq!(
+            related[1]["relationship"]["coding"][0]["code"],
+            "replacedby"
+        );
+        assert_eq!(
+            related[1]["reference"],
+            json!({
+                "type": {"coding": [{"system": codes::C4BB_IDENTIFIER_TYPE, "code": "uc"}]},
+                "system": ns::CLAIM,
+                "value": "c-2",
+            })
+        );
+        let none = Sheet::one(&[(C::AdjustedFrom, "")]);
+        assert!(related_claims(&none.rows()[0]).is_empty());
+    }
+}

@@ -213,3 +213,152 @@ fn claim_level_item<'a>(
         "adjudication": adjudication,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::cpcds::map::eob::sheet::{json, json_all, Sheet};
+    use crate::cpcds::row::parse_iso_date;
+
+    fn facts(kind: ClaimKind) -> ClaimFacts {
+        ClaimFacts {
+            kind,
+            start: parse_iso_date("2022-06-01").unwrap(),
+            has_note: true,
+        }
+    }
+
+    fn line(amounts: Vec<Node<'_>>) -> LineAdjudication<'_> {
+        LineAdjudication {
+            amounts,
+            others: vec![money::allowed_units(2.0)],
+            adjustment_reason: None,
+        }
+    }
+
+    fn categories(adjudication: Vec<Node<'_>>) -> Vec<String> {
+        let all = json_all(adjudication);
+        all.as_array()
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|a| {
+                a["category"]["coding"][0]["code"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_line_takes_its_amounts_then_the_rest_or_nothing_when_they_are_on_the_header() {
+        let sheet = Sheet::new(&[C::LineSubmitted], &[&[""], &["5"]]);
+        let rows = sheet.rows();
+        let r = &rows[0];
+        let submitted = money::amounts(&rows[1], money::LINE_AMOUNTS, false).unwrap();
+        let professional = ClaimKind::Professional { vision: false };
+        let with_amount = item_adjudication(r, professional, line(submitted), true).unwrap();
+        assert_eq!(categories(with_amount), ["submitted", "allowedunits"]);
+
+        // Every non-institutional line needs an amount of its own.
+        let err = item_adjudication(r, professional, line(Vec::new()), true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the line has no amounts"), "{err}");
+        // An institutional line may lack one when its siblings have theirs.
+        let inpatient = item_adjudication(r, ClaimKind::Inpatient, line(Vec::new()), true).unwrap();
+        assert_eq!(categories(inpatient), ["allowedunits"]);
+        // Amounts on the header: the line's adjudication stays empty.
+        let header = item_adjudication(r, ClaimKind::Inpatient, line(Vec::new()), false).unwrap();
+        assert!(header.is_empty());
+    }
+
+    #[test]
+    fn line_items_are_numbered_and_dated_from_the_claim_when_the_line_is_not() {
+        let sheet = Sheet::new(
+            &[C::ProcCode, C::LineFrom, C::LineSubmitted],
+            &[&["99213", "2022-06-03", "80"], &["99214", "", "120"]],
+        );
+        let rows = sheet.rows();
+        let item_rows: Vec<&Row<'_>> = rows.iter().collect();
+        let kind = ClaimKind::Professional { vision: false };
+        let adjudications = item_rows
+            .iter()
+            .map(|r| lines::line_adjudication(r, kind, false))
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let mut info = SupportingInfo::default();
+        let mut stats = MapStats::default();
+        let items = json_all(
+            line_items(
+                facts(kind),
+                &item_rows,
+                adjudications,
+                true,
+                &mut info,
+                &mut stats,
+            )
+            .unwrap(),
+        );
+        let pick = |i: usize, key: &str| items[i][key].clone();
+        assert_eq!(pick(0, "sequence"), 1);
+        assert_eq!(pick(1, "sequence"), 2);
+        assert_eq!(pick(0, "servicedDate"), "2022-06-03");
+        assert_eq!(pick(1, "servicedDate"), "2022-06-01");
+        assert_eq!(pick(1, "noteNumber"), json!([1]));
+        assert_eq!(
+            pick(1, "adjudication")[0]["amount"],
+            json!({"value": 120.0, "currency": "USD"})
+        );
+    }
+
+    #[test]
+    fn a_claim_without_lines_gets_one_item_for_the_whole_claim_unless_pharmacy() {
+        let sheet = Sheet::one(&[(C::Ndc, "")]);
+        let head = &sheet.rows()[0];
+        let money = ClaimMoney {
+            totals: vec![submitted_total()],
+            amounts_at_lines: true,
+            line_statuses: Vec::new(),
+            billing_network: Some("innetwork"),
+        };
+        let mut stats = MapStats::default();
+        let professional = ClaimKind::Professional { vision: false };
+        let item = json(claim_level(head, facts(professional), &money, &mut stats).unwrap());
+        assert_eq!(stats.claims_without_lines, 1);
+        assert_eq!(item["sequence"], 1);
+        assert_eq!(item["servicedDate"], "2022-06-01");
+        assert_eq!(item["productOrService"]["coding"][0]["system"], codes::CPT);
+        let statuses: Vec<&Value> = item["adjudication"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| &a["category"]["coding"][0]["code"])
+            .collect();
+        assert_eq!(statuses, ["submitted", "benefitpaymentstatus"]);
+
+        // Institutional: the amounts are on the header, so the item has none.
+        let item =
+            json(claim_level(head, facts(ClaimKind::Inpatient), &money, &mut stats).unwrap());
+        assert_eq!(item.get("adjudication"), None);
+        assert_eq!(
+            item["productOrService"]["coding"][0]["code"],
+            "not-applicable"
+        );
+
+        let err = claim_level(head, facts(ClaimKind::Pharmacy), &money, &mut stats)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs at least one drug line"), "{err}");
+        assert_eq!(stats.claims_without_lines, 2);
+    }
+
+    fn submitted_total() -> Node<'static> {
+        crate::jv!({
+            "category": concept(codes::ADJUDICATION, "submitted"),
+            "amount": crate::cpcds::map::json::money(1000),
+        })
+    }
+}

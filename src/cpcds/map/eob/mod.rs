@@ -6,6 +6,8 @@ mod items;
 mod lines;
 mod money;
 mod people;
+#[cfg(test)]
+mod sheet;
 mod support;
 mod supporting_info;
 
@@ -245,7 +247,7 @@ pub fn map_claim(
         "payee": payee,
         "outcome": "complete",
         "careTeam": care_team,
-        "supportingInfo": info.support.into_nodes(),
+        "supportingInfo": info.into_nodes(),
         "diagnosis": diagnoses,
         "procedure": procedures,
         "insurance": subject.insurance(),
