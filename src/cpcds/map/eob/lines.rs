@@ -165,6 +165,15 @@ pub struct RawDiagnosis {
     pub is_e: bool,
 }
 
+/// Every diagnosis the claim's rows name, each code once, in the order first named.
+pub fn raw_diagnoses(rows: &[Row<'_>]) -> Vec<RawDiagnosis> {
+    let mut raw = Vec::new();
+    for r in rows {
+        diagnoses_of(r, &r.layout.extra_diagnoses, &mut raw);
+    }
+    raw
+}
+
 pub fn diagnoses_of(row: &Row<'_>, groups: &[DiagnosisGroup], out: &mut Vec<RawDiagnosis>) {
     let cell = |i: Option<usize>| {
         i.and_then(|i| row.record.get(i))
@@ -304,6 +313,19 @@ fn diagnosis_type(
     Some(concept(system, code))
 }
 
+/// `ExplanationOfBenefit.procedure`: one per ICD-10-PCS row, the first principal one being
+/// the principal procedure.
+pub fn procedures<'a>(rows: &[Row<'a>]) -> Result<Vec<Node<'a>>, IngestError> {
+    let mut procedures = Vec::new();
+    let mut principal_taken = false;
+    for r in rows {
+        if procedure_code_kind(r) == Some(CodeKind::Icd10Pcs) {
+            procedures.push(procedure(r, procedures.len() + 1, &mut principal_taken)?);
+        }
+    }
+    Ok(procedures)
+}
+
 /// ICD-10-PCS rows become claim-level procedures.
 pub fn procedure<'a>(
     row: &Row<'a>,
@@ -434,4 +456,64 @@ pub fn compound_details<'a>(row: &Row<'a>) -> Result<Vec<Node<'a>>, IngestError>
         }));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpcds::map::eob::sheet::{json_all, Sheet};
+
+    #[test]
+    fn procedures_come_from_icd10_pcs_rows_with_one_principal() {
+        let sheet = Sheet::new(
+            &[C::ProcCode, C::ProcCodeType, C::ProcType, C::LineFrom],
+            &[
+                &["0DTJ4ZZ", "", "", "2022-02-01"],
+                &["99213", "CPT", "", "2022-02-01"],
+                &["0FT44ZZ", "ICD-10-PCS", "principal", "2022-02-02"],
+            ],
+        );
+        let procedures = json_all(procedures(&sheet.rows()).unwrap());
+        let summary: Vec<(i64, &str, &str, &str)> = procedures
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["sequence"].as_i64().unwrap(),
+                    p["type"][0]["coding"][0]["code"].as_str().unwrap(),
+                    p["procedureCodeableConcept"]["coding"][0]["code"]
+                        .as_str()
+                        .unwrap(),
+                    p["date"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        // The CPT row is a line, not a procedure; the first row took the principal place.
+        assert_eq!(
+            summary,
+            [
+                (1, "principal", "0DTJ4ZZ", "2022-02-01"),
+                (2, "other", "0FT44ZZ", "2022-02-02"),
+            ]
+        );
+    }
+
+    #[test]
+    fn raw_diagnoses_name_each_code_once_across_rows() {
+        let sheet = Sheet::new(
+            &[C::DxCode, C::DxType],
+            &[
+                &["E11.9", "principal"],
+                &["I10", ""],
+                &["E11.9", "secondary"],
+            ],
+        );
+        let raw = raw_diagnoses(&sheet.rows());
+        let codes: Vec<(&str, &str)> = raw
+            .iter()
+            .map(|d| (d.code.as_str(), d.dx_type.as_str()))
+            .collect();
+        assert_eq!(codes, [("E11.9", "principal"), ("I10", "")]);
+    }
 }

@@ -1,24 +1,26 @@
 //! One claim (its contiguous rows) → one C4BB ExplanationOfBenefit.
 
+mod adjudication;
+mod header;
+mod items;
 mod lines;
 mod money;
 mod people;
+#[cfg(test)]
+mod sheet;
 mod support;
+mod supporting_info;
 
-use time::Date;
-
-use super::json::{absent, coding, concept, concept_display, reference, Node};
+use super::json::reference;
 use super::Mapped;
 use crate::cpcds::columns::ClaimCol as C;
-use crate::cpcds::crosswalk;
 use crate::cpcds::directory::Directory;
 use crate::cpcds::error::IngestError;
 use crate::cpcds::row::{fhir_date, same_on_every_row, Row};
-use crate::fhir::codes::{self, ns, profile};
+use crate::fhir::codes::profile;
 use crate::fhir::id::id_for;
 use crate::jv;
 use crate::store::ReadTx;
-use support::Support;
 
 /// The five concrete C4BB EOB profiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -161,7 +163,9 @@ pub struct ClaimContext<'d, 'r> {
     pub stats: MapStats,
 }
 
-#[allow(clippy::too_many_lines)] // one readable pass over the EOB's elements, in FHIR order
+/// Maps one claim in steps, in the order of the EOB's elements. The order of the fallible steps
+/// decides which of several bad cells a claim is refused for, and supportingInfo entries are
+/// numbered as the steps add them: reordering the steps changes the output.
 pub fn map_claim(
     rows: &[Row<'_>],
     cx: &mut ClaimContext<'_, '_>,
@@ -175,433 +179,56 @@ pub fn map_claim(
         &format!("claim {claim_key:?}"),
     )?;
     let id = id_for(claim_key);
-    let member = head.required(C::PatientAccount)?;
-    let patient_id = cx
-        .dir
-        .patient(member, cx.snapshot)?
-        .map_err(|reason| head.error(C::PatientAccount, reason))?;
-    let payer_key = head.required(C::PayerId)?;
-    let focal = cx
-        .dir
-        .coverage(payer_key, member, cx.snapshot)?
-        .map_err(|reason| head.error(C::PayerId, reason))?;
-    if focal.member_id != patient_id {
-        return Err(head.error(
-            C::PayerId,
-            format!("coverage {payer_key:?} belongs to another member, not {member:?}"),
-        ));
-    }
-    let prior = match head.opt(C::PrimaryPayer).filter(|p| *p != payer_key) {
-        Some(p) => Some(
-            cx.dir
-                .coverage(p, member, cx.snapshot)?
-                .map_err(|reason| head.error(C::PrimaryPayer, reason))?,
-        ),
-        None => None,
-    };
+    let subject = header::subject(head, cx)?;
     let kind = classify(rows, &mut cx.stats)?;
-
-    let billable_start = head
-        .date(C::StatementFrom)?
-        .or(head.date(C::ServiceStart)?)
-        .or(head.date(C::LineFrom)?)
-        .ok_or_else(|| head.error(C::ServiceStart, "the claim has no service start date"))?;
-    let billable_end = head
-        .date(C::StatementThrough)?
-        .or(head.date(C::ServiceEnd)?);
-    let created = head
-        .date(C::ReceivedDate)?
-        .or(head.date(C::PaidDate)?)
-        .or(billable_end)
-        .unwrap_or(billable_start);
-
-    let status = match head.text(C::ProcessingStatus).to_ascii_lowercase().as_str() {
-        "" | "active" => "active",
-        "cancelled" => "cancelled",
-        other => {
-            return Err(head.error(
-                C::ProcessingStatus,
-                format!("{other:?} is not a claim status (active, cancelled)"),
-            ))
-        }
-    };
-
-    let mut identifiers = vec![jv!({
-        "type": concept_display(codes::C4BB_IDENTIFIER_TYPE, "uc", "Unique Claim ID"),
-        "system": ns::CLAIM,
-        "value": claim_key,
-    })];
-    if kind == ClaimKind::Pharmacy {
-        let mut seen: Vec<&str> = Vec::new();
-        for rx in rows.iter().filter_map(|r| r.opt(C::RxRef)) {
-            if !seen.contains(&rx) {
-                seen.push(rx);
-                identifiers.push(jv!({"system": ns::RX_REFERENCE, "value": rx}));
-            }
-        }
-    }
-
-    let (claim_type, sub_type) = match kind {
-        ClaimKind::Inpatient => (
-            concept_display(codes::CLAIM_TYPE, "institutional", "Institutional"),
-            concept_display(codes::C4BB_INSTITUTIONAL_SUBTYPE, "inpatient", "Inpatient"),
-        ),
-        ClaimKind::Outpatient => (
-            concept_display(codes::CLAIM_TYPE, "institutional", "Institutional"),
-            concept_display(
-                codes::C4BB_INSTITUTIONAL_SUBTYPE,
-                "outpatient",
-                "Outpatient",
-            ),
-        ),
-        ClaimKind::Professional { vision: false } => (
-            concept_display(codes::CLAIM_TYPE, "professional", "Professional"),
-            Node::Null,
-        ),
-        ClaimKind::Professional { vision: true } => (
-            concept_display(codes::CLAIM_TYPE, "vision", "Vision"),
-            Node::Null,
-        ),
-        ClaimKind::Oral => (
-            concept_display(codes::CLAIM_TYPE, "oral", "Oral"),
-            Node::Null,
-        ),
-        ClaimKind::Pharmacy => (
-            concept_display(codes::CLAIM_TYPE, "pharmacy", "Pharmacy"),
-            Node::Null,
-        ),
-    };
-
-    let mut related = Vec::new();
-    for (column, system, code) in [
-        (C::AdjustedFrom, codes::EX_RELATED_CLAIM, "prior"),
-        (C::AdjustedTo, codes::C4BB_RELATED_CLAIM, "replacedby"),
-    ] {
-        if let Some(other) = head.opt(column) {
-            related.push(jv!({
-                "relationship": concept(system, code),
-                "reference": jv!({
-                    "type": concept(codes::C4BB_IDENTIFIER_TYPE, "uc"),
-                    "system": ns::CLAIM,
-                    "value": other,
-                }),
-            }));
-        }
-    }
+    let dates = header::ClaimDates::of(head)?;
+    let status = header::status(head)?;
+    let identifiers = header::identifiers(rows, claim_key, kind);
+    let (claim_type, sub_type) = header::type_and_sub_type(kind);
+    let related = header::related_claims(head);
 
     let provider = people::provider(head, kind, cx.dir, cx.snapshot)?;
-    let payee = people::payee(head, &patient_id, cx.dir, cx.snapshot)?;
+    let payee = people::payee(head, &subject.patient_id, cx.dir, cx.snapshot)?;
     let care_team = people::care_team(head, kind, cx.dir, cx.snapshot)?;
 
-    // --- supporting information -------------------------------------------------------
-    let mut support = Support::default();
-    if let Some(d) = head.date(C::ReceivedDate)? {
-        support.add("clmrecvddate", vec![("timingDate", fhir_date(d).into())]);
-    }
-    let mut transport = Vec::new();
-    match kind {
-        ClaimKind::Inpatient | ClaimKind::Outpatient => {
-            if kind == ClaimKind::Inpatient {
-                let start = head.date(C::AdmissionDate)?.unwrap_or(billable_start);
-                let end = head.date(C::DischargeDate)?.or(billable_end);
-                support.add(
-                    "admissionperiod",
-                    vec![(
-                        "timingPeriod",
-                        jv!({"start": fhir_date(start), "end": end.map(fhir_date)}),
-                    )],
-                );
-            }
-            if let Some(tob) = type_of_bill(head) {
-                support.code("typeofbill", codes::NUBC_TYPE_OF_BILL, tob);
-            }
-            if let Some(s) = head.opt(C::SourceAdmission) {
-                support.code(
-                    "pointoforigin",
-                    codes::NUBC_POINT_OF_ORIGIN,
-                    crosswalk::point_of_origin(s),
-                );
-            }
-            if let Some(s) = head.opt(C::AdmissionType) {
-                support.code(
-                    "admtype",
-                    codes::NUBC_ADMIT_TYPE,
-                    crosswalk::admission_type(s),
-                );
-            }
-            if let Some(s) = head.opt(C::DischargeStatus) {
-                support.code(
-                    "discharge-status",
-                    codes::NUBC_DISCHARGE_STATUS,
-                    crosswalk::discharge_status(s),
-                );
-            }
-            if kind == ClaimKind::Inpatient {
-                if let Some(drg) = head.opt(C::Drg) {
-                    support.code("drg", codes::MS_DRG, drg);
-                }
-            }
-        }
-        ClaimKind::Professional { .. } | ClaimKind::Oral => {
-            if let Some(site) = head.opt(C::SiteNpi) {
-                let org = cx.dir.provider_as(
-                    site,
-                    super::party::ProviderKind::Organization,
-                    cx.snapshot,
-                )?;
-                support.add(
-                    "servicefacility",
-                    vec![("valueReference", reference("Organization", &org))],
-                );
-            }
-        }
-        ClaimKind::Pharmacy => {}
-    }
-    if kind != ClaimKind::Pharmacy {
-        if let Some(mrn) = head.opt(C::Mrn) {
-            support.string("medicalrecordnumber", mrn);
-        }
-        if let Some(account) = head.opt(C::PatientAccount) {
-            support.string("patientaccountnumber", account);
-        }
-    }
-    if matches!(kind, ClaimKind::Professional { .. }) {
-        if let Some(w) = head.number(C::PatientWeight)? {
-            transport.push(support.quantity("patientweight", Some(w), Some("[lb_av]")));
-        }
-        if let Some(r) = head.opt(C::AmbulanceReason) {
-            // supportingInfo.reason is a Coding, not a CodeableConcept.
-            transport.push(support.add(
-                "ambulancetransportreason",
-                vec![("reason", coding(codes::AMBULANCE_REASON, r))],
-            ));
-        }
-        if let Some(d) = head.number(C::TransportDistance)? {
-            transport.push(support.quantity("transportationdistance", Some(d), Some("[mi_i]")));
-        }
-        for (column, category) in [
-            (C::RoundTripPurpose, "roudtrippurpose"),
-            (C::StretcherPurpose, "stretcherpurpose"),
-            (C::PickupLocation, "pickuplocation"),
-            (C::DropoffLocation, "dropofflocation"),
-        ] {
-            if let Some(v) = head.opt(column) {
-                transport.push(support.string(category, v));
-            }
-        }
-    }
-    if kind == ClaimKind::Oral {
-        if let Some(months) = head.number(C::OrthoMonths)? {
-            support.add(
-                "orthodontics",
-                vec![
-                    ("timingDate", head.date(C::OrthoDate)?.map(fhir_date).into()),
-                    ("valueQuantity", jv!({"value": months, "unit": "months"})),
-                ],
-            );
-        }
-        if let Some(replacement) = head.boolean(C::ProsthesisReplacement)? {
-            support.add(
-                "prosthesis",
-                vec![
-                    (
-                        "timingDate",
-                        head.date(C::ProsthesisDate)?.map(fhir_date).into(),
-                    ),
-                    ("valueBoolean", replacement.into()),
-                ],
-            );
-        }
-        for tooth in head
-            .text(C::MissingTeeth)
-            .split(';')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            support.code("missingtoothnumber", codes::ADA_TOOTH, tooth);
-        }
-    }
     let item_rows: Vec<&Row<'_>> = rows
         .iter()
         .filter(|r| lines::is_item_row(r, kind))
         .collect();
-    if kind == ClaimKind::Pharmacy {
-        let med = item_rows.first().copied().unwrap_or(head);
-        support.quantity("dayssupply", med.number(C::DaysSupply)?, None);
-        match med.opt(C::Daw) {
-            Some(daw) => support.code("dawcode", codes::NCPDP_DAW, daw),
-            None => support.add("dawcode", vec![("code", absent("unknown"))]),
-        };
-        support.quantity("refillnum", med.number(C::RefillNumber)?, None);
-        support.quantity("refillsauthorized", med.number(C::RefillsAuthorized)?, None);
-        if let Some(bg) = med.opt(C::BrandGeneric) {
-            let code = match bg.to_ascii_lowercase().as_str() {
-                "b" | "brand" => "1",
-                "g" | "generic" => "2",
-                _ => bg,
-            };
-            support.code("brandgenericindicator", codes::NCPDP_BRAND_GENERIC, code);
-        }
-        if let Some(origin) = med.opt(C::RxOrigin) {
-            support.code("rxorigincode", codes::NCPDP_RX_ORIGIN, origin);
-        }
-        if let Some(compound) = lines::compound_code(med) {
-            support.code("compoundcode", codes::NCPDP_COMPOUND, compound);
-        }
-    }
+    let mut info = supporting_info::supporting_info(head, &item_rows, kind, &dates, cx)?;
 
-    // --- diagnoses and procedures --------------------------------------------------------
-    let mut raw_dx = Vec::new();
-    for r in rows {
-        lines::diagnoses_of(r, &r.layout.extra_diagnoses, &mut raw_dx);
-    }
-    let diagnoses = lines::diagnoses(&raw_dx, kind, &mut cx.stats);
-    let mut procedures = Vec::new();
-    let mut principal_taken = false;
-    for r in rows {
-        if lines::procedure_code_kind(r) == Some(lines::CodeKind::Icd10Pcs) {
-            let p = lines::procedure(r, procedures.len() + 1, &mut principal_taken)?;
-            procedures.push(p);
-        }
-    }
+    let raw_diagnoses = lines::raw_diagnoses(rows);
+    let diagnoses = lines::diagnoses(&raw_diagnoses, kind, &mut cx.stats);
+    let procedures = lines::procedures(rows)?;
 
-    // --- money -----------------------------------------------------------------------------
-    let has_prior_payer = prior.is_some();
-    let totals = money::amounts(head, money::HEADER_AMOUNTS, has_prior_payer)?;
-    if totals.is_empty() {
-        return Err(head.error(
-            C::TotSubmitted,
-            "the claim has no amounts: C4BB requires at least one total",
-        ));
-    }
-    let mut line_adjudications = Vec::with_capacity(item_rows.len());
-    for r in &item_rows {
-        line_adjudications.push(lines::line_adjudication(r, kind, has_prior_payer)?);
-    }
-    // Institutional: amounts at line level when any line has one, else at header level, never both.
-    let amounts_at_lines =
-        !kind.is_institutional() || line_adjudications.iter().any(|a| !a.amounts.is_empty());
-    let line_statuses: Vec<&'static str> = item_rows
-        .iter()
-        .map(|r| money::line_benefit_status(r))
-        .collect();
-    let billing_network = money::network_status(head.text(C::BillingNetwork));
-    let rendering_network =
-        money::network_status(head.text(C::PerformingNetwork)).or(billing_network);
+    let (claim_money, line_adjudications) =
+        adjudication::claim_money(head, &item_rows, kind, subject.prior.is_some())?;
+    let header_adjudication =
+        adjudication::header_adjudication(head, kind, &claim_money, &line_adjudications)?;
 
-    let mut header_adjudication = Vec::new();
-    if matches!(
-        kind,
-        ClaimKind::Inpatient | ClaimKind::Outpatient | ClaimKind::Pharmacy | ClaimKind::Oral
-    ) {
-        let status = if line_statuses.is_empty() {
-            billing_network.unwrap_or("other")
-        } else {
-            money::combined_status(line_statuses.iter().copied())
-        };
-        header_adjudication.push(money::status_adjudication("benefitpaymentstatus", status));
-    }
-    if let Some(n) = billing_network {
-        header_adjudication.push(money::status_adjudication("billingnetworkstatus", n));
-    }
-    if matches!(kind, ClaimKind::Professional { .. } | ClaimKind::Oral) {
-        match rendering_network {
-            Some(n) => {
-                header_adjudication.push(money::status_adjudication("renderingnetworkstatus", n))
-            }
-            None if kind == ClaimKind::Oral => {
-                return Err(head.error(
-                    C::PerformingNetwork,
-                    "an oral claim needs the rendering (performing) provider's network status",
-                ))
-            }
-            None => {}
-        }
-    }
-    let mut header_reasons: Vec<&str> = head.opt(C::PaymentDenial).into_iter().collect();
-    if !amounts_at_lines {
-        // The amounts are on the header, and an item adjudication needs an amount: the lines'
-        // adjustment reasons move up with them.
-        for reason in line_adjudications
-            .iter()
-            .filter_map(|a| a.adjustment_reason)
-        {
-            if !header_reasons.contains(&reason) {
-                header_reasons.push(reason);
-            }
-        }
-    }
-    for reason in header_reasons {
-        header_adjudication.push(money::reason_adjudication(
-            "adjustmentreason",
-            codes::CARC,
-            reason,
-        ));
-    }
-    if !amounts_at_lines {
-        header_adjudication.extend(totals.iter().cloned());
-    }
-
-    // --- items -------------------------------------------------------------------------------
     let note = head.opt(C::ProcessNote);
-    let mut items = Vec::with_capacity(item_rows.len().max(1));
-    for (i, (r, adj)) in item_rows.iter().zip(line_adjudications).enumerate() {
-        let mut information = transport.clone();
-        if kind == ClaimKind::Oral {
-            if let Some(site) = r.opt(C::AdditionalBodySite) {
-                let system = if site.len() == 2 && site.bytes().all(|b| b.is_ascii_digit()) {
-                    codes::ADA_AREA
-                } else {
-                    codes::ADA_TOOTH
-                };
-                information.push(support.code("additionalbodysite", system, site));
-            }
-        }
-        let adjudication = if amounts_at_lines {
-            if adj.amounts.is_empty() && !kind.is_institutional() {
-                return Err(r.error(
-                    C::LineSubmitted,
-                    "the line has no amounts: C4BB requires at least one",
-                ));
-            }
-            let mut all = adj.amounts;
-            all.extend(adj.others);
-            all
-        } else {
-            Vec::new()
-        };
-        let line = Line {
-            sequence: i + 1,
-            information,
-            adjudication,
-            has_note: note.is_some(),
-            claim_start: billable_start,
-        };
-        items.push(item(r, kind, line, &mut cx.stats)?);
-    }
+    let facts = items::ClaimFacts {
+        kind,
+        start: dates.start,
+        has_note: note.is_some(),
+    };
+    let mut items = items::line_items(
+        facts,
+        &item_rows,
+        line_adjudications,
+        claim_money.amounts_at_lines,
+        &mut info,
+        &mut cx.stats,
+    )?;
     if items.is_empty() {
-        if kind == ClaimKind::Pharmacy {
-            return Err(head.error(C::Ndc, "a pharmacy claim needs at least one drug line"));
-        }
-        cx.stats.claims_without_lines += 1;
-        items.push(claim_level_item(
-            kind,
-            billable_start,
-            &totals,
-            &line_statuses,
-            billing_network,
-            note.is_some(),
-        ));
+        items.push(items::claim_level(
+            head,
+            facts,
+            &claim_money,
+            &mut cx.stats,
+        )?);
     }
-
-    let payment = jv!({
-        "type": concept(codes::C4BB_PAYER_ADJUDICATION_STATUS, money::payment_type(head)?),
-        "date": head.date(C::PaidDate)?.map(fhir_date),
-    });
-    let mut insurance = vec![jv!({"focal": true, "coverage": reference("Coverage", &focal.id)})];
-    if let Some(p) = &prior {
-        insurance.push(jv!({"focal": false, "coverage": reference("Coverage", &p.id)}));
-    }
+    let payment = money::payment(head)?;
 
     let value = jv!({
         "resourceType": "ExplanationOfBenefit",
@@ -611,22 +238,22 @@ pub fn map_claim(
         "type": claim_type,
         "subType": sub_type,
         "use": "claim",
-        "patient": reference("Patient", &patient_id),
-        "billablePeriod": jv!({"start": fhir_date(billable_start), "end": billable_end.map(fhir_date)}),
-        "created": fhir_date(created),
-        "insurer": reference("Organization", &focal.payer_id),
+        "patient": reference("Patient", &subject.patient_id),
+        "billablePeriod": dates.billable_period(),
+        "created": fhir_date(dates.created),
+        "insurer": reference("Organization", &subject.focal.payer_id),
         "provider": provider,
         "related": related,
         "payee": payee,
         "outcome": "complete",
         "careTeam": care_team,
-        "supportingInfo": support.into_nodes(),
+        "supportingInfo": info.into_nodes(),
         "diagnosis": diagnoses,
         "procedure": procedures,
-        "insurance": insurance,
+        "insurance": subject.insurance(),
         "item": items,
         "adjudication": header_adjudication,
-        "total": totals,
+        "total": claim_money.totals,
         "payment": payment,
         "processNote": note.map(|n| jv!([jv!({"number": 1u32, "type": "display", "text": n})])),
     });
@@ -634,126 +261,4 @@ pub fn map_claim(
         Mapped::new("ExplanationOfBenefit", &id, kind.profile(), &value),
         kind,
     ))
-}
-
-/// What one item needs besides its row.
-struct Line<'a> {
-    sequence: usize,
-    information: Vec<u32>,
-    adjudication: Vec<Node<'a>>,
-    has_note: bool,
-    claim_start: Date,
-}
-
-fn item<'a>(
-    r: &Row<'a>,
-    kind: ClaimKind,
-    line: Line<'a>,
-    stats: &mut MapStats,
-) -> Result<Node<'a>, IngestError> {
-    let from = r.date(C::LineFrom)?.unwrap_or(line.claim_start);
-    let to = r.date(C::LineTo)?.filter(|t| *t > from);
-    let date_only = matches!(kind, ClaimKind::Outpatient | ClaimKind::Pharmacy);
-    let (serviced_key, serviced): (&'static str, Node<'a>) = match to {
-        Some(t) if !date_only => (
-            "servicedPeriod",
-            jv!({"start": fhir_date(from), "end": fhir_date(t)}),
-        ),
-        _ => ("servicedDate", fhir_date(from).into()),
-    };
-    let revenue = match (kind, r.opt(C::Revenue)) {
-        (ClaimKind::Inpatient | ClaimKind::Outpatient, Some(code)) => {
-            concept(codes::NUBC_REVENUE, code)
-        }
-        // Inpatient lines must carry a revenue code; Synthea rarely writes one.
-        (ClaimKind::Inpatient, None) => absent("unknown"),
-        _ => Node::Null,
-    };
-    let quantity = r
-        .number(C::Units)?
-        .or(r.number(C::QuantityDispensed)?)
-        .map(|q| jv!({"value": q, "unit": r.opt(C::QuantityQualifier)}));
-    let (body_site, sub_site) = if kind == ClaimKind::Oral {
-        lines::oral_sites(r)
-    } else {
-        (Node::Null, Node::Null)
-    };
-    let location = if matches!(kind, ClaimKind::Professional { .. } | ClaimKind::Oral) {
-        lines::location(r)
-    } else {
-        Node::Null
-    };
-    let detail = if kind == ClaimKind::Pharmacy {
-        Node::Arr(lines::compound_details(r)?)
-    } else {
-        Node::Null
-    };
-    Ok(Node::Obj(vec![
-        ("sequence", line.sequence.into()),
-        (
-            "informationSequence",
-            line.information
-                .into_iter()
-                .map(Node::from)
-                .collect::<Vec<_>>()
-                .into(),
-        ),
-        ("revenue", revenue),
-        ("productOrService", lines::product(r, kind, stats)),
-        ("modifier", lines::modifiers(r).into()),
-        (serviced_key, serviced),
-        ("locationCodeableConcept", location),
-        ("quantity", quantity.into()),
-        ("bodySite", body_site),
-        ("subSite", sub_site),
-        ("noteNumber", line.has_note.then(|| jv!([1u32])).into()),
-        ("adjudication", line.adjudication.into()),
-        ("detail", detail),
-    ]))
-}
-
-/// A claim that reported no lines at all (Synthea's diagnosis-only encounters) still needs one
-/// item; it stands for the whole claim and says its product is not applicable.
-fn claim_level_item<'a>(
-    kind: ClaimKind,
-    start: Date,
-    totals: &[Node<'a>],
-    line_statuses: &[&'static str],
-    billing_network: Option<&'static str>,
-    has_note: bool,
-) -> Node<'a> {
-    let not_applicable = || {
-        concept_display(
-            codes::DATA_ABSENT_REASON,
-            "not-applicable",
-            "Not Applicable",
-        )
-    };
-    let (product, adjudication) = match kind {
-        ClaimKind::Inpatient | ClaimKind::Outpatient => (not_applicable(), Vec::new()),
-        _ => {
-            let status = billing_network
-                .unwrap_or_else(|| money::combined_status(line_statuses.iter().copied()));
-            let mut adj = totals.to_vec();
-            adj.push(money::status_adjudication("benefitpaymentstatus", status));
-            let product = if kind == ClaimKind::Oral {
-                not_applicable()
-            } else {
-                let (_, code, display) = crosswalk::professional_fallback(false);
-                concept_display(codes::CPT, code, display)
-            };
-            (product, adj)
-        }
-    };
-    let location =
-        matches!(kind, ClaimKind::Professional { .. } | ClaimKind::Oral).then(|| absent("unknown"));
-    jv!({
-        "sequence": 1u32,
-        "revenue": (kind == ClaimKind::Inpatient).then(|| absent("unknown")),
-        "productOrService": product,
-        "servicedDate": fhir_date(start),
-        "locationCodeableConcept": location,
-        "noteNumber": has_note.then(|| jv!([1u32])),
-        "adjudication": adjudication,
-    })
 }

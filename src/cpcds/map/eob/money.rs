@@ -3,7 +3,7 @@
 use crate::cpcds::columns::ClaimCol as C;
 use crate::cpcds::error::IngestError;
 use crate::cpcds::map::json::{concept, concept_display, money, Node};
-use crate::cpcds::row::Row;
+use crate::cpcds::row::{fhir_date, Row};
 use crate::fhir::codes;
 use crate::jv;
 
@@ -280,4 +280,12 @@ pub fn payment_type(row: &Row<'_>) -> Result<&'static str, IngestError> {
             format!("{other:?} is not a payment status (paid, denied, partiallypaid)"),
         )),
     }
+}
+
+/// `EOB.payment`: its type (paid, denied, partially paid) and the date it was paid.
+pub fn payment<'a>(head: &Row<'a>) -> Result<Node<'a>, IngestError> {
+    Ok(jv!({
+        "type": concept(codes::C4BB_PAYER_ADJUDICATION_STATUS, payment_type(head)?),
+        "date": head.date(C::PaidDate)?.map(fhir_date),
+    }))
 }
