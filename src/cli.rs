@@ -167,6 +167,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3_000)]
         codes: usize,
     },
+    /// Slow clients that never finish their request bodies (loopback, bounded): `/ping`
+    /// latency while they are attached, and whether the body timeout cuts them off.
+    Abuse {
+        #[arg(long, default_value_t = 3_000)]
+        slow_clients: usize,
+        /// The server's --body-timeout for this run, seconds.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
+        body_timeout: u64,
+        /// `/ping` probes at most while the slow clients are attached.
+        #[arg(long, default_value_t = 200)]
+        pings: usize,
+    },
 }
 
 /// `serve`'s defences against clients that hold connections, and the audit trail's bounds.
@@ -363,6 +375,15 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 },
                 codes,
             ),
+            BenchCommand::Abuse {
+                slow_clients,
+                body_timeout,
+                pings,
+            } => crate::bench::abuse::run(&crate::bench::abuse::AbuseBench {
+                slow_clients,
+                body_timeout,
+                pings,
+            }),
         },
     }
 }

@@ -293,7 +293,10 @@ async fn connection(
 }
 
 /// Reads one response (headers, then a Content-Length body); returns the status code.
-async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> anyhow::Result<u16> {
+pub(super) async fn read_response(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> anyhow::Result<u16> {
     let mut filled = 0;
     let header_end = loop {
         if filled == buf.len() {

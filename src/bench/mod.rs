@@ -1,5 +1,6 @@
 //! `carin-sandbox bench …`: benchmarks that print figures. Timing goals live here, never in tests.
 
+pub mod abuse;
 pub mod api;
 pub mod auth;
 pub mod ingest;
