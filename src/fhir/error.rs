@@ -74,3 +74,23 @@ impl FhirError {
         outcome
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outcome_names_its_request_and_a_500_quotes_it_instead_of_a_counter() {
+        let internal = FhirError::Internal("err-1".into()).outcome_for_request(Some("ab12-7"));
+        assert_eq!(internal["id"], "ab12-7");
+        let diagnostics = internal["issue"][0]["diagnostics"].as_str().unwrap();
+        assert!(
+            diagnostics.ends_with("(request id ab12-7)"),
+            "{diagnostics}"
+        );
+        assert!(!diagnostics.contains("err-1"), "{diagnostics}");
+        let not_found = FhirError::UnsupportedType("X".into()).outcome_for_request(Some("ab12-8"));
+        assert_eq!(not_found["id"], "ab12-8");
+        assert_eq!(not_found["issue"][0]["code"], "not-supported");
+    }
+}

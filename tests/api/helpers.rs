@@ -39,6 +39,9 @@ fn start_clock() -> Arc<FixedClock> {
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // Well under the server's 5 s keep-alive: a test busy parsing a large Bundle may not
+        // notice that the server closed an idle connection, and would send on it.
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
         .build()
         .expect("client")
 }
