@@ -1,11 +1,11 @@
 //! The composition root shared by `main` and the tests.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{NormalizePath, TrailingSlash};
+use actix_web::middleware::{from_fn, NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpServer};
 use time::OffsetDateTime;
 
@@ -51,6 +51,10 @@ pub struct ServeConfig {
     pub auth: crate::auth::AuthConfig,
     /// Serve HTTPS instead of HTTP.
     pub tls: Option<crate::http::tls::TlsSource>,
+    /// Timeouts and the connection cap.
+    pub limits: crate::http::limits::ServerLimits,
+    /// How long and how much of the audit trail is kept.
+    pub audit: crate::audit::AuditPolicy,
 }
 
 impl ServeConfig {
@@ -66,9 +70,14 @@ impl ServeConfig {
             insecure_open_api: false,
             auth: crate::auth::AuthConfig::default(),
             tls: None,
+            limits: crate::http::limits::ServerLimits::default(),
+            audit: crate::audit::AuditPolicy::default(),
         }
     }
 }
+
+/// Worker threads; the connection cap is shared out among them.
+const WORKERS: usize = 2;
 
 /// A bound, not yet running server (port 0 resolves here, for tests).
 pub struct Application {
@@ -95,6 +104,7 @@ impl Application {
         };
         let index = open_index(&store, &config.data_dir)?;
         let started_at = config.clock.now();
+        crate::audit::apply_policy(&store, &config.audit, started_at.unix_timestamp())?;
         let auth = crate::auth::AuthServer::open(&store, config.auth, started_at.unix_timestamp())?;
         let tls = match &config.tls {
             Some(source) => Some(crate::http::tls::server_config(source, &config.data_dir)?),
@@ -111,18 +121,35 @@ impl Application {
             started_at,
         });
         let mut addrs = Vec::new();
+        let limits = config.limits;
+        let request_ids = Arc::new(crate::http::request_id::RequestIds::new());
         let mut server = HttpServer::new({
             let state = state.clone();
             move || {
+                let request_ids = request_ids.clone();
                 App::new()
                     .app_data(state.clone())
                     // Trailing slashes are optional on every path.
                     .wrap(NormalizePath::new(TrailingSlash::Trim))
+                    .wrap(from_fn(crate::http::head::as_get))
+                    .wrap(from_fn(move |req, next| {
+                        crate::http::body_deadline::enforce(limits.body_timeout, req, next)
+                    }))
+                    // Outermost: the request id and the log line cover everything inside.
+                    .wrap(from_fn(move |req, next| {
+                        crate::http::observe::observe(request_ids.clone(), req, next)
+                    }))
                     .configure(crate::http::configure)
             }
-        });
+        })
+        .client_request_timeout(limits.header_timeout)
+        .client_disconnect_timeout(limits.disconnect_timeout)
+        .keep_alive(limits.keep_alive)
+        .max_connections(
+            limits.connections_per_worker(crate::http::limits::raise_descriptor_limit(), WORKERS),
+        );
         for addr in &config.listen {
-            let listener = match TcpListener::bind(addr) {
+            let listener = match crate::http::limits::listen(addr, limits.backlog) {
                 Ok(l) => l,
                 // ::1 may be missing (no IPv6); serving on the other addresses is still useful.
                 Err(e) if addr.is_ipv6() && config.listen.len() > 1 => {
@@ -137,7 +164,7 @@ impl Application {
                 None => server.listen(listener)?,
             };
         }
-        let server = server.workers(2).run();
+        let server = server.workers(WORKERS).run();
         Ok(Self {
             server,
             addrs,

@@ -1,12 +1,30 @@
 //! The audit trail: every authorization decision and token event, kept in the store.
 //! (A later issue serves these as FHIR AuditEvent resources.) Tokens never appear here.
+//!
+//! The trail is bounded, because anyone can make the server record a failure (a wrong client
+//! secret needs no account): identical failures close together become one entry with a
+//! count, strings are clipped, and every write drops entries past the retention age and the
+//! oldest beyond the row cap (`AuditPolicy`, set by `serve` and stored beside the trail so
+//! every writer applies the same one).
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::WriteTransaction;
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, Table, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{Store, StoreError};
 
 pub const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
+/// One row: the `AuditPolicy` the server was last started with.
+const AUDIT_POLICY: TableDefinition<&str, &[u8]> = TableDefinition::new("audit_policy");
+const POLICY_KEY: &str = "policy";
+
+/// Entries examined for an identical failure to add to: enough for a flood of one kind, and a
+/// flood of many kinds costs no more than this per write (the row cap bounds it instead).
+const AGGREGATE_LOOKBACK: usize = 16;
+/// Entries past the retention age dropped per write (a start-up sweep drops the rest).
+const EXPIRE_PER_WRITE: usize = 64;
+/// Longest stored string (bytes); `detail` may hold twice this.
+const MAX_FIELD: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct AuditRecord {
@@ -24,15 +42,218 @@ pub struct AuditRecord {
     pub detail: Option<String>,
 }
 
-/// Appends a record inside the caller's transaction (so it commits with what it describes).
-pub fn append(tx: &WriteTransaction, record: &AuditRecord) -> Result<(), StoreError> {
-    let mut table = tx.open_table(AUDIT)?;
-    // Time first so keys sort chronologically; a random suffix keeps same-second keys apart.
-    let suffix = blake3::hash(&crate::auth::keys::random_bytes::<16>()).to_hex();
-    let key = format!("{:020}-{}", record.at, &suffix[..12]);
-    let bytes = serde_json::to_vec(record).unwrap_or_default();
-    table.insert(key.as_str(), bytes.as_slice())?;
+/// A stored record and how many identical failures it stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    #[serde(flatten)]
+    pub record: AuditRecord,
+    /// 1, or the number of identical failures folded into this entry.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u64,
+    /// When the last folded failure happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_at: Option<i64>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
+/// How long and how much of the trail is kept (`serve --audit-*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPolicy {
+    /// Entries older than this many seconds are dropped.
+    pub max_age_secs: i64,
+    /// At most this many entries are kept; the oldest go first.
+    pub max_entries: u64,
+    /// Identical failures (same event, outcome, app, user, patient and scopes) within this
+    /// many seconds of the first become one entry with a count; 0 keeps each.
+    pub aggregate_window_secs: i64,
+}
+
+impl Default for AuditPolicy {
+    fn default() -> Self {
+        Self {
+            max_age_secs: 90 * 24 * 3600,
+            max_entries: 100_000,
+            aggregate_window_secs: 300,
+        }
+    }
+}
+
+/// Stores `policy` for every later write and applies it to the trail as of `now`.
+pub fn apply_policy(store: &Store, policy: &AuditPolicy, now: i64) -> Result<(), StoreError> {
+    let tx = store.begin_write()?;
+    {
+        let bytes = serde_json::to_vec(policy).unwrap_or_default();
+        tx.open_table(AUDIT_POLICY)?
+            .insert(POLICY_KEY, bytes.as_slice())?;
+        let mut table = tx.open_table(AUDIT)?;
+        expire(&mut table, now, policy, usize::MAX)?;
+    }
+    tx.commit()?;
     Ok(())
+}
+
+fn policy_in(tx: &WriteTransaction) -> Result<AuditPolicy, StoreError> {
+    let table = tx.open_table(AUDIT_POLICY)?;
+    let stored = table.get(POLICY_KEY)?;
+    Ok(stored
+        .and_then(|bytes| serde_json::from_slice(bytes.value()).ok())
+        .unwrap_or_default())
+}
+
+/// Appends a record inside the caller's transaction (so it commits with what it describes),
+/// folding it into an identical recent failure, and drops what the policy no longer keeps.
+pub fn append(tx: &WriteTransaction, record: &AuditRecord) -> Result<(), StoreError> {
+    let policy = policy_in(tx)?;
+    let record = clipped(record);
+    let mut table = tx.open_table(AUDIT)?;
+    let kind = kind_tag(&record);
+    if !fold_into_recent(&mut table, &record, &kind, &policy)? {
+        // Time first so keys sort chronologically; then the kind of event, so finding one to
+        // fold into needs no parsing; a random part keeps same-second keys apart.
+        let random = blake3::hash(&crate::auth::keys::random_bytes::<16>()).to_hex();
+        let key = format!("{}-{kind}{}", time_key(record.at), &random[..8]);
+        let entry = AuditEntry {
+            record,
+            count: 1,
+            last_at: None,
+        };
+        let bytes = serde_json::to_vec(&entry).unwrap_or_default();
+        table.insert(key.as_str(), bytes.as_slice())?;
+        expire(&mut table, entry.record.at, &policy, EXPIRE_PER_WRITE)?;
+    }
+    Ok(())
+}
+
+/// The key prefix of entries at `at`: zero-padded so keys sort by time.
+fn time_key(at: i64) -> String {
+    format!("{:020}", at.max(0))
+}
+
+/// Adds `record` to the count of an identical failure within the window; false when there is
+/// none (or `record` is a success: each of those is kept).
+fn fold_into_recent(
+    table: &mut Table<&str, &[u8]>,
+    record: &AuditRecord,
+    kind: &str,
+    policy: &AuditPolicy,
+) -> Result<bool, StoreError> {
+    if record.outcome == "success" || policy.aggregate_window_secs <= 0 {
+        return Ok(false);
+    }
+    let since = time_key(record.at - policy.aggregate_window_secs + 1);
+    let mut found = None;
+    for row in table
+        .range(since.as_str()..)?
+        .rev()
+        .take(AGGREGATE_LOOKBACK)
+    {
+        let (key, value) = row?;
+        if key.value().get(21..29) != Some(kind) {
+            continue;
+        }
+        let Ok(entry) = serde_json::from_slice::<AuditEntry>(value.value()) else {
+            continue;
+        };
+        if same_failure(&entry.record, record) {
+            found = Some((key.value().to_string(), entry));
+            break;
+        }
+    }
+    let Some((key, mut entry)) = found else {
+        return Ok(false);
+    };
+    entry.count += 1;
+    entry.last_at = Some(entry.last_at.unwrap_or(entry.record.at).max(record.at));
+    let bytes = serde_json::to_vec(&entry).unwrap_or_default();
+    table.insert(key.as_str(), bytes.as_slice())?;
+    Ok(true)
+}
+
+/// Eight hex digits naming what `same_failure` compares, for the entry's key.
+fn kind_tag(r: &AuditRecord) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for part in [
+        Some(r.event.as_str()),
+        Some(r.outcome.as_str()),
+        r.client_id.as_deref(),
+        r.user.as_deref(),
+        r.patient.as_deref(),
+        r.scopes.as_deref(),
+    ] {
+        // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+        let part = part.unwrap_or("\0");
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher.finalize().to_hex()[..8].to_string()
+}
+
+/// Same event, outcome and parties; the time and the free-text detail may differ (a detail can
+/// quote what the client sent, so a flood could vary it at will).
+fn same_failure(a: &AuditRecord, b: &AuditRecord) -> bool {
+    a.event == b.event
+        && a.outcome == b.outcome
+        && a.client_id == b.client_id
+        && a.user == b.user
+        && a.patient == b.patient
+        && a.scopes == b.scopes
+}
+
+/// Drops up to `limit` entries older than the retention age, then the oldest beyond the cap.
+fn expire(
+    table: &mut Table<&str, &[u8]>,
+    now: i64,
+    policy: &AuditPolicy,
+    limit: usize,
+) -> Result<(), StoreError> {
+    let cutoff = time_key(now.saturating_sub(policy.max_age_secs));
+    for _ in 0..limit {
+        let too_old = table
+            .first()?
+            .is_some_and(|(key, _)| key.value() < cutoff.as_str());
+        if !too_old {
+            break;
+        }
+        table.pop_first()?;
+    }
+    while table.len()? > policy.max_entries.max(1) {
+        table.pop_first()?;
+    }
+    Ok(())
+}
+
+/// `record` with every string cut to a bounded length (callers pass what clients sent).
+fn clipped(record: &AuditRecord) -> AuditRecord {
+    let maybe = |s: &Option<String>, max: usize| s.as_deref().map(|s| clip(s, max));
+    AuditRecord {
+        at: record.at,
+        event: clip(&record.event, MAX_FIELD),
+        outcome: clip(&record.outcome, MAX_FIELD),
+        client_id: maybe(&record.client_id, MAX_FIELD),
+        user: maybe(&record.user, MAX_FIELD),
+        patient: maybe(&record.patient, MAX_FIELD),
+        scopes: maybe(&record.scopes, MAX_FIELD * 4),
+        detail: maybe(&record.detail, MAX_FIELD * 2),
+    }
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
 }
 
 /// Appends a record in a transaction of its own (for refusals and sign-ins, which change
@@ -55,6 +276,14 @@ pub fn record(store: &Store, record: &AuditRecord) {
 
 /// The newest `limit` records, newest first.
 pub fn recent(store: &Store, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+    Ok(recent_entries(store, limit)?
+        .into_iter()
+        .map(|entry| entry.record)
+        .collect())
+}
+
+/// The newest `limit` entries with their counts, newest first.
+pub fn recent_entries(store: &Store, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
     let tx = store.database().begin_read()?;
     let table = match tx.open_table(AUDIT) {
         Ok(t) => t,
@@ -73,3 +302,23 @@ pub fn recent(store: &Store, limit: usize) -> Result<Vec<AuditRecord>, StoreErro
     }
     Ok(out)
 }
+
+/// Entries kept and the bytes their keys and values take.
+pub fn size(store: &Store) -> Result<(u64, u64), StoreError> {
+    let tx = store.database().begin_read()?;
+    let table = match tx.open_table(AUDIT) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok((0, 0)),
+        Err(e) => return Err(e.into()),
+    };
+    let mut bytes = 0;
+    for row in table.iter()? {
+        let (k, v) = row?;
+        bytes += (k.value().len() + v.value().len()) as u64;
+    }
+    Ok((table.len()?, bytes))
+}
+
+#[cfg(test)]
+#[path = "audit_tests.rs"]
+mod tests;

@@ -70,6 +70,8 @@ pub enum Command {
         /// data directory (tls/localhost-cert.pem) for clients to trust.
         #[arg(long)]
         tls_self_signed: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Manage registered apps (OAuth clients).
     Clients {
@@ -165,6 +167,73 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3_000)]
         codes: usize,
     },
+    /// Slow clients that never finish their request bodies (loopback, bounded): `/ping`
+    /// latency while they are attached, and whether the body timeout cuts them off.
+    Abuse {
+        #[arg(long, default_value_t = 3_000)]
+        slow_clients: usize,
+        /// The server's --body-timeout for this run, seconds.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
+        body_timeout: u64,
+        /// `/ping` probes at most while the slow clients are attached.
+        #[arg(long, default_value_t = 200)]
+        pings: usize,
+    },
+}
+
+/// `serve`'s defences against clients that hold connections, and the audit trail's bounds.
+#[derive(Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// Seconds a client may take to send the request line and headers.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout: u64,
+    /// Seconds a client may take to send the request body, counted from its headers.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, default_value_t = 5)]
+    keep_alive: u64,
+    /// Seconds a closing connection gets to take the rest of its response.
+    #[arg(long, default_value_t = 2)]
+    disconnect_timeout: u64,
+    /// Connections served at once; capped below the open-file limit (whose soft value is
+    /// raised to the hard one at start).
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+    /// Connections the kernel queues while the server is at --max-connections.
+    #[arg(long, default_value_t = 1024)]
+    backlog: u32,
+    /// Days the audit trail keeps an entry.
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(i64).range(1..))]
+    audit_max_age_days: i64,
+    /// Entries the audit trail keeps at most (the oldest go first).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    audit_max_entries: u64,
+    /// Seconds within which identical failures become one audit entry with a count (0: never).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i64).range(0..))]
+    audit_aggregate_window: i64,
+}
+
+impl LimitArgs {
+    fn server(&self) -> crate::http::limits::ServerLimits {
+        use std::time::Duration;
+        crate::http::limits::ServerLimits {
+            header_timeout: Duration::from_secs(self.header_timeout),
+            body_timeout: Duration::from_secs(self.body_timeout),
+            keep_alive: Duration::from_secs(self.keep_alive),
+            disconnect_timeout: Duration::from_secs(self.disconnect_timeout),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            backlog: self.backlog,
+        }
+    }
+
+    fn audit(&self) -> crate::audit::AuditPolicy {
+        crate::audit::AuditPolicy {
+            max_age_secs: self.audit_max_age_days.saturating_mul(24 * 3600),
+            max_entries: self.audit_max_entries,
+            aggregate_window_secs: self.audit_aggregate_window,
+        }
+    }
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
@@ -180,6 +249,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             tls_cert,
             tls_key,
             tls_self_signed,
+            limits,
         } => {
             if insecure_open_api {
                 eprintln!("WARNING: --insecure-open-api: the FHIR API answers without an access token; every patient's data is readable by anyone who can reach this port.");
@@ -200,6 +270,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                     ..Default::default()
                 },
                 tls,
+                limits: limits.server(),
+                audit: limits.audit(),
                 ..crate::app::ServeConfig::new(data.data_dir)
             };
             serve(config)
@@ -309,6 +381,15 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 },
                 codes,
             ),
+            BenchCommand::Abuse {
+                slow_clients,
+                body_timeout,
+                pings,
+            } => crate::bench::abuse::run(&crate::bench::abuse::AbuseBench {
+                slow_clients,
+                body_timeout,
+                pings,
+            }),
         },
     }
 }

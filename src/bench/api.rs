@@ -231,13 +231,7 @@ pub(super) async fn load(
         if latencies.is_empty() {
             return 0.0;
         }
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss
-        )]
-        let i = ((latencies.len() as f64 * p) as usize).min(latencies.len() - 1);
-        f64::from(latencies[i]) / 1000.0
+        f64::from(latencies[super::quantile_index(latencies.len(), p)]) / 1000.0
     };
     let elapsed = match repeat {
         Repeat::Cycle => duration,
@@ -293,7 +287,10 @@ async fn connection(
 }
 
 /// Reads one response (headers, then a Content-Length body); returns the status code.
-async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> anyhow::Result<u16> {
+pub(super) async fn read_response(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> anyhow::Result<u16> {
     let mut filled = 0;
     let header_end = loop {
         if filled == buf.len() {

@@ -1,5 +1,6 @@
 //! `carin-sandbox bench …`: benchmarks that print figures. Timing goals live here, never in tests.
 
+pub mod abuse;
 pub mod api;
 pub mod auth;
 pub mod ingest;
@@ -20,6 +21,17 @@ fn proc_status_kb(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Where the `p` quantile (0 to 1) sits in a sorted, non-empty list of `len` values.
+pub(crate) fn quantile_index(len: usize, p: f64) -> usize {
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let i = (len as f64 * p) as usize;
+    i.min(len.saturating_sub(1))
 }
 
 pub fn mib(bytes: u64) -> f64 {

@@ -26,6 +26,10 @@ pub enum FhirError {
     Forbidden(String),
     #[error("the server could not complete the request (reference {0})")]
     Internal(String),
+    #[error("{method} is not supported here; this URL answers {allow}")]
+    MethodNotAllowed { method: String, allow: &'static str },
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
 }
 
 /// OperationOutcome issue codes (http://hl7.org/fhir/issue-type) used here.
@@ -40,6 +44,8 @@ impl FhirError {
             FhirError::Unauthorized(_) => (401, "login"),
             FhirError::Forbidden(_) => (403, "forbidden"),
             FhirError::Internal(_) => (500, "exception"),
+            FhirError::MethodNotAllowed { .. } => (405, "not-supported"),
+            FhirError::BodyTimeout => (408, "timeout"),
         }
     }
 
@@ -51,5 +57,40 @@ impl FhirError {
             issue["expression"] = json!([e.param]);
         }
         json!({"resourceType": "OperationOutcome", "issue": [issue]})
+    }
+
+    /// The OperationOutcome for one request: its id is the request id (the `X-Request-Id`
+    /// response header), which an internal error also names as the reference to quote.
+    pub fn outcome_for_request(&self, request_id: Option<&str>) -> Value {
+        let mut outcome = self.outcome();
+        if let Some(id) = request_id {
+            outcome["id"] = json!(id);
+            if let FhirError::Internal(_) = self {
+                outcome["issue"][0]["diagnostics"] = json!(format!(
+                    "the server could not complete the request (request id {id})"
+                ));
+            }
+        }
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outcome_names_its_request_and_a_500_quotes_it_instead_of_a_counter() {
+        let internal = FhirError::Internal("err-1".into()).outcome_for_request(Some("ab12-7"));
+        assert_eq!(internal["id"], "ab12-7");
+        let diagnostics = internal["issue"][0]["diagnostics"].as_str().unwrap();
+        assert!(
+            diagnostics.ends_with("(request id ab12-7)"),
+            "{diagnostics}"
+        );
+        assert!(!diagnostics.contains("err-1"), "{diagnostics}");
+        let not_found = FhirError::UnsupportedType("X".into()).outcome_for_request(Some("ab12-8"));
+        assert_eq!(not_found["id"], "ab12-8");
+        assert_eq!(not_found["issue"][0]["code"], "not-supported");
     }
 }

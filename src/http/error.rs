@@ -14,9 +14,17 @@ impl ResponseError for FhirError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
         response.content_type(FHIR_JSON);
-        if matches!(self, FhirError::Unauthorized(_)) {
-            response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
+        match self {
+            FhirError::Unauthorized(_) => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
+            }
+            FhirError::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, *allow));
+            }
+            _ => {}
         }
-        response.body(self.outcome().to_string())
+        let id = super::request_id::current();
+        response.body(self.outcome_for_request(id.as_deref()).to_string())
     }
 }

@@ -11,15 +11,28 @@ use crate::fhir::api::{self, check_format, SearchRequest, StoredResource, Viewer
 use crate::fhir::error::FhirError;
 use crate::fhir::search;
 
+/// Every FHIR URL is a resource of its own, so a method it does not answer gets a 405 with
+/// `Allow` and an OperationOutcome (`scope.route` would fall through to a 404 instead).
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    const READ: &str = "GET, HEAD";
     cfg.service(
         web::scope("/v2/fhir")
-            .route("/metadata", web::get().to(get_capabilities))
-            .route("/{type}", web::get().to(search_type))
-            .route("/{type}/_search", web::post().to(post_search_type))
-            .route("/{type}/{id}", web::get().to(read_resource))
-            .route("/{type}/{id}/_history/{vid}", web::get().to(vread_resource)),
+            .service(url("/metadata", READ).route(web::get().to(get_capabilities)))
+            .service(url("/{type}", READ).route(web::get().to(search_type)))
+            .service(url("/{type}/_search", "POST").route(web::post().to(post_search_type)))
+            .service(url("/{type}/{id}", READ).route(web::get().to(read_resource)))
+            .service(url("/{type}/{id}/_history/{vid}", READ).route(web::get().to(vread_resource))),
     );
+}
+
+/// A FHIR URL answering `allow` (HEAD rides on GET: see `http::head`) and 405 otherwise.
+fn url(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move |req: HttpRequest| async move {
+        Err::<HttpResponse, _>(FhirError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allow,
+        })
+    }))
 }
 
 /// The FHIR base URL as the client sees it: `--public-url`, else scheme and Host of the request.

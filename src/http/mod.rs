@@ -2,12 +2,17 @@
 
 mod assets;
 pub(crate) mod authorize;
+pub mod body_deadline;
 pub mod discovery;
 mod error;
 mod extract;
 pub mod fhir;
+pub mod head;
+pub mod limits;
 pub mod oauth;
+pub mod observe;
 pub mod pages;
+pub mod request_id;
 pub mod tls;
 
 use actix_web::{web, HttpResponse};
@@ -43,7 +48,13 @@ fn cors() -> actix_cors::Cors {
         .send_wildcard()
         .allowed_methods(["GET", "POST", "OPTIONS"])
         .allow_any_header()
-        .expose_headers(["ETag", "Last-Modified", "Location", "WWW-Authenticate"])
+        .expose_headers([
+            "ETag",
+            "Last-Modified",
+            "Location",
+            "WWW-Authenticate",
+            "X-Request-Id",
+        ])
         .max_age(3600)
 }
 

@@ -51,10 +51,20 @@ fn client() -> reqwest::Client {
 impl TestApp {
     /// Starts a server of its own; `load_seed` imports the embedded seed on this first start.
     pub async fn spawn(load_seed: bool, open_api: bool) -> Self {
+        Self::spawn_with(load_seed, open_api, |_| {}).await
+    }
+
+    /// `spawn` with `adjust` applied to the configuration first (timeouts, limits).
+    pub async fn spawn_with(
+        load_seed: bool,
+        open_api: bool,
+        adjust: impl FnOnce(&mut ServeConfig),
+    ) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let clock = start_clock();
-        let app = Application::build(config(data_dir.path(), load_seed, open_api, clock.clone()))
-            .expect("server starts");
+        let mut config = config(data_dir.path(), load_seed, open_api, clock.clone());
+        adjust(&mut config);
+        let app = Application::build(config).expect("server starts");
         let addr = app.addrs()[0];
         let seeded = app.seeded.clone();
         tokio::spawn(app.run());

@@ -3,6 +3,8 @@
 
 mod fhir_api;
 mod flow;
+mod hardening;
 mod helpers;
 mod serve;
+mod slow_clients;
 mod smart;

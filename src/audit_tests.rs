@@ -1,0 +1,163 @@
+use super::*;
+
+const DAY: i64 = 24 * 3600;
+
+fn bad_secret(at: i64, client_id: &str) -> AuditRecord {
+    AuditRecord {
+        at,
+        event: "token".into(),
+        outcome: "invalid_client".into(),
+        client_id: Some(client_id.into()),
+        detail: Some("the client secret is wrong".into()),
+        ..AuditRecord::default()
+    }
+}
+
+fn success(at: i64) -> AuditRecord {
+    AuditRecord {
+        at,
+        event: "token".into(),
+        outcome: "success".into(),
+        client_id: Some("test-client-id".into()),
+        ..AuditRecord::default()
+    }
+}
+
+/// Appends `records` in one transaction (20,000 commits would only test the disk).
+fn append_all(store: &Store, records: impl IntoIterator<Item = AuditRecord>) {
+    let tx = store.begin_write().unwrap();
+    for r in records {
+        append(&tx, &r).unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+fn store_with(policy: AuditPolicy) -> Store {
+    let store = Store::in_memory().unwrap();
+    apply_policy(&store, &policy, 0).unwrap();
+    store
+}
+
+#[test]
+fn a_flood_of_identical_failures_is_one_entry_with_a_count() {
+    let store = store_with(AuditPolicy::default());
+    // 20,000 wrong client secrets over ten minutes of a fixed clock's seconds.
+    append_all(
+        &store,
+        (0..20_000).map(|i| bad_secret(1_000_000 + i / 34, "test-client-id")),
+    );
+    let entries = recent_entries(&store, 100).unwrap();
+    // A five-minute window: two entries for ten minutes.
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!(entries.iter().map(|e| e.count).sum::<u64>(), 20_000);
+    let (rows, bytes) = size(&store).unwrap();
+    assert_eq!(rows, 2);
+    assert!(bytes < 1_000, "{bytes} bytes");
+}
+
+#[test]
+fn a_flood_of_varied_failures_stays_within_the_cap() {
+    let policy = AuditPolicy {
+        max_entries: 1_000,
+        ..AuditPolicy::default()
+    };
+    let store = store_with(policy);
+    // A different, long client id each time: nothing to fold, so the cap must hold it.
+    let long = "x".repeat(1_000);
+    append_all(
+        &store,
+        (0..5_000).map(|i| bad_secret(1_000_000 + i, &format!("{i}{long}"))),
+    );
+    let (rows, bytes) = size(&store).unwrap();
+    assert_eq!(rows, 1_000);
+    // Strings are clipped: well under a kilobyte per entry.
+    assert!(bytes < 1_000 * 1_000, "{bytes} bytes");
+    // The newest are kept.
+    let newest = &recent(&store, 1).unwrap()[0];
+    assert_eq!(newest.at, 1_000_000 + 4_999);
+}
+
+#[test]
+fn successes_are_never_folded() {
+    let store = store_with(AuditPolicy::default());
+    append_all(&store, (0..5).map(|_| success(1_000)));
+    assert_eq!(recent_entries(&store, 10).unwrap().len(), 5);
+}
+
+#[test]
+fn failures_of_different_apps_or_outside_the_window_stay_apart() {
+    let store = store_with(AuditPolicy::default());
+    append_all(
+        &store,
+        [
+            bad_secret(1_000, "a"),
+            bad_secret(1_001, "b"),
+            bad_secret(1_002, "a"),
+            // 300 s after the first "a": a new window.
+            bad_secret(1_300, "a"),
+        ],
+    );
+    let counts: Vec<(Option<String>, u64)> = recent_entries(&store, 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.record.client_id, e.count))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            (Some("a".into()), 1),
+            (Some("b".into()), 1),
+            (Some("a".into()), 2)
+        ]
+    );
+    let first_a = &recent_entries(&store, 10).unwrap()[2];
+    assert_eq!(first_a.last_at, Some(1_002));
+}
+
+#[test]
+fn entries_past_the_retention_age_are_dropped() {
+    let policy = AuditPolicy {
+        max_age_secs: 30 * DAY,
+        ..AuditPolicy::default()
+    };
+    let store = store_with(policy);
+    let start = 1_700_000_000;
+    append_all(&store, [success(start), success(start + DAY)]);
+    // 30 days and a second after the first: the next write drops it, not the second.
+    append_all(&store, [success(start + 30 * DAY + 1)]);
+    let kept: Vec<i64> = recent(&store, 10).unwrap().iter().map(|r| r.at).collect();
+    assert_eq!(kept, [start + 30 * DAY + 1, start + DAY]);
+    // A restart much later sweeps without any write (the server's clock, not the wall clock).
+    apply_policy(&store, &policy, start + 100 * DAY).unwrap();
+    assert_eq!(size(&store).unwrap().0, 0);
+}
+
+#[test]
+fn record_uses_the_policy_the_server_stored() {
+    let store = store_with(AuditPolicy {
+        max_entries: 3,
+        aggregate_window_secs: 0,
+        ..AuditPolicy::default()
+    });
+    for i in 0..10 {
+        record(&store, &bad_secret(1_000 + i, "a"));
+    }
+    assert_eq!(size(&store).unwrap().0, 3);
+}
+
+#[test]
+fn entries_written_before_counts_existed_still_read() {
+    let store = Store::in_memory().unwrap();
+    let tx = store.begin_write().unwrap();
+    {
+        let bytes = serde_json::to_vec(&success(5)).unwrap();
+        tx.open_table(AUDIT)
+            .unwrap()
+            .insert("00000000000000000005-abc", bytes.as_slice())
+            .unwrap();
+    }
+    tx.commit().unwrap();
+    let entries = recent_entries(&store, 10).unwrap();
+    assert_eq!(entries[0].count, 1);
+    assert_eq!(entries[0].record, success(5));
+}
