@@ -3,6 +3,7 @@
 pub mod api;
 pub mod auth;
 pub mod ingest;
+pub mod logins;
 
 pub use ingest::ingest;
 

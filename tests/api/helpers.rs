@@ -62,6 +62,27 @@ impl TestApp {
         }
     }
 
+    /// Starts a seeded, secured server of its own with these lifetimes and budgets.
+    pub async fn spawn_with_auth(auth: carin_sandbox::auth::AuthConfig) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let clock = start_clock();
+        let app = Application::build(ServeConfig {
+            auth,
+            ..config(data_dir.path(), true, false, clock.clone())
+        })
+        .expect("server starts");
+        let addr = app.addrs()[0];
+        let seeded = app.seeded.clone();
+        tokio::spawn(app.run());
+        Self {
+            addr,
+            clock: Some(clock),
+            client: client(),
+            _data_dir: Some(data_dir),
+            seeded,
+        }
+    }
+
     /// The seeded, open-API server shared by read-only tests: it runs on a thread of its own
     /// for the whole test binary, so each test does not pay for loading the seed.
     pub fn shared() -> Self {
