@@ -54,10 +54,11 @@ pub fn run(opts: &LoginBench) -> anyhow::Result<i32> {
         .build()?;
     let started = Instant::now();
     let (statuses, errors) = runtime.block_on(burst(&base, clients, per_client, seconds))?;
+    let failed: usize = errors.values().sum();
     let elapsed = started.elapsed().as_secs_f64();
     let peak_after = peak_rss_bytes().unwrap_or(0);
 
-    let sent: usize = statuses.values().sum();
+    let sent: usize = statuses.values().sum::<usize>() + failed;
     println!(
         "{sent} sign-ins with unknown emails from {clients} parallel clients in {elapsed:.1} s \
          (throttles {})",
@@ -72,12 +73,13 @@ pub fn run(opts: &LoginBench) -> anyhow::Result<i32> {
             401 => "refused: wrong email or password (an argon2 check ran)",
             429 => "throttled: budget of the address or email spent (no argon2)",
             503 => "busy: every argon2 slot and waiting place taken (no argon2)",
+            408 => "the server did not get the whole request within its 5 s read timeout",
             _ => "",
         };
         println!("  {status}: {n:>6}  {meaning}");
     }
-    if errors > 0 {
-        println!("  connection errors or timeouts: {errors}");
+    for (error, n) in &errors {
+        println!("  no answer: {n:>6}  {error}");
     }
     println!(
         "peak RSS of this process (server and load generator): {:.0} MiB before the burst, \
@@ -89,13 +91,13 @@ pub fn run(opts: &LoginBench) -> anyhow::Result<i32> {
 }
 
 /// Every client posts `per_client` sign-ins back to back until the deadline; the count of
-/// each status, and of requests that failed outright.
+/// each status, and of each kind of request that got no answer.
 async fn burst(
     base: &str,
     clients: usize,
     per_client: usize,
     seconds: u64,
-) -> anyhow::Result<(BTreeMap<u16, usize>, usize)> {
+) -> anyhow::Result<(BTreeMap<u16, usize>, BTreeMap<String, usize>)> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     // One CSRF cookie and its form token serve every client.
     let page = reqwest::Client::new()
@@ -126,7 +128,7 @@ async fn burst(
             let http = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?;
-            let mut seen: Vec<Option<u16>> = Vec::with_capacity(per_client);
+            let mut seen: Vec<Result<u16, String>> = Vec::with_capacity(per_client);
             for i in 0..per_client {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
@@ -143,8 +145,9 @@ async fn burst(
                     ])
                     .send();
                 let status = match tokio::time::timeout(left, request).await {
-                    Ok(Ok(response)) => Some(response.status().as_u16()),
-                    _ => None,
+                    Ok(Ok(response)) => Ok(response.status().as_u16()),
+                    Ok(Err(e)) => Err(error_kind(&e)),
+                    Err(_) => Err("stopped at the deadline".to_string()),
                 };
                 seen.push(status);
             }
@@ -152,16 +155,25 @@ async fn burst(
         }));
     }
     let mut statuses = BTreeMap::new();
-    let mut errors = 0;
+    let mut errors = BTreeMap::new();
     for task in tasks {
         for status in task.await?? {
             match status {
-                Some(s) => *statuses.entry(s).or_insert(0) += 1,
-                None => errors += 1,
+                Ok(s) => *statuses.entry(s).or_insert(0) += 1,
+                Err(e) => *errors.entry(e).or_insert(0) += 1,
             }
         }
     }
     Ok((statuses, errors))
+}
+
+/// The innermost cause of a failed request, in a few words.
+fn error_kind(e: &reqwest::Error) -> String {
+    let mut source: &dyn std::error::Error = e;
+    while let Some(inner) = source.source() {
+        source = inner;
+    }
+    source.to_string()
 }
 
 /// The value of a hidden input in a page.
