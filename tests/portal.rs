@@ -668,17 +668,7 @@ async fn revoking_on_the_connected_apps_page_kills_the_apps_tokens_at_once() {
     )
     .await;
     assert_eq!(wrong.status(), 401);
-    let (_, csrf) = page(&other, &format!("{base}/connected-apps")).await;
-    let right = post(
-        &other,
-        &format!("{base}/connected-apps/login"),
-        &[
-            ("csrf", csrf.as_str()),
-            ("username", "BBUser00002"),
-            ("password", "PW00002!"),
-        ],
-    )
-    .await;
+    let right = beneficiary_login(&other, &base, "BBUser00002", "PW00002!").await;
     assert_eq!(right.status(), 303);
     let (html, _) = page(&other, &format!("{base}/connected-apps")).await;
     assert!(html.contains("Signed in as <strong>BBUser00002</strong>"));
@@ -857,6 +847,21 @@ fn own_server(per_address: u32, per_account: u32) -> (String, tempfile::TempDir)
     (base, dir)
 }
 
+/// Signs in on the connected apps page (with a fresh CSRF token).
+async fn beneficiary_login(b: &Client, base: &str, user: &str, password: &str) -> Response {
+    let (_, csrf) = page(b, &format!("{base}/connected-apps")).await;
+    post(
+        b,
+        &format!("{base}/connected-apps/login"),
+        &[
+            ("csrf", csrf.as_str()),
+            ("username", user),
+            ("password", password),
+        ],
+    )
+    .await
+}
+
 /// Posts the developer sign-in form: status, Retry-After and page.
 async fn developer_login(
     b: &Client,
@@ -938,17 +943,7 @@ async fn an_address_over_its_budget_waits_for_developer_and_beneficiary_sign_ins
     assert_eq!((status, retry_after.as_str()), (429, "20"), "{html}");
     assert!(html.contains("Try again in 20 seconds"), "{html}");
     // The address's budget covers the beneficiary sign-in page too.
-    let (_, csrf) = page(&b, &format!("{base}/connected-apps")).await;
-    let r = post(
-        &b,
-        &format!("{base}/connected-apps/login"),
-        &[
-            ("csrf", csrf.as_str()),
-            ("username", "BBUser00001"),
-            ("password", "PW00001!"),
-        ],
-    )
-    .await;
+    let r = beneficiary_login(&b, &base, "BBUser00001", "PW00001!").await;
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "20");
 }
@@ -957,17 +952,7 @@ async fn an_address_over_its_budget_waits_for_developer_and_beneficiary_sign_ins
 async fn signing_out_ends_the_session_for_every_copy_of_the_cookie() {
     let base = base();
     let b = browser();
-    let (_, csrf) = page(&b, &format!("{base}/connected-apps")).await;
-    let r = post(
-        &b,
-        &format!("{base}/connected-apps/login"),
-        &[
-            ("csrf", csrf.as_str()),
-            ("username", "BBUser00020"),
-            ("password", "PW00020!"),
-        ],
-    )
-    .await;
+    let r = beneficiary_login(&b, &base, "BBUser00020", "PW00020!").await;
     assert_eq!(r.status(), 303);
     let copy = r
         .headers()

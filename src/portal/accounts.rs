@@ -195,6 +195,17 @@ impl Accounts {
         password: &str,
         now: i64,
     ) -> Result<LoginOutcome, StoreError> {
+        self.log_in_checked_by(email, password, now, &verify_password)
+    }
+
+    /// [`Accounts::log_in`] with the password check given (tests hold it to line attempts up).
+    fn log_in_checked_by(
+        &self,
+        email: &str,
+        password: &str,
+        now: i64,
+        verify_password: &dyn Fn(&str, &str) -> Result<bool, Busy>,
+    ) -> Result<LoginOutcome, StoreError> {
         let counted = match self.count_attempt(email, now)? {
             Reservation::NoAccount => {
                 // The same work as for a real account, so timing does not tell which emails
@@ -478,6 +489,8 @@ mod tests {
 #[cfg(test)]
 mod burst_tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::RwLock;
 
     #[test]
     fn a_parallel_burst_checks_no_more_passwords_than_the_limit_and_stays_locked() {
@@ -491,30 +504,56 @@ mod burst_tests {
             password_again: "the right password".into(),
         };
         accounts.sign_up(&new, 0).unwrap();
-        let outcomes: Vec<LoginOutcome> = std::thread::scope(|scope| {
-            let attempts: Vec<_> = (0..40)
+        // Every guess's check waits until the right password has been tried: the slowest
+        // argon2 there can be, so the right one comes while 40 guesses are in flight.
+        let slow_argon2 = RwLock::new(());
+        let held = slow_argon2.write().unwrap();
+        let (checked, answered) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let slow_check = |hash: &str, password: &str| {
+            checked.fetch_add(1, Ordering::SeqCst);
+            let _wait = slow_argon2.read().unwrap();
+            verify_password(hash, password)
+        };
+        std::thread::scope(|scope| {
+            let guesses: Vec<_> = (0..40)
                 .map(|i| {
-                    let accounts = accounts.clone();
+                    let (accounts, slow_check, answered) = (&accounts, &slow_check, &answered);
                     scope.spawn(move || {
-                        accounts
-                            .log_in("burst@example.com", &format!("guess {i}"), 10)
-                            .unwrap()
+                        let guess = format!("guess {i}");
+                        let outcome = accounts
+                            .log_in_checked_by("burst@example.com", &guess, 10, slow_check)
+                            .unwrap();
+                        answered.fetch_add(1, Ordering::SeqCst);
+                        outcome
                     })
                 })
                 .collect();
-            attempts.into_iter().map(|t| t.join().unwrap()).collect()
+            // Every guess is either being checked or already answered.
+            while checked.load(Ordering::SeqCst) + answered.load(Ordering::SeqCst) < 40 {
+                std::thread::yield_now();
+            }
+            assert_eq!(
+                accounts
+                    .log_in("burst@example.com", "the right password", 10)
+                    .unwrap(),
+                LoginOutcome::Locked {
+                    until: 10 + LOCKOUT_SECS
+                },
+                "the lock holds while the guesses are still being checked"
+            );
+            drop(held);
+            for guess in guesses {
+                assert!(matches!(
+                    guess.join().unwrap(),
+                    LoginOutcome::Refused | LoginOutcome::Locked { .. }
+                ));
+            }
         });
-        let refused = outcomes
-            .iter()
-            .filter(|o| **o == LoginOutcome::Refused)
-            .count();
         assert!(
-            refused < MAX_FAILURES as usize,
-            "at most {MAX_FAILURES} guesses are checked, the last of them locks: {outcomes:?}"
+            checked.load(Ordering::SeqCst) <= MAX_FAILURES as usize,
+            "at most {MAX_FAILURES} guesses are checked, not {}",
+            checked.load(Ordering::SeqCst)
         );
-        assert!(outcomes
-            .iter()
-            .all(|o| matches!(o, LoginOutcome::Refused | LoginOutcome::Locked { .. })));
         assert_eq!(
             accounts
                 .log_in("burst@example.com", "the right password", 11)

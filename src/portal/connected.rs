@@ -154,15 +154,22 @@ async fn post_login(
     let ctx = Ctx::new(&state, &req);
     let form = Form::parse(&body)?;
     let username = form.get("username").trim().to_string();
-    if !form.csrf_ok(&state, &req, ctx.now) {
-        return page(
+    // The sign-in form again, with a message.
+    let again = |message: &str, status: StatusCode| {
+        page(
             &state,
             &req,
             &ctx,
             None,
             None,
-            Some("This form expired or could not be verified. Sign in again."),
+            Some(message),
             &username,
+            status,
+        )
+    };
+    if !form.csrf_ok(&state, &req, ctx.now) {
+        return again(
+            "This form expired or could not be verified. Sign in again.",
             StatusCode::FORBIDDEN,
         );
     }
@@ -177,29 +184,13 @@ async fn post_login(
     let who = match outcome {
         SignIn::Welcome(who) => who,
         SignIn::Refused => {
-            return page(
-                &state,
-                &req,
-                &ctx,
-                None,
-                None,
-                Some("That username and password do not match a beneficiary in this sandbox."),
-                &username,
+            return again(
+                "That username and password do not match a beneficiary in this sandbox.",
                 StatusCode::UNAUTHORIZED,
             )
         }
         SignIn::Throttled(wait) => {
-            let message = throttled_message(wait);
-            let refused = page(
-                &state,
-                &req,
-                &ctx,
-                None,
-                None,
-                Some(&message),
-                &username,
-                StatusCode::TOO_MANY_REQUESTS,
-            )?;
+            let refused = again(&throttled_message(wait), StatusCode::TOO_MANY_REQUESTS)?;
             return Ok(with_retry_after(refused, wait));
         }
     };
