@@ -179,6 +179,22 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         pings: usize,
     },
+    /// Parallel developer sign-ins with unknown emails (argon2 each) against a server in this
+    /// process on 127.0.0.1: the status mix and the peak RSS.
+    Logins {
+        /// Parallel clients (at most 512).
+        #[arg(long, default_value_t = 128)]
+        clients: usize,
+        /// Sign-ins per client (at most 100).
+        #[arg(long, default_value_t = 4)]
+        per_client: usize,
+        /// Stop after this many seconds (at most 120).
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Lift the per-address and per-account budgets, to load the argon2 gate alone.
+        #[arg(long)]
+        unthrottled: bool,
+    },
 }
 
 /// `serve`'s defences against clients that hold connections, and the audit trail's bounds.
@@ -389,6 +405,17 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 slow_clients,
                 body_timeout,
                 pings,
+            }),
+            BenchCommand::Logins {
+                clients,
+                per_client,
+                seconds,
+                unthrottled,
+            } => crate::bench::logins::run(&crate::bench::logins::LoginBench {
+                clients,
+                per_client,
+                seconds,
+                unthrottled,
             }),
         },
     }

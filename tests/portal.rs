@@ -10,8 +10,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use carin_sandbox::app::{Application, ServeConfig};
+use carin_sandbox::auth::throttle::{Budget, ThrottleConfig};
+use carin_sandbox::auth::AuthConfig;
 use carin_sandbox::clock::FixedClock;
-use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE, X_CONTENT_TYPE_OPTIONS};
+use reqwest::header::{
+    CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE, X_CONTENT_TYPE_OPTIONS,
+};
 use reqwest::{Client, Response};
 use serde_json::Value;
 use time::macros::datetime;
@@ -504,26 +508,22 @@ async fn every_page_sends_the_security_headers() {
     assert_eq!(location(&apps), "/account/login?next=%2Fapps");
 }
 
-/// Runs the authorization code flow for `client` as BBUser{user} in a browser, returning the
-/// browser (signed in as that beneficiary) and the token response.
-async fn tokens_for(
-    client: (&str, Option<&str>),
-    redirect_uri: &str,
-    user: u32,
-) -> (Client, Value) {
+const VERIFIER: &str = "a-long-enough-pkce-verifier-for-the-portal-tests-0123456789";
+
+/// Starts an authorization for `client_id` in browser `b` and signs in as BBUser{user}: the
+/// consent page.
+async fn consent_page_for(b: &Client, client_id: &str, redirect_uri: &str, user: u32) -> String {
     let base = base();
-    let b = browser();
-    let verifier = "a-long-enough-pkce-verifier-for-the-portal-tests-0123456789";
     let challenge = {
         use base64::Engine;
-        let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+        let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, VERIFIER.as_bytes());
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hash)
     };
     let authorize = b
         .get(format!("{base}/v2/o/authorize"))
         .query(&[
             ("response_type", "code"),
-            ("client_id", client.0),
+            ("client_id", client_id),
             ("redirect_uri", redirect_uri),
             ("scope", "openid fhirUser offline_access patient/*.rs"),
             ("state", "state-0123456789abcdef"),
@@ -536,7 +536,7 @@ async fn tokens_for(
     assert_eq!(authorize.status(), 200);
     let html = authorize.text().await.unwrap();
     let consent = post(
-        &b,
+        b,
         &format!("{base}/v2/o/authorize/login"),
         &[
             ("request", &hidden(&html, "request")),
@@ -547,7 +547,19 @@ async fn tokens_for(
     )
     .await;
     assert_eq!(consent.status(), 200);
-    let html = consent.text().await.unwrap();
+    consent.text().await.unwrap()
+}
+
+/// Runs the authorization code flow for `client` as BBUser{user} in a browser, returning the
+/// browser (signed in as that beneficiary) and the token response.
+async fn tokens_for(
+    client: (&str, Option<&str>),
+    redirect_uri: &str,
+    user: u32,
+) -> (Client, Value) {
+    let base = base();
+    let b = browser();
+    let html = consent_page_for(&b, client.0, redirect_uri, user).await;
     let done = post(
         &b,
         &format!("{base}/v2/o/authorize/consent"),
@@ -566,7 +578,7 @@ async fn tokens_for(
         ("grant_type", "authorization_code".to_string()),
         ("code", code.to_string()),
         ("redirect_uri", redirect_uri.to_string()),
-        ("code_verifier", verifier.to_string()),
+        ("code_verifier", VERIFIER.to_string()),
         ("client_id", client.0.to_string()),
     ];
     if let Some(secret) = client.1 {
@@ -656,17 +668,7 @@ async fn revoking_on_the_connected_apps_page_kills_the_apps_tokens_at_once() {
     )
     .await;
     assert_eq!(wrong.status(), 401);
-    let (_, csrf) = page(&other, &format!("{base}/connected-apps")).await;
-    let right = post(
-        &other,
-        &format!("{base}/connected-apps/login"),
-        &[
-            ("csrf", csrf.as_str()),
-            ("username", "BBUser00002"),
-            ("password", "PW00002!"),
-        ],
-    )
-    .await;
+    let right = beneficiary_login(&other, &base, "BBUser00002", "PW00002!").await;
     assert_eq!(right.status(), 303);
     let (html, _) = page(&other, &format!("{base}/connected-apps")).await;
     assert!(html.contains("Signed in as <strong>BBUser00002</strong>"));
@@ -734,14 +736,28 @@ async fn the_test_client_runs_with_plain_forms_and_links() {
     let login = b.get(&authorize).send().await.unwrap();
     assert_eq!(login.status(), 200);
     let html = login.text().await.unwrap();
-    // The picker is a plain form too.
+    // The picker is a plain form too: it fills in the username, the password is still typed.
+    let filled = post(
+        &b,
+        &format!("{base}/v2/o/authorize/login"),
+        &[
+            ("request", &hidden(&html, "request")),
+            ("csrf", &hidden(&html, "csrf")),
+            ("pick", "BBUser00004"),
+        ],
+    )
+    .await;
+    assert_eq!(filled.status(), 200);
+    let html = filled.text().await.unwrap();
+    assert!(html.contains(r#"value="BBUser00004""#));
     let consent = post(
         &b,
         &format!("{base}/v2/o/authorize/login"),
         &[
             ("request", &hidden(&html, "request")),
             ("csrf", &hidden(&html, "csrf")),
-            ("patient", "M00004"),
+            ("username", "BBUser00004"),
+            ("password", "PW00004!"),
         ],
     )
     .await;
@@ -802,4 +818,207 @@ async fn the_test_client_runs_with_plain_forms_and_links() {
         .await
         .unwrap()
         .contains("No authorization is in progress"));
+}
+
+/// A server of its own (no seed) with these per-address and per-account budgets.
+fn own_server(per_address: u32, per_account: u32) -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let budget = |attempts| Budget {
+        attempts,
+        window_secs: 60,
+    };
+    let app = Application::build(ServeConfig {
+        load_seed: false,
+        // Time stands still: Retry-After is exact.
+        clock: Arc::new(FixedClock::new(datetime!(2026-01-02 03:04:05 UTC))),
+        auth: AuthConfig {
+            throttle: ThrottleConfig {
+                per_address: budget(per_address),
+                per_account: budget(per_account),
+                max_keys: 1_000,
+            },
+            ..AuthConfig::default()
+        },
+        ..ServeConfig::new(dir.path())
+    })
+    .unwrap();
+    let base = format!("http://{}", app.addrs()[0]);
+    tokio::spawn(app.run());
+    (base, dir)
+}
+
+/// Signs in on the connected apps page (with a fresh CSRF token).
+async fn beneficiary_login(b: &Client, base: &str, user: &str, password: &str) -> Response {
+    let (_, csrf) = page(b, &format!("{base}/connected-apps")).await;
+    post(
+        b,
+        &format!("{base}/connected-apps/login"),
+        &[
+            ("csrf", csrf.as_str()),
+            ("username", user),
+            ("password", password),
+        ],
+    )
+    .await
+}
+
+/// Posts the developer sign-in form: status, Retry-After and page.
+async fn developer_login(
+    b: &Client,
+    base: &str,
+    csrf: &str,
+    email: &str,
+    password: &str,
+) -> (u16, String, String) {
+    let r = post(
+        b,
+        &format!("{base}/account/login"),
+        &[
+            ("csrf", csrf),
+            ("email", email),
+            ("password", password),
+            ("next", "/apps"),
+        ],
+    )
+    .await;
+    let retry_after = r
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (r.status().as_u16(), retry_after, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_parallel_burst_of_wrong_passwords_leaves_the_account_locked() {
+    // Budgets out of the way: the lockout alone must hold.
+    let (base, _dir) = own_server(1_000, 1_000);
+    let password = "correct horse battery";
+    assert_eq!(
+        sign_up(&base, &browser(), "burst@example.com", password)
+            .await
+            .status(),
+        303
+    );
+    let b = browser();
+    let (_, csrf) = page(&b, &format!("{base}/account/login")).await;
+    let guesses = (0..40).map(|i| {
+        let (b, base, csrf) = (b.clone(), base.clone(), csrf.clone());
+        async move {
+            let guess = format!("wrong guess {i}");
+            developer_login(&b, &base, &csrf, "burst@example.com", &guess)
+                .await
+                .0
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    assert!(
+        checked < 5,
+        "no more than five guesses are checked before the lock holds: {statuses:?}"
+    );
+    let (status, retry_after, html) =
+        developer_login(&b, &base, &csrf, "burst@example.com", password).await;
+    assert_eq!(status, 429, "{html}");
+    assert!(html.contains("locked"), "{html}");
+    assert_eq!(retry_after, "900");
+}
+
+#[tokio::test]
+async fn an_address_over_its_budget_waits_for_developer_and_beneficiary_sign_ins() {
+    let (base, _dir) = own_server(3, 1_000);
+    let b = browser();
+    let (_, csrf) = page(&b, &format!("{base}/account/login")).await;
+    for n in 0..3 {
+        let (status, _, _) =
+            developer_login(&b, &base, &csrf, &format!("nobody{n}@example.com"), "guess").await;
+        assert_eq!(status, 401);
+    }
+    let (status, retry_after, html) =
+        developer_login(&b, &base, &csrf, "nobody9@example.com", "guess").await;
+    assert_eq!((status, retry_after.as_str()), (429, "20"), "{html}");
+    assert!(html.contains("Try again in 20 seconds"), "{html}");
+    // The address's budget covers the beneficiary sign-in page too.
+    let r = beneficiary_login(&b, &base, "BBUser00001", "PW00001!").await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "20");
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_for_every_copy_of_the_cookie() {
+    let base = base();
+    let b = browser();
+    let r = beneficiary_login(&b, &base, "BBUser00020", "PW00020!").await;
+    assert_eq!(r.status(), 303);
+    let copy = r
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("carin_session="))
+        .and_then(|c| c.split(';').next().map(str::to_string))
+        .expect("a session cookie");
+    let with_copy = || async {
+        Client::new()
+            .get(format!("{base}/connected-apps"))
+            .header(COOKIE, &copy)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert!(with_copy()
+        .await
+        .contains("Signed in as <strong>BBUser00020</strong>"));
+    let (_, csrf) = page(&b, &format!("{base}/connected-apps")).await;
+    let out = post(
+        &b,
+        &format!("{base}/connected-apps/logout"),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(out.status(), 303);
+    let html = with_copy().await;
+    assert!(
+        !html.contains("Signed in as"),
+        "the copied cookie is dead: {html}"
+    );
+    assert!(html.contains(r#"action="/connected-apps/login""#));
+}
+
+#[tokio::test]
+async fn the_consent_page_names_the_app_and_marks_portal_apps_unverified() {
+    let dev = developer("impostor@example.com").await;
+    let (status, html) = register(
+        &dev,
+        "TestApp (confidential)",
+        "public",
+        "http://127.0.0.1/cb",
+    )
+    .await;
+    assert_eq!(status, 201, "{html}");
+    let client_id = by_id(&html, "client-id");
+    let html = consent_page_for(&browser(), &client_id, "http://127.0.0.1:9/cb", 21).await;
+    assert!(html.contains("TestApp (confidential)"));
+    assert_eq!(by_id(&html, "unverified"), "unverified");
+    assert_eq!(by_id(&html, "client-id"), client_id);
+    assert!(by_id(&html, "registered-by").contains("impostor@example.com"));
+    assert_eq!(by_id(&html, "redirect-host"), "127.0.0.1:9");
+
+    let seeded = consent_page_for(
+        &browser(),
+        "test-client-id",
+        "http://127.0.0.1:9/callback",
+        21,
+    )
+    .await;
+    assert!(!seeded.contains(r#"id="unverified""#), "{seeded}");
+    assert_eq!(by_id(&seeded, "client-id"), "test-client-id");
+    assert!(by_id(&seeded, "registered-by").contains("seeded test app"));
 }

@@ -20,16 +20,53 @@ use super::{AuthServer, OAuthError};
 use crate::audit::AuditRecord;
 
 /// An authorization request that passed validation, waiting for sign-in and consent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingRequest {
     pub client_id: String,
     pub client_name: String,
     pub redirect_uri: String,
+    /// The request named `redirect_uri` (rather than relying on the only one registered).
+    #[serde(default)]
+    pub redirect_uri_sent: bool,
     pub state: String,
     /// What the app asked for, limited to what it is registered for.
     pub scopes: String,
     pub code_challenge: Option<String>,
     pub nonce: Option<String>,
+    /// `prompt=none`: answer at once, without showing a page.
+    #[serde(default)]
+    pub prompt_none: bool,
+    /// `prompt=login` or `max_age=0`: ask for the password even with a live session.
+    #[serde(default)]
+    pub force_login: bool,
+    /// The password must have been checked at or after this time (unix seconds), from
+    /// `prompt=login` or `max_age`.
+    #[serde(default)]
+    pub signed_in_since: Option<i64>,
+}
+
+impl PendingRequest {
+    /// True when a session whose password was checked at `signed_in_at` may go straight to
+    /// consent.
+    pub fn accepts_session(&self, signed_in_at: i64) -> bool {
+        !self.force_login && self.sign_in_is_recent(signed_in_at)
+    }
+
+    /// True when a sign-in at `signed_in_at` is recent enough for this request's consent.
+    pub fn sign_in_is_recent(&self, signed_in_at: i64) -> bool {
+        self.signed_in_since.is_none_or(|t| signed_in_at >= t)
+    }
+
+    /// The app's redirect URI with an OAuth error and the request's state.
+    pub fn error_url(&self, error: &'static str, description: &str) -> String {
+        ErrorRedirect {
+            redirect_uri: self.redirect_uri.clone(),
+            error,
+            description: description.to_string(),
+            state: Some(self.state.clone()),
+        }
+        .url()
+    }
 }
 
 /// Why an authorization request was refused.
@@ -109,6 +146,7 @@ impl AuthServer {
         &self,
         params: &[(String, String)],
         fhir_base: &str,
+        now: i64,
     ) -> Result<PendingRequest, AuthorizeError> {
         // A repeated parameter is ambiguous (RFC 6749 §3.1); the first one is used only when
         // all copies agree.
@@ -178,6 +216,45 @@ impl AuthServer {
                 "client_secret must never be sent to the authorization endpoint".into(),
             ));
         }
+        // OpenID Connect Core §6: request objects are optional, and refused by name.
+        if map.contains_key("request") {
+            return Err(refuse(
+                "request_not_supported",
+                "request objects are not supported: send the parameters in the query or form"
+                    .into(),
+            ));
+        }
+        if map.contains_key("request_uri") {
+            return Err(refuse(
+                "request_uri_not_supported",
+                "request_uri is not supported: send the parameters in the query or form".into(),
+            ));
+        }
+        let prompts: Vec<&str> = get("prompt")
+            .map(|p| p.split(' ').filter(|v| !v.is_empty()).collect())
+            .unwrap_or_default();
+        let prompt_none = prompts.contains(&"none");
+        if prompt_none && prompts.len() > 1 {
+            return Err(refuse(
+                "invalid_request",
+                "prompt=none cannot be combined with other prompt values".into(),
+            ));
+        }
+        let max_age = match get("max_age") {
+            None => None,
+            Some(v) => Some(v.parse::<i64>().ok().filter(|s| *s >= 0).ok_or_else(|| {
+                refuse(
+                    "invalid_request",
+                    format!("max_age must be a whole number of seconds, not {v}"),
+                )
+            })?),
+        };
+        let prompt_login = prompts.contains(&"login");
+        let signed_in_since = if prompt_login {
+            Some(now)
+        } else {
+            max_age.map(|secs| now.saturating_sub(secs))
+        };
 
         let pkce_needed = client.pkce_required || is_custom_scheme(&redirect_uri);
         let code_challenge = match (get("code_challenge"), get("code_challenge_method")) {
@@ -244,10 +321,14 @@ impl AuthServer {
             client_id: client.client_id,
             client_name: client.name,
             redirect_uri,
+            redirect_uri_sent: get("redirect_uri").is_some(),
             state,
             scopes: scopes.to_string(),
             code_challenge,
             nonce: get("nonce").map(str::to_string),
+            prompt_none,
+            force_login: prompt_login || max_age == Some(0),
+            signed_in_since,
         })
     }
 
@@ -294,6 +375,7 @@ impl AuthServer {
             grant_id: grant.id.clone(),
             client_id: request.client_id.clone(),
             redirect_uri: request.redirect_uri.clone(),
+            redirect_uri_required: request.redirect_uri_sent,
             code_challenge: request.code_challenge.clone(),
             nonce: request.nonce.clone(),
             expires_at: now + self.config.code_ttl,
@@ -326,13 +408,10 @@ impl AuthServer {
             detail: None,
         };
         crate::audit::record(self.store(), &audit);
-        ErrorRedirect {
-            redirect_uri: request.redirect_uri.clone(),
-            error: "access_denied",
-            description: "the beneficiary did not authorize this app".into(),
-            state: Some(request.state.clone()),
-        }
-        .url()
+        request.error_url(
+            "access_denied",
+            "the beneficiary did not authorize this app",
+        )
     }
 }
 

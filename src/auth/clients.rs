@@ -31,10 +31,9 @@ pub const TEST_REDIRECT_URIS: &[&str] = &[
     "https://oauth.pstmn.io/v1/callback",
 ];
 
-/// Hosts treated as the loopback interface: their redirect URIs match on any port.
-fn is_loopback_host(host: &str) -> bool {
-    matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
-}
+/// Loopback redirect URIs begin with one of these, and match on any port (RFC 8252 §7.3).
+/// Spelled exactly: `HTTP://…`, `http:localhost…` or `http://2130706433/…` are other strings.
+const LOOPBACK_PREFIXES: &[&str] = &["http://127.0.0.1", "http://[::1]", "http://localhost"];
 
 /// Why a redirect URI cannot be registered (the same rules `authorize` applies).
 pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
@@ -61,23 +60,77 @@ pub fn is_custom_scheme(uri: &str) -> bool {
     Url::parse(uri).is_ok_and(|u| !matches!(u.scheme(), "http" | "https"))
 }
 
-/// Exact match, except that a loopback http URI may use any port (RFC 8252 §7.3).
+/// The same string, except that a loopback http URI may use any port (RFC 8252 §7.3). The
+/// strings are compared, never parsed first: parsing would accept spellings the app never
+/// registered (upper-case schemes, numeric hosts, dot segments).
 pub fn redirect_matches(registered: &str, requested: &str) -> bool {
     if registered == requested {
         return true;
     }
-    let (Ok(r), Ok(q)) = (Url::parse(registered), Url::parse(requested)) else {
-        return false;
-    };
-    r.scheme() == "http"
-        && q.scheme() == "http"
-        && r.host_str().is_some_and(is_loopback_host)
-        && r.host_str() == q.host_str()
-        && r.path() == q.path()
-        && r.query() == q.query()
-        && q.fragment().is_none()
-        && r.username() == q.username()
-        && q.password().is_none()
+    match (
+        without_loopback_port(registered),
+        without_loopback_port(requested),
+    ) {
+        (Some(r), Some(q)) => r == q,
+        _ => false,
+    }
+}
+
+/// A loopback redirect URI with its port cut out; None for any other URI.
+fn without_loopback_port(uri: &str) -> Option<String> {
+    LOOPBACK_PREFIXES.iter().find_map(|prefix| {
+        let mut rest = uri.strip_prefix(prefix)?;
+        if let Some(after_colon) = rest.strip_prefix(':') {
+            let digits = after_colon.bytes().take_while(u8::is_ascii_digit).count();
+            let port: u32 = after_colon[..digits].parse().ok()?;
+            if port > 65_535 {
+                return None;
+            }
+            rest = &after_colon[digits..];
+        }
+        // The host must end here: `http://localhost.evil.example` is not loopback.
+        let host_ends = rest.is_empty() || rest.starts_with('/') || rest.starts_with('?');
+        host_ends.then(|| format!("{prefix}{rest}"))
+    })
+}
+
+/// Who stands behind an app, as the consent page tells the beneficiary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provenance {
+    /// One of the two test apps every sandbox starts with.
+    Seeded,
+    /// Added with `carin-sandbox clients add` by whoever runs the sandbox.
+    Operator,
+    /// Registered on the portal by a developer account (anyone can make one).
+    Developer(String),
+}
+
+impl Provenance {
+    pub fn of(client: &Client) -> Provenance {
+        match &client.owner {
+            Some(email) => Provenance::Developer(email.clone()),
+            None if [TEST_CLIENT_ID, TEST_PUBLIC_CLIENT_ID]
+                .contains(&client.client_id.as_str()) =>
+            {
+                Provenance::Seeded
+            }
+            None => Provenance::Operator,
+        }
+    }
+
+    /// Nobody has checked who is behind the app or whether its name is true.
+    pub fn is_unverified(&self) -> bool {
+        matches!(self, Provenance::Developer(_))
+    }
+
+    /// "registered by …", in words.
+    pub fn describe(&self) -> String {
+        match self {
+            Provenance::Seeded => "seeded test app (built into this sandbox)".into(),
+            Provenance::Operator => "registered by operator (CLI)".into(),
+            Provenance::Developer(email) => format!("registered by developer {email}"),
+        }
+    }
 }
 
 /// What to register.
@@ -253,6 +306,40 @@ mod tests {
         assert!(!redirect_matches(reg, "http://127.0.0.2:53124/callback"));
         assert!(!redirect_matches(reg, "https://127.0.0.1:53124/callback"));
         assert!(!redirect_matches(reg, "http://127.0.0.1:1/callback#x"));
+        assert!(redirect_matches(
+            "http://localhost:8000/cb",
+            "http://localhost:3/cb"
+        ));
+        assert!(redirect_matches("http://[::1]/cb", "http://[::1]:8080/cb"));
+        assert!(!redirect_matches(
+            "http://[::1]/cb",
+            "http://127.0.0.1:8080/cb"
+        ));
+        // Spellings that parse to the registered URI are still other strings.
+        for other in [
+            "HTTP://127.0.0.1:5000/callback",
+            "http:127.0.0.1:5000/callback",
+            "http:/127.0.0.1/callback",
+            "http://2130706433:5000/callback",
+            "http://127.1:5000/callback",
+            "http://0x7f.0.0.1/callback",
+            "http://127.0.0.1:5000/x/../callback",
+            "http://127.0.0.1:5000/%63allback",
+            "http://127.0.0.1.:5000/callback",
+            "http://127.0.0.1:5000@evil.example/callback",
+            "http://127.0.0.1:99999/callback",
+            "http://127.0.0.1:/callback",
+        ] {
+            assert!(!redirect_matches(reg, other), "{other}");
+        }
+        assert!(!redirect_matches(
+            "http://localhost/callback",
+            "http://localhost.evil.example/callback"
+        ));
+        assert!(!redirect_matches(
+            "http://localhost/callback",
+            "http:localhost/callback"
+        ));
         let https = "https://app.example.com/cb";
         assert!(redirect_matches(https, https));
         assert!(!redirect_matches(https, "https://app.example.com:444/cb"));

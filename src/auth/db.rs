@@ -7,13 +7,14 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::records::{Client, CodeRecord, Grant, TokenRecord};
+use super::records::{Client, CodeRecord, Grant, SessionRecord, TokenRecord};
 use crate::store::{Store, StoreError};
 
 pub const CLIENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("auth_clients");
 pub const GRANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("auth_grants");
 pub const CODES: TableDefinition<&str, &[u8]> = TableDefinition::new("auth_codes");
 pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("auth_tokens");
+pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("auth_sessions");
 
 /// The key a code or token is stored under.
 pub fn secret_key(secret: &str) -> String {
@@ -44,7 +45,7 @@ impl AuthDb {
     /// Creates the tables (so reads never meet a missing one).
     pub fn open(store: &Store) -> Result<AuthDb, StoreError> {
         let tx = store.begin_write()?;
-        for table in [CLIENTS, GRANTS, CODES, TOKENS] {
+        for table in [CLIENTS, GRANTS, CODES, TOKENS, SESSIONS] {
             tx.open_table(table)?;
         }
         tx.commit()?;
@@ -163,7 +164,8 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Drops expired codes and tokens of dead grants (kept small on long-running sandboxes).
+    /// Drops expired codes, sessions, and tokens of dead grants (kept small on long-running
+    /// sandboxes).
     pub fn prune(&mut self, now: i64) -> Result<usize, StoreError> {
         let mut dead = Vec::new();
         {
@@ -181,6 +183,14 @@ impl Tx<'_> {
                 let token: TokenRecord = decode(k.value(), v.value())?;
                 if token.expires_at < now || token.revoked {
                     dead.push((TOKENS, k.value().to_string()));
+                }
+            }
+            let sessions = self.tx.open_table(SESSIONS)?;
+            for row in sessions.iter()? {
+                let (k, v) = row?;
+                let session: SessionRecord = decode(k.value(), v.value())?;
+                if session.expires_at < now {
+                    dead.push((SESSIONS, k.value().to_string()));
                 }
             }
         }

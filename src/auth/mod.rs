@@ -8,6 +8,8 @@
 //! - [`token`]: the token endpoint (code exchange, refresh), revocation, introspection.
 //! - [`access`]: bearer tokens on the FHIR API.
 //! - [`keys`]: RSA (id_tokens) and Ed25519 (what the server signs for itself).
+//! - [`sessions`]: beneficiaries' sign-ins and their server-side browser sessions.
+//! - [`throttle`]: attempt budgets for passwords and client secrets.
 
 pub mod access;
 pub mod authorize;
@@ -16,8 +18,10 @@ pub mod db;
 pub mod keys;
 pub mod records;
 pub mod scopes;
+pub mod sessions;
 #[cfg(test)]
 mod tests;
+pub mod throttle;
 pub mod token;
 pub mod users;
 
@@ -51,6 +55,8 @@ pub struct OAuthError {
     pub status: u16,
     pub error: &'static str,
     pub description: String,
+    /// Seconds to wait before trying again (`Retry-After`), when throttled.
+    pub retry_after: Option<i64>,
 }
 
 impl OAuthError {
@@ -59,6 +65,21 @@ impl OAuthError {
             status,
             error,
             description: description.into(),
+            retry_after: None,
+        }
+    }
+    /// 429: too many failed attempts from this address or on this account.
+    pub fn throttled(wait: throttle::RetryAfter) -> Self {
+        Self {
+            retry_after: Some(wait.0),
+            ..Self::new(
+                429,
+                "temporarily_unavailable",
+                format!(
+                    "too many failed client authentications; try again in {} s",
+                    wait.0
+                ),
+            )
         }
     }
     pub fn invalid_request(d: impl Into<String>) -> Self {
@@ -86,7 +107,7 @@ impl From<StoreError> for OAuthError {
     }
 }
 
-/// Lifetimes, in seconds.
+/// Lifetimes, in seconds, and attempt budgets.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthConfig {
     /// Access tokens (Blue Button: one hour).
@@ -99,6 +120,8 @@ pub struct AuthConfig {
     pub request_ttl: i64,
     /// A beneficiary's browser session.
     pub session_ttl: i64,
+    /// Budgets for failed sign-ins and client authentications.
+    pub throttle: throttle::ThrottleConfig,
 }
 
 impl Default for AuthConfig {
@@ -109,6 +132,7 @@ impl Default for AuthConfig {
             grant_ttl: 396 * 24 * 3600,
             request_ttl: 600,
             session_ttl: 1800,
+            throttle: throttle::ThrottleConfig::default(),
         }
     }
 }
@@ -118,6 +142,8 @@ pub struct AuthServer {
     pub db: AuthDb,
     pub keys: Keys,
     pub config: AuthConfig,
+    /// Failed password and secret checks, per client address and per account.
+    pub throttles: throttle::Throttles,
     store: Store,
     access_cache: access::AccessCache,
 }
@@ -137,6 +163,7 @@ impl AuthServer {
             db,
             keys,
             config,
+            throttles: throttle::Throttles::new(config.throttle),
             store: store.clone(),
             access_cache: access::AccessCache::default(),
         })

@@ -71,6 +71,10 @@ pub struct CodeRecord {
     pub grant_id: String,
     pub client_id: String,
     pub redirect_uri: String,
+    /// The authorization request named `redirect_uri`, so the token request must repeat it
+    /// (RFC 6749 §4.1.3).
+    #[serde(default)]
+    pub redirect_uri_required: bool,
     /// S256 challenge with any `=` padding removed.
     pub code_challenge: Option<String>,
     pub nonce: Option<String>,
@@ -97,4 +101,15 @@ pub struct TokenRecord {
     pub revoked: bool,
     /// A refresh token that has been exchanged (rotation): using it again is theft.
     pub used: bool,
+}
+
+/// A beneficiary's browser session, kept on the server so that signing out ends it for
+/// every copy of the cookie. Keyed by the BLAKE3 hash of the cookie's random value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub username: String,
+    pub patient: String,
+    /// When the beneficiary typed their password (OIDC `max_age`, `prompt=login`).
+    pub signed_in_at: i64,
+    pub expires_at: i64,
 }

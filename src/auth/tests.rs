@@ -22,6 +22,7 @@ fn pending() -> PendingRequest {
         scopes: "openid fhirUser offline_access patient/*.rs".into(),
         code_challenge: None,
         nonce: None,
+        ..PendingRequest::default()
     }
 }
 
@@ -32,6 +33,7 @@ fn request(pairs: &[(&str, &str)]) -> TokenRequest {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         basic: Some((TEST_CLIENT_ID.into(), TEST_CLIENT_SECRET.into())),
+        client_address: None,
     }
 }
 
@@ -109,4 +111,82 @@ fn withheld_demographics_leave_nothing_to_grant_when_only_patient_was_asked() {
     };
     let location = auth.approve(&only_patient, &who, false, 1_000).unwrap();
     assert!(location.contains("error=access_denied"), "{location}");
+}
+
+#[test]
+fn prompt_and_max_age_ask_for_a_sign_in_that_recent() {
+    let auth = server();
+    let params = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
+        [
+            ("response_type", "code"),
+            ("client_id", TEST_CLIENT_ID),
+            ("redirect_uri", "http://127.0.0.1:5000/callback"),
+            ("state", "state-0123456789abcdef"),
+            (
+                "code_challenge",
+                "7buII-AMaVRN8ZFauznbtdyxHbGp7JRSt5FKSnHW5FE",
+            ),
+            ("code_challenge_method", "S256"),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let validate = |extra: &[(&str, &str)]| auth.validate_authorize(&params(extra), ISSUER, 1_000);
+    let plain = validate(&[]).unwrap();
+    assert!(plain.redirect_uri_sent && !plain.prompt_none);
+    assert!(plain.accepts_session(0), "any live session will do");
+    let login = validate(&[("prompt", "login")]).unwrap();
+    assert!(!login.accepts_session(1_000));
+    assert!(!login.sign_in_is_recent(999) && login.sign_in_is_recent(1_000));
+    let zero = validate(&[("max_age", "0")]).unwrap();
+    assert!(!zero.accepts_session(1_000));
+    let minute = validate(&[("max_age", "60")]).unwrap();
+    assert!(!minute.accepts_session(939) && minute.accepts_session(940));
+    assert!(validate(&[("prompt", "none")]).unwrap().prompt_none);
+    for bad in [
+        [("prompt", "none login")],
+        [("max_age", "-1")],
+        [("request", "eyJ9.e30.")],
+        [("request_uri", "https://app.example/r")],
+    ] {
+        let Err(AuthorizeError::Redirect(r)) = validate(&bad) else {
+            panic!("{bad:?} is refused at the redirect URI");
+        };
+        assert_eq!(r.state.as_deref(), Some("state-0123456789abcdef"));
+    }
+}
+
+#[test]
+fn a_code_from_a_request_that_named_its_redirect_uri_needs_it_again() {
+    let auth = server();
+    let who = Beneficiary {
+        username: "BBUser00001".into(),
+        patient: "M00001".into(),
+    };
+    for (sent, with_uri, ok) in [
+        (true, false, false),
+        (true, true, true),
+        (false, false, true),
+    ] {
+        let authorization = PendingRequest {
+            redirect_uri_sent: sent,
+            ..pending()
+        };
+        let code = code_of(&auth.approve(&authorization, &who, true, 1_000).unwrap());
+        let mut pairs = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+        ];
+        if with_uri {
+            pairs.push(("redirect_uri", "http://127.0.0.1/callback"));
+        }
+        let answer = auth.token(&request(&pairs), ISSUER, 1_000);
+        assert_eq!(
+            answer.is_ok(),
+            ok,
+            "sent {sent}, repeated {with_uri}: {answer:?}"
+        );
+    }
 }

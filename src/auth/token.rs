@@ -2,6 +2,7 @@
 //! introspection.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use aws_lc_rs::digest::{digest, SHA256};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -14,6 +15,7 @@ use super::db::{secret_key, Tx, CODES, GRANTS, TOKENS};
 use super::keys::random_token;
 use super::records::{Client, ClientKind, CodeRecord, Grant, TokenKind, TokenRecord};
 use super::scopes::{Scope, ScopeSet};
+use super::throttle::Account;
 use super::{AuthServer, OAuthError};
 use crate::audit::AuditRecord;
 use crate::store::StoreError;
@@ -25,6 +27,8 @@ pub struct TokenRequest {
     pub params: HashMap<String, String>,
     /// `(client_id, client_secret)` from `Authorization: Basic` (already decoded).
     pub basic: Option<(String, String)>,
+    /// Who sent it (the TCP peer), for the budget of failed client authentications.
+    pub client_address: Option<IpAddr>,
 }
 
 impl TokenRequest {
@@ -41,8 +45,9 @@ impl TokenRequest {
 type Decided = Result<Value, OAuthError>;
 
 impl AuthServer {
-    /// Who is calling: None when the request names no client at all.
-    fn authenticate(&self, req: &TokenRequest) -> Result<Option<Client>, OAuthError> {
+    /// Who is calling: None when the request names no client at all. A secret is checked
+    /// only within the budgets of the client address and of the client id (429 beyond them).
+    fn authenticate(&self, req: &TokenRequest, now: i64) -> Result<Option<Client>, OAuthError> {
         let body_id = req.get("client_id");
         let (id, secret) = match (&req.basic, req.get("client_secret")) {
             (Some((id, secret)), _) => {
@@ -66,12 +71,25 @@ impl AuthServer {
                 None => return Ok(None),
             },
         };
+        let attempt = match secret {
+            Some(_) => Some(
+                self.throttles
+                    .attempt(req.client_address, Account::Client, id, now)
+                    .map_err(OAuthError::throttled)?,
+            ),
+            None => None,
+        };
         let client = self
             .db
             .client(id)?
             .ok_or_else(|| OAuthError::invalid_client(format!("no app is registered as {id}")))?;
         match (client.kind, secret) {
-            (ClientKind::Confidential, Some(s)) if secret_matches(&client, s) => Ok(Some(client)),
+            (ClientKind::Confidential, Some(s)) if secret_matches(&client, s) => {
+                if let Some(attempt) = attempt {
+                    attempt.succeeded();
+                }
+                Ok(Some(client))
+            }
             (ClientKind::Confidential, Some(_)) => {
                 Err(OAuthError::invalid_client("the client secret is wrong"))
             }
@@ -113,8 +131,12 @@ impl AuthServer {
             None => Err(OAuthError::invalid_request("grant_type is missing")),
         };
         if let Err(e) = &result {
-            // Refusals decided inside a transaction were audited there.
-            if !matches!(e.error, "invalid_grant" | "invalid_scope") {
+            // Refusals decided inside a transaction were audited there; throttled ones are
+            // not, so that a flood of them writes nothing.
+            if !matches!(
+                e.error,
+                "invalid_grant" | "invalid_scope" | "temporarily_unavailable"
+            ) {
                 audit_failure(e, "token");
             }
         }
@@ -122,7 +144,7 @@ impl AuthServer {
     }
 
     fn exchange_code(&self, req: &TokenRequest, issuer: &str, now: i64) -> Decided {
-        let client = self.authenticate(req)?.ok_or_else(|| {
+        let client = self.authenticate(req, now)?.ok_or_else(|| {
             OAuthError::invalid_client("name the app: client_id, or HTTP Basic credentials")
         })?;
         let code = req
@@ -166,12 +188,23 @@ impl AuthServer {
             if record.expires_at <= now {
                 return refuse(tx, OAuthError::invalid_grant("the authorization code has expired"), grant.as_ref());
             }
-            if req.get("redirect_uri").is_some_and(|r| r != record.redirect_uri) {
-                return refuse(
-                    tx,
-                    OAuthError::invalid_grant("redirect_uri differs from the one in the authorization request"),
-                    grant.as_ref(),
-                );
+            // RFC 6749 §4.1.3: required when the authorization request had one, and the same.
+            match req.get("redirect_uri") {
+                None if record.redirect_uri_required => {
+                    return refuse(
+                        tx,
+                        OAuthError::invalid_grant("redirect_uri is required: the authorization request named one"),
+                        grant.as_ref(),
+                    );
+                }
+                Some(r) if r != record.redirect_uri => {
+                    return refuse(
+                        tx,
+                        OAuthError::invalid_grant("redirect_uri differs from the one in the authorization request"),
+                        grant.as_ref(),
+                    );
+                }
+                _ => {}
             }
             if let Some(challenge) = &record.code_challenge {
                 if let Err(e) = verify_pkce(challenge, req.get("code_verifier")) {
@@ -192,7 +225,7 @@ impl AuthServer {
     }
 
     fn refresh(&self, req: &TokenRequest, issuer: &str, now: i64) -> Decided {
-        let caller = self.authenticate(req)?;
+        let caller = self.authenticate(req, now)?;
         let refresh = req
             .get("refresh_token")
             .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
@@ -351,7 +384,7 @@ impl AuthServer {
     /// RFC 7009. Revoking a refresh token ends the whole authorization; an access token ends
     /// alone. Unknown tokens are not an error.
     pub fn revoke(&self, req: &TokenRequest, now: i64) -> Result<(), OAuthError> {
-        let client = self.authenticate(req)?.ok_or_else(|| {
+        let client = self.authenticate(req, now)?.ok_or_else(|| {
             OAuthError::invalid_client("name the app: client_id, or HTTP Basic credentials")
         })?;
         let token = req
@@ -397,7 +430,7 @@ impl AuthServer {
         issuer: &str,
         now: i64,
     ) -> Result<Value, OAuthError> {
-        let client = self.authenticate(req)?.ok_or_else(|| {
+        let client = self.authenticate(req, now)?.ok_or_else(|| {
             OAuthError::invalid_client("introspection needs client authentication")
         })?;
         let inactive = json!({"active": false});

@@ -154,6 +154,7 @@ fn mint(data_dir: &Path, codes: usize) -> anyhow::Result<Minted> {
         scopes: "launch/patient openid offline_access patient/*.rs".into(),
         code_challenge: Some(challenge),
         nonce: None,
+        ..PendingRequest::default()
     };
     let code_for = |patient: &str| -> anyhow::Result<String> {
         let who = Beneficiary {
@@ -200,6 +201,7 @@ fn mint(data_dir: &Path, codes: usize) -> anyhow::Result<Minted> {
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
             basic: Some((TEST_CLIENT_ID.into(), TEST_CLIENT_SECRET.into())),
+            client_address: None,
         };
         let body = auth
             .token(&request, "http://127.0.0.1/v2/fhir", now)

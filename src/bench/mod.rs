@@ -4,6 +4,7 @@ pub mod abuse;
 pub mod api;
 pub mod auth;
 pub mod ingest;
+pub mod logins;
 
 pub use ingest::ingest;
 

@@ -1,6 +1,8 @@
 //! The authorization endpoint and the pages a beneficiary sees: sign-in (with a patient
-//! picker) and consent. Every form carries a CSRF token bound to a cookie; the validated
-//! request travels sealed in the form, so nothing is stored before consent.
+//! picker that fills in the login) and consent. Every form carries a CSRF token bound to a
+//! cookie; the validated request travels sealed in the form, so nothing is stored before
+//! consent. The beneficiary's session lives on the server (`auth::sessions`); the cookie only
+//! names it.
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
@@ -14,8 +16,11 @@ use super::discovery::endpoints;
 use super::pages::{render, PageError};
 use crate::app::AppState;
 use crate::audit::AuditRecord;
+use crate::auth::clients::Provenance;
 use crate::auth::keys::random_token;
 use crate::auth::scopes::{describe, ScopeSet};
+use crate::auth::sessions::{Session, SignIn};
+use crate::auth::throttle::RetryAfter;
 use crate::auth::users::{self, Beneficiary, PickerEntry};
 use crate::auth::{unix, AuthorizeError, PendingRequest};
 
@@ -38,6 +43,8 @@ struct LoginPage<'a> {
     request: &'a str,
     csrf: &'a str,
     error: Option<&'a str>,
+    /// The login to fill in (the picker's choice, or what was typed before).
+    username: &'a str,
     picker: Vec<PickerEntry>,
 }
 
@@ -45,6 +52,13 @@ struct LoginPage<'a> {
 #[template(path = "oauth/consent.html")]
 struct ConsentPage<'a> {
     client_name: &'a str,
+    client_id: &'a str,
+    /// Who registered the app, in words.
+    registered_by: String,
+    /// Registered on the portal by anyone: its name proves nothing.
+    unverified: bool,
+    /// Where the browser goes after the decision.
+    redirect_host: String,
     username: &'a str,
     person: String,
     request: &'a str,
@@ -122,33 +136,96 @@ pub fn cookie(
     c
 }
 
-/// The signed-in beneficiary of this browser, if the session cookie is valid.
-pub fn session(state: &AppState, req: &HttpRequest, now: i64) -> Option<Beneficiary> {
-    let sealed = req.cookie(SESSION_COOKIE)?;
-    let v = state
-        .auth
-        .keys
-        .sealer
-        .open("session", sealed.value(), now)?;
-    Some(Beneficiary {
-        username: v["u"].as_str()?.to_string(),
-        patient: v["p"].as_str()?.to_string(),
+/// The signed-in beneficiary of this browser: the live server-side session its cookie names.
+pub fn session(state: &AppState, req: &HttpRequest, now: i64) -> Option<Session> {
+    let cookie = req.cookie(SESSION_COOKIE)?;
+    state.auth.session(cookie.value(), now).unwrap_or_else(|e| {
+        tracing::error!("cannot read a beneficiary session: {e}");
+        None
     })
 }
 
+/// Starts a session for a beneficiary who just gave their password; its cookie.
 pub fn session_cookie(
     state: &AppState,
     req: &HttpRequest,
     who: &Beneficiary,
     now: i64,
-) -> Cookie<'static> {
-    let ttl = state.auth.config.session_ttl;
-    let sealed = state.auth.keys.sealer.seal(
-        "session",
-        &json!({"u": who.username, "p": who.patient}),
-        now + ttl,
-    );
-    cookie(req, SESSION_COOKIE, sealed, Some(ttl))
+) -> Result<Cookie<'static>, PageError> {
+    let id = state
+        .auth
+        .start_session(who, now)
+        .map_err(PageError::internal)?;
+    Ok(cookie(
+        req,
+        SESSION_COOKIE,
+        id,
+        Some(state.auth.config.session_ttl),
+    ))
+}
+
+/// Signs this browser's beneficiary out on the server (every copy of the cookie stops
+/// working); returns the cookie that deletes it in the browser.
+pub fn end_session(state: &AppState, req: &HttpRequest) -> Result<Cookie<'static>, PageError> {
+    if let Some(c) = req.cookie(SESSION_COOKIE) {
+        state
+            .auth
+            .end_session(c.value())
+            .map_err(PageError::internal)?;
+    }
+    Ok(cookie(req, SESSION_COOKIE, String::new(), Some(0)))
+}
+
+/// Checks a beneficiary's login and password within the throttles' budgets (keyed by the
+/// TCP peer's address: a forwarded-for header would let anyone choose their budget), and
+/// audits the answer. `context` says which page asked.
+pub fn check_beneficiary(
+    state: &AppState,
+    req: &HttpRequest,
+    username: &str,
+    password: &str,
+    client_id: Option<String>,
+    context: &str,
+) -> Result<SignIn, PageError> {
+    let now = unix(state.clock.now());
+    let address = req.peer_addr().map(|a| a.ip());
+    let outcome = state
+        .auth
+        .sign_in(username, password, address, now)
+        .map_err(PageError::internal)?;
+    let (result, user, detail) = match &outcome {
+        SignIn::Welcome(who) => ("success", who.username.clone(), None),
+        SignIn::Refused => (
+            "access_denied",
+            username.trim().to_string(),
+            Some("wrong username or password"),
+        ),
+        // Not audited: a flood of refused attempts must not become a flood of store writes.
+        SignIn::Throttled(_) => return Ok(outcome),
+    };
+    let detail = match (context.is_empty(), detail) {
+        (true, d) => d.map(str::to_string),
+        (false, None) => Some(context.to_string()),
+        (false, Some(d)) => Some(format!("{context}: {d}")),
+    };
+    audit(state, "login", result, client_id, Some(user), detail);
+    Ok(outcome)
+}
+
+/// What a throttled sign-in page says.
+pub fn throttled_message(wait: RetryAfter) -> String {
+    format!(
+        "Too many failed sign-ins from this address or for this login. Try again in {} seconds.",
+        wait.0
+    )
+}
+
+/// Adds `Retry-After` to a throttled answer.
+pub fn with_retry_after(mut response: HttpResponse, wait: RetryAfter) -> HttpResponse {
+    if let Ok(value) = header::HeaderValue::from_str(&wait.0.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 async fn get_authorize(
@@ -181,7 +258,7 @@ fn start(
 ) -> Result<HttpResponse, PageError> {
     let now = unix(state.clock.now());
     let base = endpoints(state, req).fhir_base;
-    let pending = match state.auth.validate_authorize(params, &base) {
+    let pending = match state.auth.validate_authorize(params, &base, now) {
         Ok(p) => p,
         Err(refusal) => {
             let (outcome, detail) = match &refusal {
@@ -201,38 +278,70 @@ fn start(
             };
         }
     };
+    // prompt=login and max_age ask for the password again, whatever the session.
+    let session = session(state, req, now).filter(|s| pending.accepts_session(s.signed_in_at));
+    if pending.prompt_none {
+        // No page may be shown, and consent is always asked for: nothing can be granted.
+        let (error, description) = match &session {
+            None => ("login_required", "the beneficiary is not signed in"),
+            Some(_) => (
+                "consent_required",
+                "the beneficiary must approve the app on the consent page",
+            ),
+        };
+        audit(
+            state,
+            "authorize",
+            error,
+            Some(pending.client_id.clone()),
+            session.map(|s| s.who.username),
+            Some(format!("prompt=none: {description}")),
+        );
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, pending.error_url(error, description)))
+            .finish());
+    }
     let sealed = state.auth.seal_request(&pending, now);
     let csrf = Csrf::for_request(state, req, now);
-    match session(state, req, now) {
-        Some(who) => consent_page(state, req, &pending, &sealed, &csrf, &who, None),
+    match session {
+        Some(s) => consent_page(state, req, &pending, &sealed, &csrf, &s.who, None),
         None => login_page(
             state,
             req,
             &pending.client_name,
             &sealed,
             &csrf,
+            "",
             None,
             StatusCode::OK,
         ),
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn login_page(
     state: &AppState,
     req: &HttpRequest,
     client_name: &str,
     sealed: &str,
     csrf: &Csrf,
+    username: &str,
     error: Option<&str>,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let read = state.store.read().map_err(PageError::internal)?;
-    let picker = users::picker(&read, PICKER_SIZE).map_err(PageError::internal)?;
+    // Only beneficiaries with a synthetic login can sign in, so only they are offered.
+    let picker = users::picker(&read, PICKER_SIZE)
+        .map_err(PageError::internal)?
+        .into_iter()
+        .filter(|p| users::login_number(&p.username).is_some())
+        .collect();
     let page = LoginPage {
         client_name,
         request: sealed,
         csrf: &csrf.token,
         error,
+        username,
         picker,
     };
     let mut response = render(status, &page);
@@ -265,8 +374,21 @@ fn consent_page(
         .map(|p| users::display_name(&p))
         .unwrap_or_default();
     let expires = (state.clock.now() + time::Duration::seconds(state.auth.config.grant_ttl)).date();
+    let client = state
+        .auth
+        .db
+        .client(&pending.client_id)
+        .map_err(PageError::internal)?
+        .ok_or_else(|| {
+            PageError::bad_request("This app is no longer registered. Start again from the app.")
+        })?;
+    let provenance = Provenance::of(&client);
     let page = ConsentPage {
         client_name: &pending.client_name,
+        client_id: &pending.client_id,
+        registered_by: provenance.describe(),
+        unverified: provenance.is_unverified(),
+        redirect_host: redirect_host(&pending.redirect_uri),
         username: &who.username,
         person,
         request: sealed,
@@ -283,6 +405,19 @@ fn consent_page(
     Ok(response)
 }
 
+/// Where a redirect URI sends the browser, for people: its host and port, or for a native
+/// app's private-use scheme, the scheme.
+fn redirect_host(uri: &str) -> String {
+    match url::Url::parse(uri) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_string(),
+            (None, _) => format!("{}: (an app on this device)", u.scheme()),
+        },
+        Err(_) => uri.to_string(),
+    }
+}
+
 #[derive(Deserialize)]
 struct LoginForm {
     request: String,
@@ -291,8 +426,8 @@ struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
-    /// The picker's choice, instead of username and password.
-    patient: Option<String>,
+    /// The picker's choice: it fills in the login, and the password is still asked for.
+    pick: Option<String>,
 }
 
 /// The sealed request and CSRF token every form posts, checked.
@@ -322,48 +457,48 @@ async fn post_login(
     let now = unix(state.clock.now());
     let form = form.into_inner();
     let pending = open_form(&state, &req, &form.request, &form.csrf, now)?;
-    let read = state.store.read().map_err(PageError::internal)?;
-    let who = match form.patient.as_deref().filter(|p| !p.is_empty()) {
-        Some(patient) => read
-            .exists("Patient", patient)
-            .map_err(PageError::internal)?
-            .then(|| Beneficiary {
-                username: users::username_of_patient(patient),
-                patient: patient.to_string(),
-            }),
-        None => users::authenticate(&read, &form.username, &form.password)
-            .map_err(PageError::internal)?,
-    };
-    drop(read);
     let csrf = Csrf::for_request(&state, &req, now);
-    let Some(who) = who else {
-        audit(
-            &state,
-            "login",
-            "access_denied",
-            Some(pending.client_id.clone()),
-            Some(form.username.trim().to_string()),
-            Some("wrong username or password".into()),
-        );
-        return login_page(
+    let again = |username: &str, error: Option<&str>, status: StatusCode| {
+        login_page(
             &state,
             &req,
             &pending.client_name,
             &form.request,
             &csrf,
-            Some("That username and password do not match a beneficiary in this sandbox."),
-            StatusCode::UNAUTHORIZED,
-        );
+            username,
+            error,
+            status,
+        )
     };
-    audit(
+    if let Some(pick) = form.pick.as_deref().filter(|p| !p.trim().is_empty()) {
+        let pick: String = pick.trim().chars().take(64).collect();
+        return again(&pick, None, StatusCode::OK);
+    }
+    let username = form.username.trim();
+    let outcome = check_beneficiary(
         &state,
-        "login",
-        "success",
+        &req,
+        username,
+        &form.password,
         Some(pending.client_id.clone()),
-        Some(who.username.clone()),
-        None,
-    );
-    let session = session_cookie(&state, &req, &who, now);
+        "",
+    )?;
+    let who = match outcome {
+        SignIn::Welcome(who) => who,
+        SignIn::Refused => {
+            return again(
+                username,
+                Some("That username and password do not match a beneficiary in this sandbox."),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
+        SignIn::Throttled(wait) => {
+            let message = throttled_message(wait);
+            let page = again(username, Some(&message), StatusCode::TOO_MANY_REQUESTS)?;
+            return Ok(with_retry_after(page, wait));
+        }
+    };
+    let session = session_cookie(&state, &req, &who, now)?;
     consent_page(
         &state,
         &req,
@@ -391,7 +526,8 @@ async fn post_consent(
     let now = unix(state.clock.now());
     let form = form.into_inner();
     let pending = open_form(&state, &req, &form.request, &form.csrf, now)?;
-    let Some(who) = session(&state, &req, now) else {
+    let live = session(&state, &req, now).filter(|s| pending.sign_in_is_recent(s.signed_in_at));
+    let Some(Session { who, .. }) = live else {
         let csrf = Csrf::for_request(&state, &req, now);
         return login_page(
             &state,
@@ -399,6 +535,7 @@ async fn post_consent(
             &pending.client_name,
             &form.request,
             &csrf,
+            "",
             Some("Your sign-in has expired. Sign in again to continue."),
             StatusCode::UNAUTHORIZED,
         );

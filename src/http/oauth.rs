@@ -36,6 +36,9 @@ impl ResponseError for OAuthError {
         if self.status == 401 && self.error == "invalid_client" {
             b.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="carin-sandbox""#));
         }
+        if let Some(secs) = self.retry_after {
+            b.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
         if self.error == "invalid_token" || self.error == "insufficient_scope" {
             b.insert_header((
                 header::WWW_AUTHENTICATE,
@@ -151,6 +154,7 @@ async fn token_request(
     Ok(TokenRequest {
         basic: basic_credentials(req)?,
         params: read_form(req, payload).await?,
+        client_address: req.peer_addr().map(|a| a.ip()),
     })
 }
 

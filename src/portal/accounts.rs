@@ -2,11 +2,10 @@
 //! in a redb table of their own, with a lockout after repeated failed sign-ins. Plain Rust: the
 //! caller passes the time.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
+pub use super::hashing::{hash_password, verify_password, Busy};
 use crate::store::{Store, StoreError};
 
 /// Lower-cased email → JSON [`Developer`].
@@ -77,6 +76,8 @@ pub enum SignupError {
     #[error("an account with this email already exists; sign in instead")]
     Taken,
     #[error(transparent)]
+    Busy(#[from] Busy),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -90,6 +91,16 @@ pub enum LoginOutcome {
     Locked {
         until: i64,
     },
+    /// Too many passwords are being checked at once: nothing was decided, try again.
+    Busy,
+}
+
+/// The first step of a sign-in: the attempt counted, or why no password will be checked.
+enum Reservation {
+    NoAccount,
+    Locked(i64),
+    /// Counted as a failure until the password proves right.
+    Counted(Developer),
 }
 
 /// The developer accounts table.
@@ -147,7 +158,7 @@ impl Accounts {
             email: email.clone(),
             name: name.to_string(),
             organization: organization.to_string(),
-            password_hash: hash_password(&new.password),
+            password_hash: hash_password(&new.password)?,
             created_at: now,
             failures: 0,
             locked_until: None,
@@ -173,45 +184,91 @@ impl Accounts {
 
     /// Checks a sign-in, counting failures: [`MAX_FAILURES`] in a row lock the account for
     /// [`LOCKOUT_SECS`]. A locked account is refused without looking at the password.
+    ///
+    /// The attempt is counted as a failure in the same write transaction that reads the lock,
+    /// before the password is checked: parallel attempts queue on that transaction, so no more
+    /// than [`MAX_FAILURES`] passwords are ever checked before the lock holds, and a right
+    /// password checked while a parallel burst locked the account does not unlock it.
     pub fn log_in(
         &self,
         email: &str,
         password: &str,
         now: i64,
     ) -> Result<LoginOutcome, StoreError> {
-        let Some(found) = self.get(email)? else {
-            // The same work as for a real account, so timing does not tell which emails exist.
-            let _ = verify_password(DUMMY_HASH, password);
-            return Ok(LoginOutcome::Refused);
+        self.log_in_checked_by(email, password, now, &verify_password)
+    }
+
+    /// [`Accounts::log_in`] with the password check given (tests hold it to line attempts up).
+    fn log_in_checked_by(
+        &self,
+        email: &str,
+        password: &str,
+        now: i64,
+        verify_password: &dyn Fn(&str, &str) -> Result<bool, Busy>,
+    ) -> Result<LoginOutcome, StoreError> {
+        let counted = match self.count_attempt(email, now)? {
+            Reservation::NoAccount => {
+                // The same work as for a real account, so timing does not tell which emails
+                // exist.
+                return Ok(match verify_password(DUMMY_HASH, password) {
+                    Ok(_) => LoginOutcome::Refused,
+                    Err(Busy) => LoginOutcome::Busy,
+                });
+            }
+            Reservation::Locked(until) => return Ok(LoginOutcome::Locked { until }),
+            Reservation::Counted(d) => d,
         };
-        if let Some(until) = found.locked_until.filter(|until| *until > now) {
-            return Ok(LoginOutcome::Locked { until });
-        }
-        let ok = verify_password(&found.password_hash, password);
-        self.update(&found.email, |d| {
+        let Ok(ok) = verify_password(&counted.password_hash, password) else {
+            // Nothing was checked: the attempt does not count.
+            self.update(&counted.email, |d| {
+                d.failures = d.failures.saturating_sub(1)
+            })?;
+            return Ok(LoginOutcome::Busy);
+        };
+        let settled = self.update(&counted.email, |d| {
+            if d.locked_until.is_some_and(|until| until > now) {
+                // Locked by a parallel attempt meanwhile: it stays locked.
+                return;
+            }
+            if ok {
+                d.failures = 0;
+            } else if d.failures >= MAX_FAILURES {
+                d.failures = 0;
+                d.locked_until = Some(now + LOCKOUT_SECS);
+            }
+        })?;
+        Ok(match settled {
+            Some(Developer {
+                locked_until: Some(until),
+                ..
+            }) if until > now => LoginOutcome::Locked { until },
+            Some(d) if ok => LoginOutcome::Success(d),
+            _ => LoginOutcome::Refused,
+        })
+    }
+
+    /// Counts a sign-in attempt as a failure, unless the account is locked (or as many
+    /// attempts as allowed are already being checked: a burst, which locks it).
+    fn count_attempt(&self, email: &str, now: i64) -> Result<Reservation, StoreError> {
+        let mut reservation = Reservation::NoAccount;
+        self.update(email, |d| {
             if d.locked_until.is_some_and(|until| until <= now) {
                 d.locked_until = None;
                 d.failures = 0;
             }
-            if ok {
+            if d.locked_until.is_none() && d.failures >= MAX_FAILURES {
                 d.failures = 0;
-                d.locked_until = None;
-            } else {
-                d.failures += 1;
-                if d.failures >= MAX_FAILURES {
-                    d.failures = 0;
-                    d.locked_until = Some(now + LOCKOUT_SECS);
-                }
+                d.locked_until = Some(now + LOCKOUT_SECS);
             }
-        })
-        .map(|updated| match updated {
-            Some(d) if ok => LoginOutcome::Success(d),
-            Some(Developer {
-                locked_until: Some(until),
-                ..
-            }) => LoginOutcome::Locked { until },
-            _ => LoginOutcome::Refused,
-        })
+            reservation = match d.locked_until {
+                Some(until) => Reservation::Locked(until),
+                None => {
+                    d.failures += 1;
+                    Reservation::Counted(d.clone())
+                }
+            };
+        })?;
+        Ok(reservation)
     }
 
     /// Ends every session of an account (sign-out).
@@ -236,15 +293,22 @@ impl Accounts {
                 .map(|v| decode(&email, v.value()))
                 .transpose()?;
             match current {
-                Some(mut d) => {
+                Some(before) => {
+                    let mut d = before.clone();
                     change(&mut d);
+                    // Unchanged (a locked account refused again): nothing to commit.
+                    if d == before {
+                        return Ok(Some(d));
+                    }
                     table.insert(email.as_str(), encode(&d).as_slice())?;
                     Some(d)
                 }
                 None => None,
             }
         };
-        tx.commit()?;
+        if updated.is_some() {
+            tx.commit()?;
+        }
         Ok(updated)
     }
 }
@@ -296,31 +360,6 @@ pub fn check_password(password: &str, email: &str) -> Result<(), String> {
         return Err("The password must not be your email address.".into());
     }
     Ok(())
-}
-
-/// argon2id (the crate's defaults: 19 MiB, 2 passes) with a fresh 128-bit salt.
-pub fn hash_password(password: &str) -> String {
-    let bytes = crate::auth::keys::random_bytes::<16>();
-    // 16 bytes always encode to a valid salt.
-    #[allow(clippy::expect_used)]
-    let salt = SaltString::encode_b64(&bytes).expect("a 16-byte salt");
-    match Argon2::default().hash_password(password.as_bytes(), &salt) {
-        Ok(hash) => hash.to_string(),
-        // Only possible for absurd inputs, which check_password refuses first.
-        Err(e) => {
-            tracing::error!("argon2 could not hash a password: {e}");
-            String::new()
-        }
-    }
-}
-
-/// True when `password` matches the PHC hash.
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
 }
 
 fn decode(key: &str, bytes: &[u8]) -> Result<Developer, StoreError> {
@@ -400,10 +439,10 @@ mod tests {
         let stored = accounts.get("Ada@Example.com").unwrap().unwrap();
         assert_eq!(stored, a);
         assert!(
-            PasswordHash::new(DUMMY_HASH).is_ok(),
+            argon2::password_hash::PasswordHash::new(DUMMY_HASH).is_ok(),
             "the dummy hash costs a real check"
         );
-        assert!(!verify_password(DUMMY_HASH, ""));
+        assert_eq!(verify_password(DUMMY_HASH, ""), Ok(false));
     }
 
     #[test]
@@ -443,6 +482,85 @@ mod tests {
         assert_eq!(
             accounts.log_in("nobody@example.com", "x", 0).unwrap(),
             LoginOutcome::Refused
+        );
+    }
+}
+
+#[cfg(test)]
+mod burst_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::RwLock;
+
+    #[test]
+    fn a_parallel_burst_checks_no_more_passwords_than_the_limit_and_stays_locked() {
+        let store = Store::in_memory().unwrap();
+        let accounts = Accounts::new(&store);
+        let new = NewDeveloper {
+            email: "burst@example.com".into(),
+            name: "Burst".into(),
+            organization: String::new(),
+            password: "the right password".into(),
+            password_again: "the right password".into(),
+        };
+        accounts.sign_up(&new, 0).unwrap();
+        // Every guess's check waits until the right password has been tried: the slowest
+        // argon2 there can be, so the right one comes while 40 guesses are in flight.
+        let slow_argon2 = RwLock::new(());
+        let held = slow_argon2.write().unwrap();
+        let (checked, answered) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let slow_check = |hash: &str, password: &str| {
+            checked.fetch_add(1, Ordering::SeqCst);
+            let _wait = slow_argon2.read().unwrap();
+            verify_password(hash, password)
+        };
+        std::thread::scope(|scope| {
+            let guesses: Vec<_> = (0..40)
+                .map(|i| {
+                    let (accounts, slow_check, answered) = (&accounts, &slow_check, &answered);
+                    scope.spawn(move || {
+                        let guess = format!("guess {i}");
+                        let outcome = accounts
+                            .log_in_checked_by("burst@example.com", &guess, 10, slow_check)
+                            .unwrap();
+                        answered.fetch_add(1, Ordering::SeqCst);
+                        outcome
+                    })
+                })
+                .collect();
+            // Every guess is either being checked or already answered.
+            while checked.load(Ordering::SeqCst) + answered.load(Ordering::SeqCst) < 40 {
+                std::thread::yield_now();
+            }
+            assert_eq!(
+                accounts
+                    .log_in("burst@example.com", "the right password", 10)
+                    .unwrap(),
+                LoginOutcome::Locked {
+                    until: 10 + LOCKOUT_SECS
+                },
+                "the lock holds while the guesses are still being checked"
+            );
+            drop(held);
+            for guess in guesses {
+                assert!(matches!(
+                    guess.join().unwrap(),
+                    LoginOutcome::Refused | LoginOutcome::Locked { .. }
+                ));
+            }
+        });
+        assert!(
+            checked.load(Ordering::SeqCst) <= MAX_FAILURES as usize,
+            "at most {MAX_FAILURES} guesses are checked, not {}",
+            checked.load(Ordering::SeqCst)
+        );
+        assert_eq!(
+            accounts
+                .log_in("burst@example.com", "the right password", 11)
+                .unwrap(),
+            LoginOutcome::Locked {
+                until: 10 + LOCKOUT_SECS
+            }
         );
     }
 }

@@ -7,13 +7,15 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::sessions::removal;
-use super::{audit, date_of, open_flash, seal_flash, see_other, Ctx, Form, Nav};
+use super::{date_of, open_flash, seal_flash, see_other, Ctx, Form, Nav};
 use crate::app::AppState;
 use crate::auth::records::Grant;
 use crate::auth::scopes::{describe, ScopeSet};
+use crate::auth::sessions::SignIn;
 use crate::auth::users::{self, Beneficiary};
-use crate::http::authorize::{session, session_cookie, SESSION_COOKIE};
+use crate::http::authorize::{
+    check_beneficiary, end_session, session, session_cookie, throttled_message, with_retry_after,
+};
 use crate::http::pages::PageError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -56,7 +58,7 @@ async fn get_connected_apps(
     flash: web::Query<Flash>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = Ctx::new(&state, &req);
-    let who = session(&state, &req, ctx.now);
+    let who = session(&state, &req, ctx.now).map(|s| s.who);
     let revoked = open_flash(&state, flash.revoked.as_deref(), ctx.now);
     page(&state, &req, &ctx, who, revoked, None, "", StatusCode::OK)
 }
@@ -152,52 +154,48 @@ async fn post_login(
     let ctx = Ctx::new(&state, &req);
     let form = Form::parse(&body)?;
     let username = form.get("username").trim().to_string();
-    if !form.csrf_ok(&state, &req, ctx.now) {
-        return page(
+    // The sign-in form again, with a message.
+    let again = |message: &str, status: StatusCode| {
+        page(
             &state,
             &req,
             &ctx,
             None,
             None,
-            Some("This form expired or could not be verified. Sign in again."),
+            Some(message),
             &username,
+            status,
+        )
+    };
+    if !form.csrf_ok(&state, &req, ctx.now) {
+        return again(
+            "This form expired or could not be verified. Sign in again.",
             StatusCode::FORBIDDEN,
         );
     }
-    let who = {
-        let read = state.store.read().map_err(PageError::internal)?;
-        users::authenticate(&read, &username, form.get("password")).map_err(PageError::internal)?
-    };
-    let Some(who) = who else {
-        audit(
-            &state,
-            "login",
-            "access_denied",
-            None,
-            Some(username.clone()),
-            Some("connected apps: wrong username or password".into()),
-        );
-        return page(
-            &state,
-            &req,
-            &ctx,
-            None,
-            None,
-            Some("That username and password do not match a beneficiary in this sandbox."),
-            &username,
-            StatusCode::UNAUTHORIZED,
-        );
-    };
-    audit(
+    let outcome = check_beneficiary(
         &state,
-        "login",
-        "success",
+        &req,
+        &username,
+        form.get("password"),
         None,
-        Some(who.username.clone()),
-        Some("connected apps".into()),
-    );
+        "connected apps",
+    )?;
+    let who = match outcome {
+        SignIn::Welcome(who) => who,
+        SignIn::Refused => {
+            return again(
+                "That username and password do not match a beneficiary in this sandbox.",
+                StatusCode::UNAUTHORIZED,
+            )
+        }
+        SignIn::Throttled(wait) => {
+            let refused = again(&throttled_message(wait), StatusCode::TOO_MANY_REQUESTS)?;
+            return Ok(with_retry_after(refused, wait));
+        }
+    };
     let mut response = see_other("/connected-apps");
-    let _ = response.add_cookie(&session_cookie(&state, &req, &who, ctx.now));
+    let _ = response.add_cookie(&session_cookie(&state, &req, &who, ctx.now)?);
     Ok(response)
 }
 
@@ -208,7 +206,7 @@ async fn post_revoke(
 ) -> Result<HttpResponse, PageError> {
     let ctx = Ctx::new(&state, &req);
     let form = Form::verified(&body, &state, &req, ctx.now)?;
-    let Some(who) = session(&state, &req, ctx.now) else {
+    let Some(who) = session(&state, &req, ctx.now).map(|s| s.who) else {
         return Ok(see_other("/connected-apps"));
     };
     let client_id = form.get("client_id").to_string();
@@ -243,7 +241,9 @@ async fn post_logout(
 ) -> Result<HttpResponse, PageError> {
     let ctx = Ctx::new(&state, &req);
     Form::verified(&body, &state, &req, ctx.now)?;
+    // Ended on the server: a copy of the cookie is worth nothing now.
+    let removal = end_session(&state, &req)?;
     let mut response = see_other("/connected-apps");
-    let _ = response.add_cookie(&removal(&req, SESSION_COOKIE));
+    let _ = response.add_cookie(&removal);
     Ok(response)
 }

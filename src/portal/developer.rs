@@ -12,7 +12,12 @@ use super::accounts::{
 use super::sessions::{developer_cookie, removal, DEVELOPER_COOKIE};
 use super::{audit, local_path, see_other, time_of, Ctx, Form, Nav};
 use crate::app::AppState;
+use crate::auth::throttle::{Account, RetryAfter};
+use crate::http::authorize::with_retry_after;
 use crate::http::pages::PageError;
+
+/// How long a client should wait when every password check is busy.
+const BUSY_RETRY: RetryAfter = RetryAfter(1);
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/account/signup", web::get().to(get_signup))
@@ -115,6 +120,10 @@ async fn post_signup(
             Ok(response)
         }
         Err(SignupError::Store(e)) => Err(PageError::internal(e)),
+        Err(e @ SignupError::Busy(_)) => Ok(with_retry_after(
+            again(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+            BUSY_RETRY,
+        )),
         Err(e @ SignupError::Taken) => Ok(again(StatusCode::CONFLICT, e.to_string())),
         Err(SignupError::Invalid(message)) => Ok(again(StatusCode::BAD_REQUEST, message)),
     }
@@ -172,64 +181,84 @@ async fn post_login(
             "This form expired or could not be verified. Sign in again.".into(),
         ));
     }
+    // Budgets for the client address and the email, before any argon2 work is done.
+    let address = req.peer_addr().map(|a| a.ip());
+    let attempt = match state
+        .auth
+        .throttles
+        .attempt(address, Account::Developer, &email, ctx.now)
+    {
+        Ok(attempt) => attempt,
+        // Not audited: a flood of refused attempts must not become a flood of store writes.
+        Err(wait) => {
+            return Ok(with_retry_after(
+                again(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    crate::http::authorize::throttled_message(wait),
+                ),
+                wait,
+            ));
+        }
+    };
     let outcome = {
         let state = state.clone();
         let email = email.clone();
         let password = form.get("password").to_string();
         let now = ctx.now;
-        web::block(move || Accounts::new(&state.store).log_in(&email, &password, now))
-            .await
-            .map_err(PageError::internal)?
-            .map_err(PageError::internal)?
+        // The check and its audit record (store writes, argon2) stay off the async workers,
+        // which a burst of sign-ins must not block.
+        web::block(move || {
+            let outcome = Accounts::new(&state.store).log_in(&email, &password, now)?;
+            let (result, user) = match &outcome {
+                LoginOutcome::Success(d) => ("success", d.email.clone()),
+                LoginOutcome::Refused => ("access_denied", email.to_lowercase()),
+                LoginOutcome::Locked { .. } => ("locked", email.to_lowercase()),
+                LoginOutcome::Busy => return Ok(outcome),
+            };
+            audit(&state, "developer-login", result, None, Some(user), None);
+            Ok::<_, crate::store::StoreError>(outcome)
+        })
+        .await
+        .map_err(PageError::internal)?
+        .map_err(PageError::internal)?
     };
     match outcome {
         LoginOutcome::Success(developer) => {
-            audit(
-                &state,
-                "developer-login",
-                "success",
-                None,
-                Some(developer.email.clone()),
-                None,
-            );
+            attempt.succeeded();
             let mut response = see_other(&next);
             let _ = response.add_cookie(&developer_cookie(&state, &req, &developer, ctx.now));
             Ok(response)
         }
-        LoginOutcome::Refused => {
-            audit(
-                &state,
-                "developer-login",
-                "access_denied",
-                None,
-                Some(email.to_lowercase()),
-                None,
-            );
-            Ok(again(
-                StatusCode::UNAUTHORIZED,
-                format!(
-                    "That email and password do not match an account. After {MAX_FAILURES} \
+        LoginOutcome::Refused => Ok(again(
+            StatusCode::UNAUTHORIZED,
+            format!(
+                "That email and password do not match an account. After {MAX_FAILURES} \
                      failed attempts in a row an account is locked for {} minutes.",
-                    LOCKOUT_SECS / 60
-                ),
-            ))
-        }
-        LoginOutcome::Locked { until } => {
-            audit(
-                &state,
-                "developer-login",
-                "locked",
-                None,
-                Some(email.to_lowercase()),
-                None,
-            );
-            Ok(again(
+                LOCKOUT_SECS / 60
+            ),
+        )),
+        LoginOutcome::Locked { until } => Ok(with_retry_after(
+            again(
                 StatusCode::TOO_MANY_REQUESTS,
                 format!(
-                    "This account is locked after {MAX_FAILURES} failed sign-ins in a row. Try \
-                     again after {}.",
+                    "This account is locked after {MAX_FAILURES} failed sign-ins in a row. \
+                         Try again after {}.",
                     time_of(until)
                 ),
+            ),
+            RetryAfter(until - ctx.now),
+        )),
+        LoginOutcome::Busy => {
+            // Nothing was checked: the attempt is not a failure.
+            attempt.succeeded();
+            Ok(with_retry_after(
+                again(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The sandbox is checking too many passwords right now. Try again in a \
+                     moment."
+                        .into(),
+                ),
+                BUSY_RETRY,
             ))
         }
     }

@@ -11,6 +11,7 @@ mod apps;
 mod connected;
 mod developer;
 mod docs;
+mod hashing;
 mod sessions;
 pub mod testclient;
 

@@ -51,7 +51,7 @@ fn client() -> reqwest::Client {
 impl TestApp {
     /// Starts a server of its own; `load_seed` imports the embedded seed on this first start.
     pub async fn spawn(load_seed: bool, open_api: bool) -> Self {
-        Self::spawn_with(load_seed, open_api, |_| {}).await
+        Self::spawn_configured(|dir, clock| config(dir, load_seed, open_api, clock)).await
     }
 
     /// `spawn` with `adjust` applied to the configuration first (timeouts, limits).
@@ -60,11 +60,29 @@ impl TestApp {
         open_api: bool,
         adjust: impl FnOnce(&mut ServeConfig),
     ) -> Self {
+        Self::spawn_configured(|dir, clock| {
+            let mut config = config(dir, load_seed, open_api, clock);
+            adjust(&mut config);
+            config
+        })
+        .await
+    }
+
+    /// Starts a seeded, secured server of its own with these lifetimes and budgets.
+    pub async fn spawn_with_auth(auth: carin_sandbox::auth::AuthConfig) -> Self {
+        Self::spawn_configured(|dir, clock| ServeConfig {
+            auth,
+            ..config(dir, true, false, clock)
+        })
+        .await
+    }
+
+    async fn spawn_configured(
+        make: impl FnOnce(&std::path::Path, Arc<FixedClock>) -> ServeConfig,
+    ) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let clock = start_clock();
-        let mut config = config(data_dir.path(), load_seed, open_api, clock.clone());
-        adjust(&mut config);
-        let app = Application::build(config).expect("server starts");
+        let app = Application::build(make(data_dir.path(), clock.clone())).expect("server starts");
         let addr = app.addrs()[0];
         let seeded = app.seeded.clone();
         tokio::spawn(app.run());

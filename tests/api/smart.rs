@@ -1063,7 +1063,7 @@ async fn userinfo_names_the_beneficiary() {
 }
 
 #[tokio::test]
-async fn authorize_by_post_and_the_patient_picker() {
+async fn authorize_by_post_and_the_patient_picker_still_asks_for_the_password() {
     let app = TestApp::shared_secured();
     let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES);
     let browser = browser();
@@ -1076,23 +1076,42 @@ async fn authorize_by_post_and_the_patient_picker() {
     assert_eq!(response.status(), 200);
     let page = response.text().await.unwrap();
     assert!(
-        page.contains(r#"name="patient" value="M00013""#),
-        "the picker lists patients"
+        page.contains(r#"name="pick" value="BBUser00013""#),
+        "the picker lists beneficiaries"
     );
-    let form = [
+    let post = |form: Vec<(&'static str, String)>| {
+        let browser = browser.clone();
+        let url = app.url("/v2/o/authorize/login");
+        async move {
+            let r = browser.post(url).form(&form).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    // Picking fills in the login and asks for the password: no session, no consent page.
+    let (status, filled) = post(vec![
+        ("request", hidden(&page, "request")),
+        ("csrf", hidden(&page, "csrf")),
+        ("pick", "BBUser00013".to_string()),
+    ])
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        filled.contains(r#"placeholder="BBUser00001" value="BBUser00013""#),
+        "the username field is filled in: {filled}"
+    );
+    assert!(!filled.contains("/v2/o/authorize/consent"));
+    // The old picker form (a patient id, no password) signs nobody in.
+    let (status, refused) = post(vec![
         ("request", hidden(&page, "request")),
         ("csrf", hidden(&page, "csrf")),
         ("patient", "M00013".to_string()),
-    ];
-    let consent_page = browser
-        .post(app.url("/v2/o/authorize/login"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        ("username", "BBUser00013".to_string()),
+    ])
+    .await;
+    assert_eq!(status, 401, "{refused}");
+    let consent_page = sign_in(&app, &browser, &filled, "BBUser00013", "PW00013!").await;
+    assert_eq!(consent_page.status, 200);
+    let consent_page = consent_page.body;
     assert!(consent_page.contains("BBUser00013"));
     let done = consent(&app, &browser, &consent_page, "allow", true).await;
     let (status, t) = exchange(&app, &done.param("code").unwrap(), &launch.pkce.verifier).await;
@@ -1227,4 +1246,251 @@ impl ScopeList {
     fn of(scopes: &str) -> Self {
         Self(scopes.split_whitespace().map(str::to_string).collect())
     }
+}
+
+#[tokio::test]
+async fn the_token_request_must_repeat_the_authorize_requests_redirect_uri() {
+    let app = TestApp::shared_secured();
+    let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES);
+    let code = code_for(&app, &launch, 14, true)
+        .await
+        .param("code")
+        .unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("code_verifier", launch.pkce.verifier.as_str()),
+    ];
+    let (status, _, body) = token_call(&app, "/v2/o/token", &form, Some(CONFIDENTIAL)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("redirect_uri is required"));
+    // A differing one (even another loopback port) is refused too: see
+    // untrusted_redirects_and_audiences_never_get_a_code.
+}
+
+#[tokio::test]
+async fn redirect_uris_compare_as_strings_except_the_loopback_port() {
+    let app = TestApp::shared_secured();
+    let browser = browser();
+    for uri in [
+        "HTTP://127.0.0.1:7777/callback",
+        "http:127.0.0.1:7777/callback",
+        "http:localhost:7777/callback",
+        "http://2130706433:7777/callback",
+        "http://127.1:7777/callback",
+        "http://localhost.:7777/callback",
+        "http://127.0.0.1:7777/x/../callback",
+        "http://LOCALHOST:7777/callback",
+    ] {
+        let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES).set("redirect_uri", uri);
+        let page = authorize(&app, &browser, &launch).await;
+        assert_eq!((page.status, page.location), (400, None), "{uri}");
+        assert!(page.body.contains("not registered"), "{uri}: {}", page.body);
+    }
+    for uri in [
+        "http://127.0.0.1:1/callback",
+        "http://localhost:65535/callback",
+        "http://[::1]:8080/callback",
+        "http://127.0.0.1/callback",
+    ] {
+        let launch = Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES).set("redirect_uri", uri);
+        let page = authorize(&app, &browser, &launch).await;
+        assert_eq!(page.status, 200, "{uri}: {}", page.body);
+    }
+}
+
+#[tokio::test]
+async fn prompt_and_max_age_decide_whether_to_ask_for_the_password() {
+    let app = TestApp::shared_secured();
+    let browser = browser();
+    let launch = || Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES);
+    // Not signed in: prompt=none answers at the redirect URI at once.
+    let answer = authorize(&app, &browser, &launch().set("prompt", "none")).await;
+    assert_eq!(answer.status, 303);
+    assert_eq!(answer.param("error").as_deref(), Some("login_required"));
+    assert_eq!(
+        answer.param("state").as_deref(),
+        Some("state-0123456789abcdef")
+    );
+    assert!(answer.param("code").is_none());
+    // Signed in: consent is still needed, and prompt=none cannot show it.
+    let page = authorize(&app, &browser, &launch()).await;
+    let consent_page = sign_in(&app, &browser, &page.body, "BBUser00015", "PW00015!").await;
+    assert!(consent_page.body.contains("/v2/o/authorize/consent"));
+    let answer = authorize(&app, &browser, &launch().set("prompt", "none")).await;
+    assert_eq!(answer.param("error").as_deref(), Some("consent_required"));
+    assert!(answer.param("code").is_none());
+    // The live session goes straight to consent, unless a fresh sign-in is asked for.
+    let page = authorize(&app, &browser, &launch()).await;
+    assert!(
+        page.body.contains("/v2/o/authorize/consent"),
+        "{}",
+        page.body
+    );
+    for (key, value) in [("prompt", "login"), ("max_age", "0")] {
+        let page = authorize(&app, &browser, &launch().set(key, value)).await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body.contains(r#"name="password""#) && !page.body.contains("decision"),
+            "{key}={value} shows the sign-in page: {}",
+            page.body
+        );
+        let fresh = sign_in(&app, &browser, &page.body, "BBUser00015", "PW00015!").await;
+        let done = consent(&app, &browser, &fresh.body, "allow", true).await;
+        assert!(done.param("code").is_some(), "{key}={value}");
+    }
+    let page = authorize(&app, &browser, &launch().set("max_age", "3600")).await;
+    assert!(
+        page.body.contains("/v2/o/authorize/consent"),
+        "a recent sign-in will do"
+    );
+    let refused = authorize(&app, &browser, &launch().set("max_age", "soon")).await;
+    assert_eq!(refused.param("error").as_deref(), Some("invalid_request"));
+}
+
+#[tokio::test]
+async fn request_objects_are_refused_at_the_redirect_uri() {
+    let app = TestApp::shared_secured();
+    let browser = browser();
+    for (param, error) in [
+        ("request", "request_not_supported"),
+        ("request_uri", "request_uri_not_supported"),
+    ] {
+        let launch =
+            Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES).set(param, "eyJhbGciOiJub25lIn0.e30.");
+        let refused = authorize(&app, &browser, &launch).await;
+        assert_eq!(refused.status, 303, "{param}");
+        assert_eq!(refused.param("error").as_deref(), Some(error));
+        assert_eq!(
+            refused.param("state").as_deref(),
+            Some("state-0123456789abcdef")
+        );
+        // No trusted redirect URI: an error page instead.
+        let launch = Launch::new(&app, "no-such-app", CARIN_SCOPES).set(param, "x");
+        let page = authorize(&app, &browser, &launch).await;
+        assert_eq!((page.status, page.location), (400, None));
+    }
+}
+
+/// A server whose budgets run out after three failures, per address and per account.
+async fn tight_budgets() -> TestApp {
+    use carin_sandbox::auth::throttle::{Budget, ThrottleConfig};
+    let three = Budget {
+        attempts: 3,
+        window_secs: 60,
+    };
+    TestApp::spawn_with_auth(carin_sandbox::auth::AuthConfig {
+        throttle: ThrottleConfig {
+            per_address: three,
+            per_account: Budget {
+                attempts: 100,
+                window_secs: 60,
+            },
+            max_keys: 100,
+        },
+        ..Default::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_address_over_its_sign_in_budget_gets_429_with_retry_after() {
+    let app = tight_budgets().await;
+    let browser = browser();
+    let page = authorize(
+        &app,
+        &browser,
+        &Launch::new(&app, CONFIDENTIAL.0, CARIN_SCOPES),
+    )
+    .await;
+    // Successes cost nothing.
+    for _ in 0..5 {
+        let ok = sign_in(&app, &browser, &page.body, "BBUser00001", "PW00001!").await;
+        assert_eq!(ok.status, 200);
+    }
+    for n in 0..3 {
+        let wrong = sign_in(
+            &app,
+            &browser,
+            &page.body,
+            &format!("BBUser0000{n}"),
+            "guess",
+        )
+        .await;
+        assert_eq!(wrong.status, 401);
+    }
+    let response = browser
+        .post(app.url("/v2/o/authorize/login"))
+        .form(&[
+            ("request", hidden(&page.body, "request")),
+            ("csrf", hidden(&page.body, "csrf")),
+            ("username", "BBUser00001".to_string()),
+            ("password", "PW00001!".to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429, "even the right password waits");
+    assert_eq!(response.headers()["retry-after"], "20");
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Try again in 20 seconds"));
+    app.clock
+        .as_ref()
+        .unwrap()
+        .advance(time::Duration::seconds(20));
+    let ok = sign_in(&app, &browser, &page.body, "BBUser00001", "PW00001!").await;
+    assert_eq!(ok.status, 200, "the budget refills with time");
+}
+
+#[tokio::test]
+async fn client_secret_guessing_is_throttled() {
+    let app = tight_budgets().await;
+    let guess = |secret: &'static str, path: &'static str| {
+        let app = &app;
+        async move {
+            token_call(
+                app,
+                path,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", "x"),
+                    ("token", "x"),
+                ],
+                Some((CONFIDENTIAL.0, secret)),
+            )
+            .await
+        }
+    };
+    for path in ["/v2/o/token", "/v2/o/introspect", "/v2/o/revoke_token"] {
+        let (status, _, body) = guess("wrong-secret", path).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("invalid_client")),
+            "{path}"
+        );
+    }
+    let (status, headers, body) = guess("wrong-secret", "/v2/o/token").await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(headers["retry-after"], "20");
+    assert_eq!(
+        guess(CONFIDENTIAL.1, "/v2/o/introspect").await.0,
+        429,
+        "no secret is checked while the budget is spent"
+    );
+    app.clock
+        .as_ref()
+        .unwrap()
+        .advance(time::Duration::seconds(20));
+    let (status, _, body) = guess(CONFIDENTIAL.1, "/v2/o/introspect").await;
+    assert_eq!((status, body), (200, serde_json::json!({"active": false})));
 }
