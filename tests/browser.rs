@@ -226,12 +226,40 @@ async fn element(c: &Client, css: &str) -> fantoccini::elements::Element {
     }
 }
 
+/// The element's text. A page that is replaced between finding the element and reading it
+/// (a redirect finishing) makes the read stale; then the element is looked up again.
 async fn text(c: &Client, css: &str) -> String {
-    element(c, css).await.text().await.unwrap()
+    for _ in 0..40 {
+        match element(c, css).await.text().await {
+            Ok(t) => return t,
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+            {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => panic!("reading {css}: {e}"),
+        }
+    }
+    panic!("{css} kept going stale");
 }
 
+/// Clicks a link or submit button and waits until the browser has left the page, so the next
+/// lookup cannot find an element of the old page (every click in this walk navigates).
 async fn click(c: &Client, css: &str) {
+    let old_page = c.find(Locator::Css("html")).await.unwrap();
     element(c, css).await.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        // Any command on the old root fails once the document is gone.
+        if old_page.tag_name().await.is_err() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "clicking {css} did not leave the page"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn fill(c: &Client, css: &str, value: &str) {
@@ -400,7 +428,8 @@ async fn walk(c: &Client, base: &str, shots: &mut Shots) {
     click(c, "#open-claims").await;
     let rows = count(c, "#claims tbody tr").await;
     assert_eq!(rows, 10, "a page of ten claims");
-    assert!(text(c, "#showing").await.contains("of 38"));
+    let showing = text(c, "#showing").await;
+    assert!(showing.contains("of 42"), "{showing}");
     assert!(text(c, "#claims thead").await.contains("You owe"));
     assert!(
         count(c, "svg#cost-chart rect.bar").await > 5,
@@ -436,7 +465,7 @@ async fn walk(c: &Client, base: &str, shots: &mut Shots) {
     // Next page.
     c.goto(&format!("{base}/testclient/claims")).await.unwrap();
     click(c, "#page-next").await;
-    assert!(text(c, "#showing").await.starts_with("Claims 11–20 of 38"));
+    assert!(text(c, "#showing").await.starts_with("Claims 11–20 of 42"));
 
     // A claim's detail: lines, diagnoses, adjudication.
     click(c, "#claims tbody tr:first-child a").await;
