@@ -8,14 +8,14 @@
 //! every writer applies the same one).
 
 use redb::WriteTransaction;
-use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, Table, TableDefinition};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, Table};
 use serde::{Deserialize, Serialize};
 
+use crate::store::record;
+pub use crate::store::tables::AUDIT;
+use crate::store::tables::AUDIT_POLICY;
 use crate::store::{Store, StoreError};
 
-pub const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
-/// One row: the `AuditPolicy` the server was last started with.
-const AUDIT_POLICY: TableDefinition<&str, &[u8]> = TableDefinition::new("audit_policy");
 const POLICY_KEY: &str = "policy";
 
 /// Entries examined for an identical failure to add to: enough for a flood of one kind, and a
@@ -90,9 +90,7 @@ impl Default for AuditPolicy {
 pub fn apply_policy(store: &Store, policy: &AuditPolicy, now: i64) -> Result<(), StoreError> {
     let tx = store.begin_write()?;
     {
-        let bytes = serde_json::to_vec(policy).unwrap_or_default();
-        tx.open_table(AUDIT_POLICY)?
-            .insert(POLICY_KEY, bytes.as_slice())?;
+        record::put(&mut tx.open_table(AUDIT_POLICY)?, POLICY_KEY, policy)?;
         let mut table = tx.open_table(AUDIT)?;
         expire(&mut table, now, policy, usize::MAX)?;
     }
@@ -103,8 +101,9 @@ pub fn apply_policy(store: &Store, policy: &AuditPolicy, now: i64) -> Result<(),
 fn policy_in(tx: &WriteTransaction) -> Result<AuditPolicy, StoreError> {
     let table = tx.open_table(AUDIT_POLICY)?;
     let stored = table.get(POLICY_KEY)?;
+    // An unreadable policy falls back to the default rather than stopping every audited write.
     Ok(stored
-        .and_then(|bytes| serde_json::from_slice(bytes.value()).ok())
+        .and_then(|bytes| record::decode(POLICY_KEY, bytes.value()).ok())
         .unwrap_or_default())
 }
 
@@ -125,8 +124,7 @@ pub fn append(tx: &WriteTransaction, record: &AuditRecord) -> Result<(), StoreEr
             count: 1,
             last_at: None,
         };
-        let bytes = serde_json::to_vec(&entry).unwrap_or_default();
-        table.insert(key.as_str(), bytes.as_slice())?;
+        record::put(&mut table, &key, &entry)?;
         expire(&mut table, entry.record.at, &policy, EXPIRE_PER_WRITE)?;
     }
     Ok(())
@@ -159,7 +157,7 @@ fn fold_into_recent(
         if key.value().get(21..29) != Some(kind) {
             continue;
         }
-        let Ok(entry) = serde_json::from_slice::<AuditEntry>(value.value()) else {
+        let Ok(entry) = record::decode::<AuditEntry>(key.value(), value.value()) else {
             continue;
         };
         if same_failure(&entry.record, record) {
@@ -172,8 +170,7 @@ fn fold_into_recent(
     };
     entry.count += 1;
     entry.last_at = Some(entry.last_at.unwrap_or(entry.record.at).max(record.at));
-    let bytes = serde_json::to_vec(&entry).unwrap_or_default();
-    table.insert(key.as_str(), bytes.as_slice())?;
+    record::put(table, &key, &entry)?;
     Ok(true)
 }
 
@@ -293,12 +290,7 @@ pub fn recent_entries(store: &Store, limit: usize) -> Result<Vec<AuditEntry>, St
     let mut out = Vec::new();
     for row in table.iter()?.rev().take(limit) {
         let (k, v) = row?;
-        out.push(
-            serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt {
-                key: k.value().to_string(),
-                reason: e.to_string(),
-            })?,
-        );
+        out.push(record::decode(k.value(), v.value())?);
     }
     Ok(out)
 }

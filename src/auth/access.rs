@@ -5,10 +5,11 @@ use std::sync::{Arc, RwLock};
 
 use redb::ReadableDatabase;
 
-use super::db::{decode, secret_key, GRANTS, TOKENS};
+use super::db::{secret_key, GRANTS, TOKENS};
 use super::records::{Grant, TokenKind, TokenRecord};
 use super::scopes::ScopeSet;
 use super::AuthServer;
+use crate::store::record;
 use crate::store::StoreError;
 
 /// What a valid access token allows.
@@ -90,9 +91,8 @@ impl AuthServer {
             .begin_read()
             .map_err(StoreError::from)?;
         let tokens = tx.open_table(TOKENS).map_err(StoreError::from)?;
-        let record: TokenRecord = match tokens.get(key).map_err(StoreError::from)? {
-            Some(v) => decode(key, v.value())?,
-            None => return Err(BearerError::Invalid("the access token is not known")),
+        let Some(record) = record::get::<TokenRecord>(&tokens, key)? else {
+            return Err(BearerError::Invalid("the access token is not known"));
         };
         if record.kind != TokenKind::Access {
             return Err(BearerError::Invalid(
@@ -106,13 +106,7 @@ impl AuthServer {
             return Err(BearerError::Invalid("the access token has expired"));
         }
         let grants = tx.open_table(GRANTS).map_err(StoreError::from)?;
-        let grant: Option<Grant> = match grants
-            .get(record.grant_id.as_str())
-            .map_err(StoreError::from)?
-        {
-            Some(v) => Some(decode(&record.grant_id, v.value())?),
-            None => None,
-        };
+        let grant: Option<Grant> = record::get(&grants, &record.grant_id)?;
         let Some(grant) = grant.filter(|g| g.is_live(now)) else {
             return Err(BearerError::Invalid(
                 "the beneficiary's authorization of this app was revoked or has expired",

@@ -16,7 +16,7 @@ use super::keys::random_token;
 use super::records::{CodeRecord, Grant};
 use super::scopes::ScopeSet;
 use super::users::Beneficiary;
-use super::{AuthServer, OAuthError};
+use super::{AuthServer, OAuthCode, OAuthError};
 use crate::audit::AuditRecord;
 
 /// An authorization request that passed validation, waiting for sign-in and consent.
@@ -58,7 +58,7 @@ impl PendingRequest {
     }
 
     /// The app's redirect URI with an OAuth error and the request's state.
-    pub fn error_url(&self, error: &'static str, description: &str) -> String {
+    pub fn error_url(&self, error: OAuthCode, description: &str) -> String {
         ErrorRedirect {
             redirect_uri: self.redirect_uri.clone(),
             error,
@@ -82,7 +82,7 @@ pub enum AuthorizeError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorRedirect {
     pub redirect_uri: String,
-    pub error: &'static str,
+    pub error: OAuthCode,
     pub description: String,
     pub state: Option<String>,
 }
@@ -90,7 +90,7 @@ pub struct ErrorRedirect {
 impl ErrorRedirect {
     pub fn url(&self) -> String {
         let mut pairs = vec![
-            ("error", self.error.to_string()),
+            ("error", self.error.as_str().to_string()),
             ("error_description", self.description.clone()),
         ];
         if let Some(state) = &self.state {
@@ -193,7 +193,7 @@ impl AuthServer {
             }
         };
         let state = get("state").map(str::to_string);
-        let refuse = |error: &'static str, description: String| {
+        let refuse = |error: OAuthCode, description: String| {
             AuthorizeError::Redirect(ErrorRedirect {
                 redirect_uri: redirect_uri.clone(),
                 error,
@@ -203,30 +203,33 @@ impl AuthServer {
         };
         if get("response_type") != Some("code") {
             return Err(refuse(
-                "unsupported_response_type",
+                OAuthCode::UnsupportedResponseType,
                 "response_type must be code".into(),
             ));
         }
         let Some(state) = state.clone() else {
-            return Err(refuse("invalid_request", "state is required".into()));
+            return Err(refuse(
+                OAuthCode::InvalidRequest,
+                "state is required".into(),
+            ));
         };
         if map.contains_key("client_secret") {
             return Err(refuse(
-                "invalid_request",
+                OAuthCode::InvalidRequest,
                 "client_secret must never be sent to the authorization endpoint".into(),
             ));
         }
         // OpenID Connect Core §6: request objects are optional, and refused by name.
         if map.contains_key("request") {
             return Err(refuse(
-                "request_not_supported",
+                OAuthCode::RequestNotSupported,
                 "request objects are not supported: send the parameters in the query or form"
                     .into(),
             ));
         }
         if map.contains_key("request_uri") {
             return Err(refuse(
-                "request_uri_not_supported",
+                OAuthCode::RequestUriNotSupported,
                 "request_uri is not supported: send the parameters in the query or form".into(),
             ));
         }
@@ -236,7 +239,7 @@ impl AuthServer {
         let prompt_none = prompts.contains(&"none");
         if prompt_none && prompts.len() > 1 {
             return Err(refuse(
-                "invalid_request",
+                OAuthCode::InvalidRequest,
                 "prompt=none cannot be combined with other prompt values".into(),
             ));
         }
@@ -244,7 +247,7 @@ impl AuthServer {
             None => None,
             Some(v) => Some(v.parse::<i64>().ok().filter(|s| *s >= 0).ok_or_else(|| {
                 refuse(
-                    "invalid_request",
+                    OAuthCode::InvalidRequest,
                     format!("max_age must be a whole number of seconds, not {v}"),
                 )
             })?),
@@ -260,20 +263,20 @@ impl AuthServer {
         let code_challenge = match (get("code_challenge"), get("code_challenge_method")) {
             (None, _) if pkce_needed => {
                 return Err(refuse(
-                    "invalid_request",
+                    OAuthCode::InvalidRequest,
                     "PKCE is required: send code_challenge and code_challenge_method=S256".into(),
                 ))
             }
             (None, _) => None,
             (Some(_), Some(method)) if method != "S256" => {
                 return Err(refuse(
-                    "invalid_request",
+                    OAuthCode::InvalidRequest,
                     format!("code_challenge_method must be S256, not {method}"),
                 ))
             }
             (Some(_), None) => {
                 return Err(refuse(
-                    "invalid_request",
+                    OAuthCode::InvalidRequest,
                     "code_challenge_method is required and must be S256 (plain is not accepted)"
                         .into(),
                 ))
@@ -287,7 +290,7 @@ impl AuthServer {
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
                 if !well_formed {
                     return Err(refuse(
-                        "invalid_request",
+                        OAuthCode::InvalidRequest,
                         "code_challenge must be the base64url SHA-256 of the verifier (43 characters)"
                             .into(),
                     ));
@@ -299,7 +302,7 @@ impl AuthServer {
         if let Some(aud) = get("aud") {
             if !aud_names_base(aud, fhir_base) {
                 return Err(refuse(
-                    "invalid_request",
+                    OAuthCode::InvalidRequest,
                     format!("aud {aud} is not this server's FHIR base URL {fhir_base}"),
                 ));
             }
@@ -312,7 +315,7 @@ impl AuthServer {
         };
         if scopes.is_empty() {
             return Err(refuse(
-                "invalid_scope",
+                OAuthCode::InvalidScope,
                 "none of the requested scopes can be granted to this app".into(),
             ));
         }
@@ -400,7 +403,7 @@ impl AuthServer {
         let audit = AuditRecord {
             at: now,
             event: "consent".into(),
-            outcome: "access_denied".into(),
+            outcome: OAuthCode::AccessDenied.as_str().into(),
             client_id: Some(request.client_id.clone()),
             user: who.map(|w| w.username.clone()),
             patient: who.map(|w| w.patient.clone()),
@@ -409,7 +412,7 @@ impl AuthServer {
         };
         crate::audit::record(self.store(), &audit);
         request.error_url(
-            "access_denied",
+            OAuthCode::AccessDenied,
             "the beneficiary did not authorize this app",
         )
     }
@@ -437,7 +440,7 @@ mod tests {
     fn error_redirects_carry_state() {
         let url = ErrorRedirect {
             redirect_uri: "http://127.0.0.1:5000/cb?x=1".into(),
-            error: "access_denied",
+            error: OAuthCode::AccessDenied,
             description: "no".into(),
             state: Some("s t".into()),
         }

@@ -1,36 +1,25 @@
-//! The authorization server's tables in the shared redb database.
+//! The authorization server's tables in the shared redb database (declared with every other
+//! table in `store::tables`; records read and written by `store::record`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{ReadableDatabase, WriteTransaction};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::records::{Client, CodeRecord, Grant, SessionRecord, TokenRecord};
+use crate::store::record;
+use crate::store::tables::RecordTable;
+pub use crate::store::tables::{
+    AUTH_CLIENTS as CLIENTS, AUTH_CODES as CODES, AUTH_GRANTS as GRANTS, AUTH_SESSIONS as SESSIONS,
+    AUTH_TOKENS as TOKENS,
+};
 use crate::store::{Store, StoreError};
-
-pub const CLIENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("auth_clients");
-pub const GRANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("auth_grants");
-pub const CODES: TableDefinition<&str, &[u8]> = TableDefinition::new("auth_codes");
-pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("auth_tokens");
-pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("auth_sessions");
 
 /// The key a code or token is stored under.
 pub fn secret_key(secret: &str) -> String {
     blake3::hash(secret.as_bytes()).to_hex().to_string()
-}
-
-pub(super) fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-        key: key.to_string(),
-        reason: e.to_string(),
-    })
-}
-
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    // Records are plain structs of strings and numbers: serializing them cannot fail.
-    serde_json::to_vec(value).unwrap_or_default()
 }
 
 /// Typed access to the auth tables.
@@ -42,13 +31,8 @@ pub struct AuthDb {
 }
 
 impl AuthDb {
-    /// Creates the tables (so reads never meet a missing one).
+    /// The tables were created when the store was opened (`store::tables::RECORD_TABLES`).
     pub fn open(store: &Store) -> Result<AuthDb, StoreError> {
-        let tx = store.begin_write()?;
-        for table in [CLIENTS, GRANTS, CODES, TOKENS, SESSIONS] {
-            tx.open_table(table)?;
-        }
-        tx.commit()?;
         Ok(AuthDb {
             store: store.clone(),
             epoch: Arc::new(AtomicU64::new(0)),
@@ -57,28 +41,17 @@ impl AuthDb {
 
     pub fn get<T: DeserializeOwned>(
         &self,
-        table: TableDefinition<&str, &[u8]>,
+        table: RecordTable,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
         let tx = self.store.database().begin_read()?;
-        let t = tx.open_table(table)?;
-        let found = t.get(key)?;
-        found.map(|v| decode(key, v.value())).transpose()
+        record::get(&tx.open_table(table)?, key)
     }
 
     /// Every record of a table, in key order.
-    pub fn all<T: DeserializeOwned>(
-        &self,
-        table: TableDefinition<&str, &[u8]>,
-    ) -> Result<Vec<T>, StoreError> {
+    pub fn all<T: DeserializeOwned>(&self, table: RecordTable) -> Result<Vec<T>, StoreError> {
         let tx = self.store.database().begin_read()?;
-        let t = tx.open_table(table)?;
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            out.push(decode(k.value(), v.value())?);
-        }
-        Ok(out)
+        record::scan(&tx.open_table(table)?)
     }
 
     /// Runs `f` in one write transaction and commits only if it succeeds.
@@ -119,31 +92,22 @@ pub struct Tx<'a> {
 impl Tx<'_> {
     pub fn get<T: DeserializeOwned>(
         &mut self,
-        table: TableDefinition<&str, &[u8]>,
+        table: RecordTable,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
-        let t = self.tx.open_table(table)?;
-        let found = t.get(key)?;
-        found.map(|v| decode(key, v.value())).transpose()
+        record::get(&self.tx.open_table(table)?, key)
     }
 
     pub fn put<T: Serialize>(
         &mut self,
-        table: TableDefinition<&str, &[u8]>,
+        table: RecordTable,
         key: &str,
         value: &T,
     ) -> Result<(), StoreError> {
-        self.tx
-            .open_table(table)?
-            .insert(key, encode(value).as_slice())?;
-        Ok(())
+        record::put(&mut self.tx.open_table(table)?, key, value)
     }
 
-    pub fn remove(
-        &mut self,
-        table: TableDefinition<&str, &[u8]>,
-        key: &str,
-    ) -> Result<bool, StoreError> {
+    pub fn remove(&mut self, table: RecordTable, key: &str) -> Result<bool, StoreError> {
         Ok(self.tx.open_table(table)?.remove(key)?.is_some())
     }
 
@@ -169,28 +133,20 @@ impl Tx<'_> {
     pub fn prune(&mut self, now: i64) -> Result<usize, StoreError> {
         let mut dead = Vec::new();
         {
-            let codes = self.tx.open_table(CODES)?;
-            for row in codes.iter()? {
-                let (k, v) = row?;
-                let code: CodeRecord = decode(k.value(), v.value())?;
+            for (key, code) in record::scan_keyed::<CodeRecord>(&self.tx.open_table(CODES)?)? {
                 if code.expires_at < now {
-                    dead.push((CODES, k.value().to_string()));
+                    dead.push((CODES, key));
                 }
             }
-            let tokens = self.tx.open_table(TOKENS)?;
-            for row in tokens.iter()? {
-                let (k, v) = row?;
-                let token: TokenRecord = decode(k.value(), v.value())?;
+            for (key, token) in record::scan_keyed::<TokenRecord>(&self.tx.open_table(TOKENS)?)? {
                 if token.expires_at < now || token.revoked {
-                    dead.push((TOKENS, k.value().to_string()));
+                    dead.push((TOKENS, key));
                 }
             }
             let sessions = self.tx.open_table(SESSIONS)?;
-            for row in sessions.iter()? {
-                let (k, v) = row?;
-                let session: SessionRecord = decode(k.value(), v.value())?;
+            for (key, session) in record::scan_keyed::<SessionRecord>(&sessions)? {
                 if session.expires_at < now {
-                    dead.push((SESSIONS, k.value().to_string()));
+                    dead.push((SESSIONS, key));
                 }
             }
         }

@@ -7,6 +7,7 @@
 //! - [`authorize`]: validating an authorization request, consent, codes.
 //! - [`token`]: the token endpoint (code exchange, refresh), revocation, introspection.
 //! - [`access`]: bearer tokens on the FHIR API.
+//! - [`pkce`]: the S256 challenge (RFC 7636), for the server and every client of it.
 //! - [`keys`]: RSA (id_tokens) and Ed25519 (what the server signs for itself).
 //! - [`sessions`]: beneficiaries' sign-ins and their server-side browser sessions.
 //! - [`throttle`]: attempt budgets for passwords and client secrets.
@@ -16,6 +17,8 @@ pub mod authorize;
 pub mod clients;
 pub mod db;
 pub mod keys;
+pub mod oauth_code;
+pub mod pkce;
 pub mod records;
 pub mod scopes;
 pub mod sessions;
@@ -31,6 +34,7 @@ pub use access::{Access, BearerError};
 pub use authorize::{AuthorizeError, PendingRequest};
 pub use db::AuthDb;
 pub use keys::Keys;
+pub use oauth_code::OAuthCode;
 pub use records::{Client, ClientKind};
 pub use scopes::ScopeSet;
 pub use token::TokenRequest;
@@ -53,14 +57,14 @@ pub enum AuthError {
 #[error("{error}: {description}")]
 pub struct OAuthError {
     pub status: u16,
-    pub error: &'static str,
+    pub error: OAuthCode,
     pub description: String,
     /// Seconds to wait before trying again (`Retry-After`), when throttled.
     pub retry_after: Option<i64>,
 }
 
 impl OAuthError {
-    pub fn new(status: u16, error: &'static str, description: impl Into<String>) -> Self {
+    pub fn new(status: u16, error: OAuthCode, description: impl Into<String>) -> Self {
         Self {
             status,
             error,
@@ -74,7 +78,7 @@ impl OAuthError {
             retry_after: Some(wait.0),
             ..Self::new(
                 429,
-                "temporarily_unavailable",
+                OAuthCode::TemporarilyUnavailable,
                 format!(
                     "too many failed client authentications; try again in {} s",
                     wait.0
@@ -83,16 +87,16 @@ impl OAuthError {
         }
     }
     pub fn invalid_request(d: impl Into<String>) -> Self {
-        Self::new(400, "invalid_request", d)
+        Self::new(400, OAuthCode::InvalidRequest, d)
     }
     pub fn invalid_grant(d: impl Into<String>) -> Self {
-        Self::new(400, "invalid_grant", d)
+        Self::new(400, OAuthCode::InvalidGrant, d)
     }
     pub fn invalid_client(d: impl Into<String>) -> Self {
-        Self::new(401, "invalid_client", d)
+        Self::new(401, OAuthCode::InvalidClient, d)
     }
     pub fn invalid_scope(d: impl Into<String>) -> Self {
-        Self::new(400, "invalid_scope", d)
+        Self::new(400, OAuthCode::InvalidScope, d)
     }
 }
 
@@ -101,7 +105,7 @@ impl From<StoreError> for OAuthError {
         tracing::error!("authorization server store error: {e}");
         Self::new(
             500,
-            "server_error",
+            OAuthCode::ServerError,
             "the server could not complete the request",
         )
     }

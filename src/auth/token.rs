@@ -4,19 +4,17 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use aws_lc_rs::digest::{digest, SHA256};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
 use serde_json::{json, Map, Value};
 use subtle::ConstantTimeEq;
 
 use super::clients::secret_matches;
 use super::db::{secret_key, Tx, CODES, GRANTS, TOKENS};
 use super::keys::random_token;
+use super::pkce::s256_challenge;
 use super::records::{Client, ClientKind, CodeRecord, Grant, TokenKind, TokenRecord};
 use super::scopes::{Scope, ScopeSet};
 use super::throttle::Account;
-use super::{AuthServer, OAuthError};
+use super::{AuthServer, OAuthCode, OAuthError};
 use crate::audit::AuditRecord;
 use crate::store::StoreError;
 
@@ -109,7 +107,7 @@ impl AuthServer {
             let record = AuditRecord {
                 at: now,
                 event: event.into(),
-                outcome: e.error.into(),
+                outcome: e.error.as_str().into(),
                 client_id: req
                     .basic
                     .as_ref()
@@ -125,7 +123,7 @@ impl AuthServer {
             Some("refresh_token") => self.refresh(req, issuer, now),
             Some(other) => Err(OAuthError::new(
                 400,
-                "unsupported_grant_type",
+                OAuthCode::UnsupportedGrantType,
                 format!("grant_type {other} is not supported (authorization_code, refresh_token)"),
             )),
             None => Err(OAuthError::invalid_request("grant_type is missing")),
@@ -135,7 +133,9 @@ impl AuthServer {
             // not, so that a flood of them writes nothing.
             if !matches!(
                 e.error,
-                "invalid_grant" | "invalid_scope" | "temporarily_unavailable"
+                OAuthCode::InvalidGrant
+                    | OAuthCode::InvalidScope
+                    | OAuthCode::TemporarilyUnavailable
             ) {
                 audit_failure(e, "token");
             }
@@ -156,7 +156,7 @@ impl AuthServer {
                 tx.audit(&AuditRecord {
                     at: now,
                     event: "token".into(),
-                    outcome: e.error.into(),
+                    outcome: e.error.as_str().into(),
                     client_id: Some(client.client_id.clone()),
                     user: grant.map(|g| g.username.clone()),
                     patient: grant.map(|g| g.patient.clone()),
@@ -236,7 +236,7 @@ impl AuthServer {
                 tx.audit(&AuditRecord {
                     at: now,
                     event: "refresh".into(),
-                    outcome: e.error.into(),
+                    outcome: e.error.as_str().into(),
                     client_id: rec.map(|r| r.client_id.clone()),
                     patient: rec.map(|r| r.patient.clone()),
                     detail: Some(e.description.clone()),
@@ -399,7 +399,7 @@ impl AuthServer {
                 if record.client_id != client.client_id {
                     return Ok(Err(OAuthError::new(
                         403,
-                        "unauthorized_client",
+                        OAuthCode::UnauthorizedClient,
                         "the token was issued to another app",
                     )));
                 }
@@ -476,7 +476,7 @@ fn verify_pkce(challenge: &str, verifier: Option<&str>) -> Result<(), OAuthError
             "code_verifier must be 43 to 128 characters",
         ));
     }
-    let computed = B64.encode(digest(&SHA256, verifier.as_bytes()));
+    let computed = s256_challenge(verifier);
     if bool::from(computed.as_bytes().ct_eq(challenge.as_bytes())) {
         Ok(())
     } else {

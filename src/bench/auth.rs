@@ -7,13 +7,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::digest::{digest, SHA256};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use super::api::{get_request, load, prepare_store, start_server_with, ApiBench, Repeat};
 use crate::app::ServeConfig;
 use crate::auth::clients::{TEST_CLIENT_ID, TEST_CLIENT_SECRET};
+use crate::auth::pkce::s256_challenge;
 use crate::auth::users::{username_of_patient, Beneficiary};
 use crate::auth::{AuthConfig, AuthServer, PendingRequest, TokenRequest};
 use crate::clock::{Clock, SystemClock};
@@ -145,7 +145,7 @@ fn mint(data_dir: &Path, codes: usize) -> anyhow::Result<Minted> {
         ..AuthConfig::default()
     };
     let auth = AuthServer::open(&store, config, now)?;
-    let challenge = URL_SAFE_NO_PAD.encode(digest(&SHA256, VERIFIER.as_bytes()));
+    let challenge = s256_challenge(VERIFIER);
     let pending = PendingRequest {
         client_id: TEST_CLIENT_ID.into(),
         client_name: "bench".into(),

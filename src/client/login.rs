@@ -11,6 +11,7 @@ use super::loopback::{Callback, Loopback};
 use super::oauth::{exchange_code, ClientCredentials};
 use super::pkce::{random_token, Pkce};
 use super::token_store::Session;
+use crate::auth::OAuthCode;
 
 /// The CARIN IG's patient-facing scopes plus refresh and identity.
 pub const CARIN_SCOPES: &str = "launch/patient openid fhirUser offline_access \
@@ -92,11 +93,13 @@ pub fn finish(
         });
     }
     if let Some(e) = callback.error_text() {
-        return Err(if callback.error.as_deref() == Some("access_denied") {
-            ClientError::Denied(e)
-        } else {
-            ClientError::AuthorizeRefused(e)
-        });
+        return Err(
+            if callback.error.as_deref() == Some(OAuthCode::AccessDenied.as_str()) {
+                ClientError::Denied(e)
+            } else {
+                ClientError::AuthorizeRefused(e)
+            },
+        );
     }
     let code = callback
         .code

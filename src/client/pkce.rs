@@ -28,11 +28,8 @@ impl Default for Pkce {
     }
 }
 
-/// `BASE64URL-ENCODE(SHA256(ASCII(code_verifier)))` without padding.
-pub fn challenge_for(verifier: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
-    URL_SAFE_NO_PAD.encode(digest.as_ref())
-}
+/// The S256 challenge for a verifier (computed by `auth::pkce`, the one home of the rule).
+pub use crate::auth::pkce::s256_challenge as challenge_for;
 
 /// `n` random bytes as base64url (for `state`, `nonce` and verifiers).
 pub fn random_token(n: usize) -> String {

@@ -43,48 +43,10 @@ pub fn date_filter(option: &str, value: &str, prefix_allowed: bool) -> Result<St
     }
 }
 
+/// The server's own search-value grammar (`fhir::search::date`), so the client refuses
+/// exactly what the server would answer 400 to.
 fn is_fhir_date(s: &str) -> bool {
-    let (day, time) = s.split_once('T').map_or((s, None), |(d, t)| (d, Some(t)));
-    let parts: Vec<&str> = day.split('-').collect();
-    let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
-    let day_ok = match parts.as_slice() {
-        [y] => digits(y, 4),
-        [y, m] => digits(y, 4) && digits(m, 2) && in_range(m, 1, 12),
-        [y, m, d] => {
-            digits(y, 4) && digits(m, 2) && digits(d, 2) && in_range(m, 1, 12) && in_range(d, 1, 31)
-        }
-        _ => false,
-    };
-    let Some(time) = time else {
-        return day_ok;
-    };
-    if parts.len() != 3 || !day_ok {
-        return false;
-    }
-    let (clock, zone) = match time.find(['Z', '+', '-']) {
-        Some(i) => (&time[..i], &time[i..]),
-        None => (time, ""),
-    };
-    let zone_ok = zone.is_empty()
-        || zone == "Z"
-        || (zone.len() == 6
-            && zone.as_bytes()[3] == b':'
-            && digits(&zone[1..3], 2)
-            && digits(&zone[4..], 2));
-    let clock_ok = {
-        let (hms, frac) = clock
-            .split_once('.')
-            .map_or((clock, None), |(a, b)| (a, Some(b)));
-        let fields: Vec<&str> = hms.split(':').collect();
-        (fields.len() == 2 || fields.len() == 3)
-            && fields.iter().all(|f| digits(f, 2))
-            && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
-    };
-    zone_ok && clock_ok
-}
-
-fn in_range(s: &str, lo: u32, hi: u32) -> bool {
-    s.parse::<u32>().is_ok_and(|n| (lo..=hi).contains(&n))
+    crate::fhir::search::date::parse_range(s, false).is_ok()
 }
 
 /// Blue Button 2.0 types claims by their CMS source, not by CARIN profile; the CARIN names

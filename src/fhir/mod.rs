@@ -5,6 +5,7 @@ pub mod api;
 pub mod bundle;
 pub mod codes;
 pub mod compartment;
+pub mod datetime;
 pub mod error;
 pub mod id;
 pub mod search;

@@ -1,8 +1,10 @@
-//! Calendar days as plain day numbers (days since 1970-01-01), with the proleptic Gregorian
-//! conversions from Howard Hinnant's `chrono`-compatible algorithms. Infallible and fast, which
-//! matters when a run writes millions of dates.
+//! Calendar days as plain day numbers (days since 1970-01-01), converted by
+//! `fhir::datetime` (Howard Hinnant's algorithms). Infallible and fast, which matters when a
+//! run writes millions of dates.
 
 use std::fmt::Write as _;
+
+use crate::fhir::datetime::{civil_from_days, days_from_civil};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Day(pub i32);
@@ -10,27 +12,13 @@ pub(crate) struct Day(pub i32);
 impl Day {
     /// The day of a calendar date (`m` in 1..=12, `d` in 1..=31; out-of-range days roll over).
     pub(crate) const fn ymd(y: i32, m: u32, d: u32) -> Day {
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = if y >= 0 { y } else { y - 399 } / 400;
-        let yoe = y - era * 400;
-        let mp = if m > 2 { m - 3 } else { m + 9 } as i32;
-        let doy = (153 * mp + 2) / 5 + d as i32 - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        Day(era * 146_097 + doe - 719_468)
+        Day(days_from_civil(y as i64, m, d) as i32)
     }
 
     /// `(year, month, day)`.
     pub(crate) const fn civil(self) -> (i32, u32, u32) {
-        let z = self.0 + 719_468;
-        let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let y = yoe + era * 400;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        (if m <= 2 { y + 1 } else { y }, m, d)
+        let (y, m, d) = civil_from_days(self.0 as i64);
+        (y as i32, m, d)
     }
 
     pub(crate) fn plus(self, days: i64) -> Day {

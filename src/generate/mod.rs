@@ -378,12 +378,7 @@ mod tests {
         whole.parse::<i64>().expect("amount") * 100 + frac.parse::<i64>().expect("amount")
     }
 
-    fn is_fhir_id(s: &str) -> bool {
-        !s.is_empty()
-            && s.len() <= 64
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-    }
+    use crate::fhir::id::is_valid_id as is_fhir_id;
 
     #[test]
     fn member_ids() {

@@ -22,7 +22,7 @@ use crate::auth::scopes::{describe, ScopeSet};
 use crate::auth::sessions::{Session, SignIn};
 use crate::auth::throttle::RetryAfter;
 use crate::auth::users::{self, Beneficiary, PickerEntry};
-use crate::auth::{unix, AuthorizeError, PendingRequest};
+use crate::auth::{unix, AuthorizeError, OAuthCode, PendingRequest};
 
 const CSRF_COOKIE: &str = "carin_csrf";
 pub const SESSION_COOKIE: &str = "carin_session";
@@ -196,7 +196,7 @@ pub fn check_beneficiary(
     let (result, user, detail) = match &outcome {
         SignIn::Welcome(who) => ("success", who.username.clone(), None),
         SignIn::Refused => (
-            "access_denied",
+            OAuthCode::AccessDenied.as_str(),
             username.trim().to_string(),
             Some("wrong username or password"),
         ),
@@ -263,7 +263,7 @@ fn start(
         Err(refusal) => {
             let (outcome, detail) = match &refusal {
                 AuthorizeError::Page(m) => ("invalid_request", m.clone()),
-                AuthorizeError::Redirect(r) => (r.error, r.description.clone()),
+                AuthorizeError::Redirect(r) => (r.error.as_str(), r.description.clone()),
             };
             let client_id = params
                 .iter()
@@ -283,16 +283,16 @@ fn start(
     if pending.prompt_none {
         // No page may be shown, and consent is always asked for: nothing can be granted.
         let (error, description) = match &session {
-            None => ("login_required", "the beneficiary is not signed in"),
+            None => (OAuthCode::LoginRequired, "the beneficiary is not signed in"),
             Some(_) => (
-                "consent_required",
+                OAuthCode::ConsentRequired,
                 "the beneficiary must approve the app on the consent page",
             ),
         };
         audit(
             state,
             "authorize",
-            error,
+            error.as_str(),
             Some(pending.client_id.clone()),
             session.map(|s| s.who.username),
             Some(format!("prompt=none: {description}")),

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::discovery::endpoints;
 use crate::app::AppState;
 use crate::auth::scopes::Scope;
-use crate::auth::{unix, AuthServer, OAuthError, TokenRequest};
+use crate::auth::{unix, AuthServer, OAuthCode, OAuthError, TokenRequest};
 
 /// Form bodies are small; anything larger is not a token request.
 const FORM_LIMIT: usize = 64 * 1024;
@@ -33,13 +33,16 @@ impl ResponseError for OAuthError {
 
     fn error_response(&self) -> HttpResponse {
         let mut b = no_store(self.status_code());
-        if self.status == 401 && self.error == "invalid_client" {
+        if self.status == 401 && self.error == OAuthCode::InvalidClient {
             b.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="carin-sandbox""#));
         }
         if let Some(secs) = self.retry_after {
             b.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        if self.error == "invalid_token" || self.error == "insufficient_scope" {
+        if matches!(
+            self.error,
+            OAuthCode::InvalidToken | OAuthCode::InsufficientScope
+        ) {
             b.insert_header((
                 header::WWW_AUTHENTICATE,
                 format!(r#"Bearer error="{}""#, self.error),
@@ -166,7 +169,7 @@ async fn blocking<T: Send + 'static>(
         tracing::error!("blocking task failed: {e}");
         OAuthError::new(
             500,
-            "server_error",
+            OAuthCode::ServerError,
             "the server could not complete the request",
         )
     })?
@@ -240,7 +243,7 @@ async fn get_userinfo(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, OAuthError> {
-    let invalid = |d: &str| OAuthError::new(401, "invalid_token", d);
+    let invalid = |d: &str| OAuthError::new(401, OAuthCode::InvalidToken, d);
     let token = bearer_token(&req).ok_or_else(|| invalid("a bearer token is required"))?;
     let now = state.clock.now();
     let access = state
@@ -251,7 +254,7 @@ async fn get_userinfo(
     if !scopes.contains(&Scope::OpenId) && !scopes.contains(&Scope::Profile) {
         return Err(OAuthError::new(
             403,
-            "insufficient_scope",
+            OAuthCode::InsufficientScope,
             "userinfo needs the openid scope",
         ));
     }

@@ -43,10 +43,7 @@ impl Default for RequestIds {
 /// An id accepted from a client: 1–64 letters, digits, `-` and `.` (a valid FHIR id, and
 /// nothing that could forge a log line or a header).
 pub fn well_formed(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    crate::fhir::id::is_valid_id(id)
 }
 
 tokio::task_local! {

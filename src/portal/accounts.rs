@@ -1,15 +1,16 @@
 //! Developer accounts: email and an argon2id password hash (a random salt per password), kept
-//! in a redb table of their own, with a lockout after repeated failed sign-ins. Plain Rust: the
+//! in the `portal_developers` table (`store::tables`), with a lockout after repeated failed sign-ins. Plain Rust: the
 //! caller passes the time.
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 
 pub use super::hashing::{hash_password, verify_password, Busy};
+use crate::store::record;
 use crate::store::{Store, StoreError};
 
 /// Lower-cased email → JSON [`Developer`].
-pub const DEVELOPERS: TableDefinition<&str, &[u8]> = TableDefinition::new("portal_developers");
+pub use crate::store::tables::PORTAL_DEVELOPERS as DEVELOPERS;
 
 /// Failed sign-ins in a row that lock an account.
 pub const MAX_FAILURES: u32 = 5;
@@ -126,8 +127,7 @@ impl Accounts {
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let found = table.get(email.as_str())?;
-        found.map(|v| decode(&email, v.value())).transpose()
+        record::get(&table, &email)
     }
 
     /// Creates an account after checking the email, the password's strength and that the
@@ -174,9 +174,7 @@ impl Accounts {
             {
                 return Err(SignupError::Taken);
             }
-            table
-                .insert(email.as_str(), encode(&developer).as_slice())
-                .map_err(StoreError::from)?;
+            record::put(&mut table, &email, &developer)?;
         }
         tx.commit().map_err(StoreError::from)?;
         Ok(developer)
@@ -288,10 +286,7 @@ impl Accounts {
         let tx = self.store.begin_write()?;
         let updated = {
             let mut table = tx.open_table(DEVELOPERS)?;
-            let current: Option<Developer> = table
-                .get(email.as_str())?
-                .map(|v| decode(&email, v.value()))
-                .transpose()?;
+            let current: Option<Developer> = record::get(&table, &email)?;
             match current {
                 Some(before) => {
                     let mut d = before.clone();
@@ -300,7 +295,7 @@ impl Accounts {
                     if d == before {
                         return Ok(Some(d));
                     }
-                    table.insert(email.as_str(), encode(&d).as_slice())?;
+                    record::put(&mut table, &email, &d)?;
                     Some(d)
                 }
                 None => None,
@@ -360,18 +355,6 @@ pub fn check_password(password: &str, email: &str) -> Result<(), String> {
         return Err("The password must not be your email address.".into());
     }
     Ok(())
-}
-
-fn decode(key: &str, bytes: &[u8]) -> Result<Developer, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-        key: key.to_string(),
-        reason: e.to_string(),
-    })
-}
-
-fn encode(developer: &Developer) -> Vec<u8> {
-    // A struct of strings and numbers always serializes.
-    serde_json::to_vec(developer).unwrap_or_default()
 }
 
 #[cfg(test)]

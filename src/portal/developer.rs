@@ -13,6 +13,7 @@ use super::sessions::{developer_cookie, removal, DEVELOPER_COOKIE};
 use super::{audit, local_path, see_other, time_of, Ctx, Form, Nav};
 use crate::app::AppState;
 use crate::auth::throttle::{Account, RetryAfter};
+use crate::auth::OAuthCode;
 use crate::http::authorize::with_retry_after;
 use crate::http::pages::PageError;
 
@@ -211,7 +212,7 @@ async fn post_login(
             let outcome = Accounts::new(&state.store).log_in(&email, &password, now)?;
             let (result, user) = match &outcome {
                 LoginOutcome::Success(d) => ("success", d.email.clone()),
-                LoginOutcome::Refused => ("access_denied", email.to_lowercase()),
+                LoginOutcome::Refused => (OAuthCode::AccessDenied.as_str(), email.to_lowercase()),
                 LoginOutcome::Locked { .. } => ("locked", email.to_lowercase()),
                 LoginOutcome::Busy => return Ok(outcome),
             };

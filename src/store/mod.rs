@@ -3,6 +3,7 @@
 
 mod codec;
 mod error;
+pub mod record;
 pub mod tables;
 
 use std::path::{Path, PathBuf};
@@ -87,6 +88,7 @@ impl Store {
             tx.open_table(RESOURCE_HISTORY)?;
             tx.open_table(FINGERPRINTS)?;
         }
+        record::create_all(&tx, &tables::RECORD_TABLES)?;
         tx.commit()?;
         Ok(Self { db: Arc::new(db) })
     }

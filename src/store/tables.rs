@@ -1,8 +1,17 @@
-//! Every redb table the sandbox keeps, in one place.
+//! Every redb table the sandbox keeps, in one place: the resource tables and the record
+//! tables of the authorization server, the audit trail and the portal. All of them live in the
+//! one database file and are covered by its `SCHEMA_VERSION`.
+//!
+//! When to bump `SCHEMA_VERSION`: when what an existing store holds can no longer be read as
+//! it is — a table renamed or removed, a key or value type changed, a record field made
+//! required without a serde default, a different encoding (say, compressing a record table).
+//! Adding a table, or a record field with a default, is not a format change: an older store
+//! opens and the new table is created empty. Bumping makes every existing data directory
+//! refuse to open, so do it only when that is the truth.
 
 use redb::TableDefinition;
 
-/// Bumped whenever a table's layout changes; checked when the store is opened.
+/// Checked when the store is opened (see the rule above for when it changes).
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// Current version of every resource: `"Type/id"` → its JSON, zstd-compressed (store/codec.rs).
@@ -24,3 +33,35 @@ pub const META_STORE_ID: &str = "store_id";
 /// Counts the write transactions that changed a resource (u64 BE), bumped in the same
 /// transaction as the change: the search index records the value it reflects.
 pub const META_GENERATION: &str = "generation";
+
+/// A table of JSON records keyed by a string (`store::record` reads and writes them).
+pub type RecordTable = TableDefinition<'static, &'static str, &'static [u8]>;
+
+/// Registered apps: client id → `auth::records::Client`.
+pub const AUTH_CLIENTS: RecordTable = TableDefinition::new("auth_clients");
+/// Beneficiaries' authorizations of apps: grant id → `auth::records::Grant`.
+pub const AUTH_GRANTS: RecordTable = TableDefinition::new("auth_grants");
+/// Authorization codes: BLAKE3 of the code → `auth::records::CodeRecord`.
+pub const AUTH_CODES: RecordTable = TableDefinition::new("auth_codes");
+/// Access and refresh tokens: BLAKE3 of the token → `auth::records::TokenRecord`.
+pub const AUTH_TOKENS: RecordTable = TableDefinition::new("auth_tokens");
+/// Beneficiaries' browser sessions: BLAKE3 of the cookie's value → `auth::records::SessionRecord`.
+pub const AUTH_SESSIONS: RecordTable = TableDefinition::new("auth_sessions");
+/// The audit trail: time-ordered key → `audit::AuditEntry`.
+pub const AUDIT: RecordTable = TableDefinition::new("audit");
+/// One row: the `audit::AuditPolicy` the server was last started with.
+pub const AUDIT_POLICY: RecordTable = TableDefinition::new("audit_policy");
+/// Developer accounts: lower-cased e-mail → `portal::accounts::Developer`.
+pub const PORTAL_DEVELOPERS: RecordTable = TableDefinition::new("portal_developers");
+
+/// Every record table, created when the store is opened.
+pub const RECORD_TABLES: [RecordTable; 8] = [
+    AUTH_CLIENTS,
+    AUTH_GRANTS,
+    AUTH_CODES,
+    AUTH_TOKENS,
+    AUTH_SESSIONS,
+    AUDIT,
+    AUDIT_POLICY,
+    PORTAL_DEVELOPERS,
+];

@@ -41,13 +41,7 @@ impl RefTarget {
     }
 }
 
-/// `[A-Za-z0-9\-\.]{1,64}`.
-pub fn is_fhir_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-}
+pub use crate::fhir::id::is_valid_id as is_fhir_id;
 
 /// A resource type name: an ASCII capital followed by ASCII letters.
 pub fn is_type_name(s: &str) -> bool {

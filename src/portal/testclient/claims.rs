@@ -323,9 +323,9 @@ impl Filters {
     }
 }
 
+/// A full calendar date, `YYYY-MM-DD`.
 fn is_date(s: &str) -> bool {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    s.len() == 10 && time::Date::parse(s, format).is_ok()
+    s.len() == 10 && crate::fhir::datetime::is_date(s)
 }
 
 #[cfg(test)]

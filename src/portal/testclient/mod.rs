@@ -941,13 +941,7 @@ struct ClaimPage {
     calls: Vec<CallView>,
 }
 
-/// A FHIR id: 1–64 of `[A-Za-z0-9.-]`.
-fn is_fhir_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-}
+use crate::fhir::id::is_valid_id as is_fhir_id;
 
 async fn get_claim(
     state: web::Data<AppState>,

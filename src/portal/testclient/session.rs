@@ -4,13 +4,11 @@
 
 use actix_web::cookie::Cookie;
 use actix_web::HttpRequest;
-use aws_lc_rs::digest::{digest, SHA256};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::app::AppState;
 use crate::auth::keys::random_token;
+use crate::auth::pkce::s256_challenge;
 use crate::http::authorize::cookie;
 
 pub const FLOW_COOKIE: &str = "carin_tc_flow";
@@ -40,7 +38,7 @@ impl Flow {
 
     /// The PKCE S256 challenge for the verifier.
     pub fn challenge(&self) -> String {
-        B64.encode(digest(&SHA256, self.verifier.as_bytes()))
+        s256_challenge(&self.verifier)
     }
 
     pub fn cookie(&self, state: &AppState, req: &HttpRequest, now: i64) -> Cookie<'static> {
