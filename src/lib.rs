@@ -3,6 +3,7 @@
 //! See ARCHITECTURE.md for the tour. Only `http` (and later `portal`) touch actix-web;
 //! everything else is plain Rust, synchronous, and takes the current time as a parameter.
 
+pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -23,3 +24,4 @@ pub mod seed;
 pub mod store;
 pub mod validate;
 pub mod validate_cmd;
+pub mod web;
