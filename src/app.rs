@@ -7,24 +7,11 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpServer};
-use time::OffsetDateTime;
 
 use crate::clock::Clock;
 use crate::index::SearchIndex;
 use crate::store::Store;
-
-pub struct AppState {
-    pub store: Store,
-    pub index: SearchIndex,
-    pub clock: Arc<dyn Clock>,
-    pub data_dir: PathBuf,
-    /// The base URL clients use, when it differs from the request's scheme and Host.
-    pub public_url: Option<String>,
-    /// Serve the FHIR API without tokens (demos only: every patient's data is open).
-    pub insecure_open_api: bool,
-    pub auth: crate::auth::AuthServer,
-    pub started_at: OffsetDateTime,
-}
+use crate::web::AppState;
 
 /// The folder inside the data directory that holds the search index.
 pub const INDEX_DIR: &str = "index";
@@ -140,6 +127,10 @@ impl Application {
                         crate::http::observe::observe(request_ids.clone(), req, next)
                     }))
                     .configure(crate::http::configure)
+                    // The portal's pages (home, docs, developer apps, connected apps, test client).
+                    .configure(crate::portal::configure)
+                    // Last: its empty scope answers 404 for every path not mounted before it.
+                    .configure(crate::http::configure_api)
             }
         })
         .client_request_timeout(limits.header_timeout)

@@ -107,6 +107,16 @@ fn policy_in(tx: &WriteTransaction) -> Result<AuditPolicy, StoreError> {
         .unwrap_or_default())
 }
 
+/// Sixteen bytes from the system RNG (not `auth::keys`: the authorization server records
+/// into the audit, so the audit must not depend on it).
+fn random_bytes() -> [u8; 16] {
+    let mut out = [0u8; 16];
+    // The system RNG failing is not something a request can recover from.
+    #[allow(clippy::expect_used)]
+    aws_lc_rs::rand::fill(&mut out).expect("the system random number generator failed");
+    out
+}
+
 /// Appends a record inside the caller's transaction (so it commits with what it describes),
 /// folding it into an identical recent failure, and drops what the policy no longer keeps.
 pub fn append(tx: &WriteTransaction, record: &AuditRecord) -> Result<(), StoreError> {
@@ -117,7 +127,7 @@ pub fn append(tx: &WriteTransaction, record: &AuditRecord) -> Result<(), StoreEr
     if !fold_into_recent(&mut table, &record, &kind, &policy)? {
         // Time first so keys sort chronologically; then the kind of event, so finding one to
         // fold into needs no parsing; a random part keeps same-second keys apart.
-        let random = blake3::hash(&crate::auth::keys::random_bytes::<16>()).to_hex();
+        let random = blake3::hash(&random_bytes()).to_hex();
         let key = format!("{}-{kind}{}", time_key(record.at), &random[..8]);
         let entry = AuditEntry {
             record,

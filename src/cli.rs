@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::bench::rate;
 use crate::clock::{Clock, SystemClock};
 use crate::cpcds::{self, ImportReport};
 use crate::generate::{self, GenerateOptions};
@@ -472,16 +473,6 @@ fn with_progress<T>(what: &str, f: impl FnOnce(&mut dyn FnMut(u64, u64)) -> T) -
     });
     bar.finish_and_clear();
     out
-}
-
-pub fn rate(n: u64, secs: f64) -> f64 {
-    if secs > 0.0 {
-        #[allow(clippy::cast_precision_loss)]
-        let n = n as f64;
-        n / secs
-    } else {
-        0.0
-    }
 }
 
 fn print_catch_up(done: crate::index::CatchUp, secs: f64) {

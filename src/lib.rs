@@ -1,8 +1,10 @@
 //! carin-sandbox: an offline CARIN Blue Button 2.0.0 payer sandbox.
 //!
-//! See ARCHITECTURE.md for the tour. Only `http` (and later `portal`) touch actix-web;
-//! everything else is plain Rust, synchronous, and takes the current time as a parameter.
+//! See ARCHITECTURE.md for the tour. Only the web edge (`http`, `portal` and their shared `web`)
+//! touches actix-web; everything else is plain Rust, synchronous, and takes the current time
+//! as a parameter.
 
+pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -23,3 +25,4 @@ pub mod seed;
 pub mod store;
 pub mod validate;
 pub mod validate_cmd;
+pub mod web;

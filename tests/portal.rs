@@ -508,6 +508,70 @@ async fn every_page_sends_the_security_headers() {
     assert_eq!(location(&apps), "/account/login?next=%2Fapps");
 }
 
+/// Every guarded page takes its guard as an argument: a browser without the session or
+/// tokens a page needs is sent where it can get them, before anything else happens.
+#[tokio::test]
+async fn guarded_pages_send_a_signed_out_browser_where_it_can_sign_in() {
+    let base = base();
+    let b = browser();
+    let developer_pages = [
+        ("GET", "/apps", "%2Fapps"),
+        ("GET", "/apps/new", "%2Fapps%2Fnew"),
+        ("POST", "/apps/new", "%2Fapps%2Fnew"),
+        (
+            "GET",
+            "/apps/test-client-id?x=1",
+            "%2Fapps%2Ftest-client-id%3Fx%3D1",
+        ),
+        (
+            "GET",
+            "/apps/test-client-id/edit",
+            "%2Fapps%2Ftest-client-id%2Fedit",
+        ),
+        (
+            "POST",
+            "/apps/test-client-id/edit",
+            "%2Fapps%2Ftest-client-id%2Fedit",
+        ),
+        (
+            "POST",
+            "/apps/test-client-id/secret",
+            "%2Fapps%2Ftest-client-id%2Fsecret",
+        ),
+        (
+            "POST",
+            "/apps/test-client-id/delete",
+            "%2Fapps%2Ftest-client-id%2Fdelete",
+        ),
+    ];
+    for (method, path, next) in developer_pages {
+        let url = format!("{base}{path}");
+        let r = match method {
+            "GET" => b.get(&url).send().await.unwrap(),
+            _ => post(&b, &url, &[]).await,
+        };
+        assert_eq!(r.status(), 303, "{method} {path}");
+        assert_eq!(
+            location(&r),
+            format!("/account/login?next={next}"),
+            "{method} {path}"
+        );
+    }
+    for path in [
+        "/testclient/patient",
+        "/testclient/coverage",
+        "/testclient/claims",
+        "/testclient/claims/some-claim",
+    ] {
+        let r = b.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+        assert_eq!(location(&r), "/testclient", "{path}");
+    }
+    // Connected apps shows its own sign-in form to a browser without a beneficiary session.
+    let (html, _) = page(&b, &format!("{base}/connected-apps")).await;
+    assert!(html.contains(r#"name="password""#), "{html}");
+}
+
 const VERIFIER: &str = "a-long-enough-pkce-verifier-for-the-portal-tests-0123456789";
 
 /// Starts an authorization for `client_id` in browser `b` and signs in as BBUser{user}: the

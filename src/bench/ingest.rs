@@ -3,12 +3,11 @@
 use std::path::Path;
 use std::time::Instant;
 
-use crate::cli::rate;
 use crate::clock::{Clock, SystemClock};
 use crate::generate::{self, GenerateOptions};
 use crate::store::{Store, STORE_FILE};
 
-use super::{mib, peak_rss_bytes};
+use super::{mib, peak_rss_bytes, rate};
 
 pub fn ingest(beneficiaries: u64, work_dir: Option<&Path>) -> anyhow::Result<i32> {
     let temp;

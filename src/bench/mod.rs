@@ -8,6 +8,17 @@ pub mod logins;
 
 pub use ingest::ingest;
 
+/// Items (claims, EOBs, requests) per second; 0 when no time passed.
+pub fn rate(n: u64, secs: f64) -> f64 {
+    if secs > 0.0 {
+        #[allow(clippy::cast_precision_loss)]
+        let n = n as f64;
+        n / secs
+    } else {
+        0.0
+    }
+}
+
 /// Peak resident set size of this process so far, in bytes (Linux `VmHWM`).
 pub fn peak_rss_bytes() -> Option<u64> {
     proc_status_kb("VmHWM:").map(|kb| kb * 1024)

@@ -1,7 +1,6 @@
-//! FHIR vocabulary shared by the mapper, the checker and the API, and the API itself ([`api`]:
-//! read, vread, search as plain functions; [`bundle`]: searchset Bundles).
+//! FHIR vocabulary shared by the mapper, the checker, the authorization server and the API
+//! (`crate::api`), and the searchset Bundles it answers with ([`bundle`]).
 
-pub mod api;
 pub mod bundle;
 pub mod codes;
 pub mod compartment;

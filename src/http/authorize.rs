@@ -4,28 +4,26 @@
 //! consent. The beneficiary's session lives on the server (`auth::sessions`); the cookie only
 //! names it.
 
-use actix_web::cookie::{Cookie, SameSite};
+use actix_web::cookie::Cookie;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
-use serde_json::json;
-use subtle::ConstantTimeEq;
 
-use super::discovery::endpoints;
-use super::pages::{render, PageError};
-use crate::app::AppState;
-use crate::audit::AuditRecord;
 use crate::auth::clients::Provenance;
-use crate::auth::keys::random_token;
 use crate::auth::scopes::{describe, ScopeSet};
 use crate::auth::sessions::{Session, SignIn};
-use crate::auth::throttle::RetryAfter;
 use crate::auth::users::{self, Beneficiary, PickerEntry};
 use crate::auth::{unix, AuthorizeError, OAuthCode, PendingRequest};
+use crate::web::audit::audit;
+use crate::web::beneficiary::{
+    check_beneficiary, session, session_cookie, throttled_message, with_retry_after,
+};
+use crate::web::csrf::Csrf;
+use crate::web::endpoints::endpoints;
+use crate::web::pages::{render, PageError};
+use crate::web::AppState;
 
-const CSRF_COOKIE: &str = "carin_csrf";
-pub const SESSION_COOKIE: &str = "carin_session";
 /// How many beneficiaries the sign-in page offers to pick from.
 const PICKER_SIZE: usize = 25;
 
@@ -66,166 +64,6 @@ struct ConsentPage<'a> {
     scopes: Vec<String>,
     has_demographics: bool,
     expires: String,
-}
-
-/// The CSRF cookie's value (made now when the browser has none) and the form token for it.
-pub struct Csrf {
-    cookie: String,
-    is_new: bool,
-    pub token: String,
-}
-
-impl Csrf {
-    pub fn for_request(state: &AppState, req: &HttpRequest, now: i64) -> Csrf {
-        let (cookie, is_new) = match req.cookie(CSRF_COOKIE) {
-            Some(c) if c.value().len() == 43 => (c.value().to_string(), false),
-            _ => (random_token(), true),
-        };
-        let token = state.auth.keys.sealer.seal(
-            "csrf",
-            &json!(cookie),
-            now + state.auth.config.request_ttl,
-        );
-        Csrf {
-            cookie,
-            is_new,
-            token,
-        }
-    }
-
-    /// Sets the cookie on a response when the browser did not have one yet.
-    pub fn attach(&self, req: &HttpRequest, response: &mut HttpResponse) {
-        if self.is_new {
-            let _ = response.add_cookie(&cookie(req, CSRF_COOKIE, self.cookie.clone(), None));
-        }
-    }
-
-    /// True when the form's token was made for the browser's cookie (and is still fresh).
-    pub fn check(state: &AppState, req: &HttpRequest, token: &str, now: i64) -> bool {
-        let Some(cookie) = req.cookie(CSRF_COOKIE) else {
-            return false;
-        };
-        state
-            .auth
-            .keys
-            .sealer
-            .open("csrf", token, now)
-            .and_then(|v| v.as_str().map(str::to_string))
-            .is_some_and(|expected| {
-                bool::from(expected.as_bytes().ct_eq(cookie.value().as_bytes()))
-            })
-    }
-}
-
-/// An HttpOnly, SameSite=Lax cookie, Secure when the request came over HTTPS.
-pub fn cookie(
-    req: &HttpRequest,
-    name: &'static str,
-    value: String,
-    max_age: Option<i64>,
-) -> Cookie<'static> {
-    let mut c = Cookie::build(name, value)
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(req.connection_info().scheme() == "https")
-        .finish();
-    if let Some(secs) = max_age {
-        c.set_max_age(actix_web::cookie::time::Duration::seconds(secs));
-    }
-    c
-}
-
-/// The signed-in beneficiary of this browser: the live server-side session its cookie names.
-pub fn session(state: &AppState, req: &HttpRequest, now: i64) -> Option<Session> {
-    let cookie = req.cookie(SESSION_COOKIE)?;
-    state.auth.session(cookie.value(), now).unwrap_or_else(|e| {
-        tracing::error!("cannot read a beneficiary session: {e}");
-        None
-    })
-}
-
-/// Starts a session for a beneficiary who just gave their password; its cookie.
-pub fn session_cookie(
-    state: &AppState,
-    req: &HttpRequest,
-    who: &Beneficiary,
-    now: i64,
-) -> Result<Cookie<'static>, PageError> {
-    let id = state
-        .auth
-        .start_session(who, now)
-        .map_err(PageError::internal)?;
-    Ok(cookie(
-        req,
-        SESSION_COOKIE,
-        id,
-        Some(state.auth.config.session_ttl),
-    ))
-}
-
-/// Signs this browser's beneficiary out on the server (every copy of the cookie stops
-/// working); returns the cookie that deletes it in the browser.
-pub fn end_session(state: &AppState, req: &HttpRequest) -> Result<Cookie<'static>, PageError> {
-    if let Some(c) = req.cookie(SESSION_COOKIE) {
-        state
-            .auth
-            .end_session(c.value())
-            .map_err(PageError::internal)?;
-    }
-    Ok(cookie(req, SESSION_COOKIE, String::new(), Some(0)))
-}
-
-/// Checks a beneficiary's login and password within the throttles' budgets (keyed by the
-/// TCP peer's address: a forwarded-for header would let anyone choose their budget), and
-/// audits the answer. `context` says which page asked.
-pub fn check_beneficiary(
-    state: &AppState,
-    req: &HttpRequest,
-    username: &str,
-    password: &str,
-    client_id: Option<String>,
-    context: &str,
-) -> Result<SignIn, PageError> {
-    let now = unix(state.clock.now());
-    let address = req.peer_addr().map(|a| a.ip());
-    let outcome = state
-        .auth
-        .sign_in(username, password, address, now)
-        .map_err(PageError::internal)?;
-    let (result, user, detail) = match &outcome {
-        SignIn::Welcome(who) => ("success", who.username.clone(), None),
-        SignIn::Refused => (
-            OAuthCode::AccessDenied.as_str(),
-            username.trim().to_string(),
-            Some("wrong username or password"),
-        ),
-        // Not audited: a flood of refused attempts must not become a flood of store writes.
-        SignIn::Throttled(_) => return Ok(outcome),
-    };
-    let detail = match (context.is_empty(), detail) {
-        (true, d) => d.map(str::to_string),
-        (false, None) => Some(context.to_string()),
-        (false, Some(d)) => Some(format!("{context}: {d}")),
-    };
-    audit(state, "login", result, client_id, Some(user), detail);
-    Ok(outcome)
-}
-
-/// What a throttled sign-in page says.
-pub fn throttled_message(wait: RetryAfter) -> String {
-    format!(
-        "Too many failed sign-ins from this address or for this login. Try again in {} seconds.",
-        wait.0
-    )
-}
-
-/// Adds `Retry-After` to a throttled answer.
-pub fn with_retry_after(mut response: HttpResponse, wait: RetryAfter) -> HttpResponse {
-    if let Ok(value) = header::HeaderValue::from_str(&wait.0.to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    response
 }
 
 async fn get_authorize(
@@ -554,25 +392,4 @@ async fn post_consent(
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
-}
-
-/// Records a page's decision (sign-in, refusal) at the current time.
-pub(crate) fn audit(
-    state: &AppState,
-    event: &str,
-    outcome: &str,
-    client_id: Option<String>,
-    user: Option<String>,
-    detail: Option<String>,
-) {
-    let record = AuditRecord {
-        at: unix(state.clock.now()),
-        event: event.into(),
-        outcome: outcome.into(),
-        client_id,
-        user,
-        detail,
-        ..AuditRecord::default()
-    };
-    crate::audit::record(&state.store, &record);
 }

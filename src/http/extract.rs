@@ -6,10 +6,10 @@ use std::future::{ready, Ready};
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 
-use crate::app::AppState;
+use crate::api::{internal, Viewer};
 use crate::auth::BearerError;
-use crate::fhir::api::{internal, Viewer};
 use crate::fhir::error::FhirError;
+use crate::web::AppState;
 
 /// The bearer token's access (or the open API), else 401 with `WWW-Authenticate` and an
 /// OperationOutcome (`http::error`).

@@ -1,15 +1,15 @@
 //! The FHIR R4 API on the Blue Button layout (`/v2/fhir`): metadata, read, vread, search.
-//! Handlers only translate: path, query, form and headers in; `fhir::api` decides; its answer
+//! Handlers only translate: path, query, form and headers in; `api` decides; its answer
 //! (stored bytes, version, Last-Modified) or its `FhirError` out.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::FHIR_JSON;
-use crate::app::AppState;
-use crate::fhir::api::{self, check_format, SearchRequest, StoredResource, Viewer};
+use crate::api::{self, check_format, SearchRequest, StoredResource, Viewer};
 use crate::fhir::error::FhirError;
 use crate::fhir::search;
+use crate::web::AppState;
 
 /// Every FHIR URL is a resource of its own, so a method it does not answer gets a 405 with
 /// `Allow` and an OperationOutcome (`scope.route` would fall through to a 404 instead).
@@ -38,7 +38,7 @@ fn url(path: &str, allow: &'static str) -> actix_web::Resource {
 /// The FHIR base URL as the client sees it: `--public-url`, else scheme and Host of the request.
 pub fn base_url(state: &AppState, req: &HttpRequest) -> String {
     // Only the base, not every endpoint `discovery::endpoints` spells out: searches call this.
-    super::discovery::fhir_base(&super::discovery::origin(state, req))
+    crate::web::endpoints::fhir_base(&crate::web::endpoints::origin(state, req))
 }
 
 async fn get_capabilities(
@@ -47,7 +47,7 @@ async fn get_capabilities(
 ) -> Result<HttpResponse, FhirError> {
     check_format(&query_pairs(&req))?;
     let date = crate::clock::fhir_instant(state.started_at);
-    let endpoints = super::discovery::endpoints(&state, &req);
+    let endpoints = crate::web::endpoints::endpoints(&state, &req);
     let security = (!state.insecure_open_api).then(|| endpoints.capability_security());
     let statement = search::capability_statement(
         &endpoints.fhir_base,

@@ -1,4 +1,5 @@
-//! The HTTP face. Only this module and `portal` use actix-web.
+//! The HTTP face: health, static files, the authorization pages and the API. Only this
+//! module, `portal` and their shared plumbing `web` use actix-web.
 
 mod assets;
 pub(crate) mod authorize;
@@ -11,26 +12,28 @@ pub mod head;
 pub mod limits;
 pub mod oauth;
 pub mod observe;
-pub mod pages;
 pub mod request_id;
 pub mod tls;
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::app::AppState;
+use crate::web::AppState;
 
 pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 
-/// Mounts every route.
+/// Mounts health, static files and the authorization pages. The API comes from
+/// [`configure_api`], which must be mounted after every other route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(get_health));
     cfg.route("/ping", web::get().to(get_ping));
     cfg.route("/static/{path:.*}", web::get().to(assets::get_static));
     authorize::configure(cfg);
-    // The portal's pages (home, docs, developer apps, connected apps, test client).
-    crate::portal::configure(cfg);
-    // Last: an empty scope answers 404 for every path it does not know.
+}
+
+/// Mounts discovery, OAuth and FHIR in an empty scope that answers 404 for every path it does
+/// not know, so it goes last.
+pub fn configure_api(cfg: &mut web::ServiceConfig) {
     // Browser apps call discovery, token and FHIR endpoints from other origins; none of
     // them uses cookies, so any origin may (the pages a person uses get no CORS).
     cfg.service(

@@ -11,10 +11,10 @@ use base64::Engine;
 use futures_util::StreamExt;
 use serde_json::json;
 
-use super::discovery::endpoints;
-use crate::app::AppState;
 use crate::auth::scopes::Scope;
 use crate::auth::{unix, AuthServer, OAuthCode, OAuthError, TokenRequest};
+use crate::web::endpoints::endpoints;
+use crate::web::AppState;
 
 /// Form bodies are small; anything larger is not a token request.
 const FORM_LIMIT: usize = 64 * 1024;

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::web::self_signed_paths;
+
 #[derive(Debug, Clone)]
 pub enum TlsSource {
     Files {
@@ -31,15 +33,6 @@ pub enum TlsError {
     Generate(String),
     #[error("the certificate and key do not form a usable TLS configuration: {0}")]
     Config(String),
-}
-
-/// Where the self-signed certificate lives, inside the data directory.
-pub fn self_signed_paths(data_dir: &Path) -> (PathBuf, PathBuf) {
-    let dir = data_dir.join("tls");
-    (
-        dir.join("localhost-cert.pem"),
-        dir.join("localhost-key.pem"),
-    )
 }
 
 /// The rustls configuration, and the certificate file in use (to tell the operator).

@@ -10,16 +10,17 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::accounts::Developer;
+use super::sessions::SignedIn;
 use super::{audit, date_of, not_found, open_flash, seal_flash, see_other, Ctx, Form, Nav};
-use crate::app::AppState;
 use crate::auth::clients::{check_redirect_uri, is_custom_scheme, NewClient, DEFAULT_SCOPES};
 use crate::auth::db::{CLIENTS, GRANTS};
 use crate::auth::records::{Client, ClientKind, Grant};
 use crate::auth::scopes::{describe, Scope};
 use crate::auth::AuthError;
-use crate::http::discovery::endpoints;
-use crate::http::pages::PageError;
 use crate::store::StoreError;
+use crate::web::endpoints::endpoints;
+use crate::web::pages::PageError;
+use crate::web::AppState;
 
 /// Redirect URIs one app may register.
 const MAX_REDIRECT_URIS: usize = 20;
@@ -33,16 +34,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/apps/{client_id}/edit", web::post().to(update_app))
         .route("/apps/{client_id}/secret", web::post().to(rotate_secret))
         .route("/apps/{client_id}/delete", web::post().to(delete_app));
-}
-
-/// The redirect to the sign-in page for a signed-out developer, coming back here after.
-fn to_sign_in(req: &HttpRequest) -> HttpResponse {
-    let back = match req.query_string() {
-        "" => req.path().to_string(),
-        q => format!("{}?{q}", req.path()),
-    };
-    let next: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
-    see_other(&format!("/account/login?next={next}"))
 }
 
 /// One of the developer's own apps; anyone else's is "not found".
@@ -109,12 +100,9 @@ struct ListQuery {
 async fn list_apps(
     state: web::Data<AppState>,
     req: HttpRequest,
+    SignedIn { ctx, who }: SignedIn,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
-    let Some(who) = ctx.developer.clone() else {
-        return Ok(to_sign_in(&req));
-    };
     let apps = own_apps(&state, &who)?
         .into_iter()
         .map(|c| AppRow {
@@ -301,11 +289,7 @@ struct AppFormPage<'a> {
     errors: Vec<String>,
 }
 
-async fn new_app_form(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let ctx = Ctx::new(&state, &req);
-    if ctx.developer.is_none() {
-        return to_sign_in(&req);
-    }
+async fn new_app_form(req: HttpRequest, SignedIn { ctx, .. }: SignedIn) -> HttpResponse {
     let page = AppFormPage {
         nav: ctx.nav("apps"),
         csrf: &ctx.csrf.token,
@@ -319,12 +303,9 @@ async fn new_app_form(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
 async fn create_app(
     state: web::Data<AppState>,
     req: HttpRequest,
+    SignedIn { ctx, who }: SignedIn,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
-    let Some(who) = ctx.developer.clone() else {
-        return Ok(to_sign_in(&req));
-    };
     let form = Form::parse(&body)?;
     let refuse = |status: StatusCode, errors: Vec<String>| {
         let page = AppFormPage {
@@ -502,12 +483,9 @@ fn app_page(
 async fn show_app(
     state: web::Data<AppState>,
     req: HttpRequest,
+    SignedIn { ctx, who }: SignedIn,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
-    let Some(who) = ctx.developer.clone() else {
-        return Ok(to_sign_in(&req));
-    };
     let client = own_app(&state, &who, &path)?;
     app_page(&state, &req, &ctx, &client, None, StatusCode::OK)
 }
@@ -515,12 +493,9 @@ async fn show_app(
 async fn edit_app_form(
     state: web::Data<AppState>,
     req: HttpRequest,
+    SignedIn { ctx, who }: SignedIn,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
-    let Some(who) = ctx.developer.clone() else {
-        return Ok(to_sign_in(&req));
-    };
     let client = own_app(&state, &who, &path)?;
     let page = AppFormPage {
         nav: ctx.nav("apps"),
@@ -535,13 +510,10 @@ async fn edit_app_form(
 async fn update_app(
     state: web::Data<AppState>,
     req: HttpRequest,
+    SignedIn { ctx, who }: SignedIn,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
-    let Some(who) = ctx.developer.clone() else {
-        return Ok(to_sign_in(&req));
-    };
     let client = own_app(&state, &who, &path)?;
     let form = Form::parse(&body)?;
     let refuse = |status: StatusCode, errors: Vec<String>| {
@@ -598,13 +570,10 @@ async fn update_app(
 async fn rotate_secret(
     state: web::Data<AppState>,
     req: HttpRequest,
+    SignedIn { ctx, who }: SignedIn,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
-    let Some(who) = ctx.developer.clone() else {
-        return Ok(to_sign_in(&req));
-    };
     let client = own_app(&state, &who, &path)?;
     Form::verified(&body, &state, &req, ctx.now)?;
     if client.kind != ClientKind::Confidential {
@@ -634,13 +603,10 @@ async fn rotate_secret(
 async fn delete_app(
     state: web::Data<AppState>,
     req: HttpRequest,
+    SignedIn { ctx, who }: SignedIn,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
-    let Some(who) = ctx.developer.clone() else {
-        return Ok(to_sign_in(&req));
-    };
     let client = own_app(&state, &who, &path)?;
     let form = Form::verified(&body, &state, &req, ctx.now)?;
     if form.get("confirm") != "yes" {

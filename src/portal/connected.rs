@@ -8,15 +8,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{date_of, open_flash, seal_flash, see_other, Ctx, Form, Nav};
-use crate::app::AppState;
 use crate::auth::records::Grant;
 use crate::auth::scopes::{describe, ScopeSet};
-use crate::auth::sessions::SignIn;
+use crate::auth::sessions::{Session, SignIn};
 use crate::auth::users::{self, Beneficiary};
-use crate::http::authorize::{
-    check_beneficiary, end_session, session, session_cookie, throttled_message, with_retry_after,
+use crate::web::beneficiary::{
+    check_beneficiary, end_session, session_cookie, throttled_message, with_retry_after,
+    SignedInBeneficiary,
 };
-use crate::http::pages::PageError;
+use crate::web::pages::PageError;
+use crate::web::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/connected-apps", web::get().to(get_connected_apps))
@@ -55,10 +56,11 @@ struct Flash {
 async fn get_connected_apps(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
+    signed_in: Option<SignedInBeneficiary>,
     flash: web::Query<Flash>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
-    let who = session(&state, &req, ctx.now).map(|s| s.who);
+    let who = signed_in.map(|s| s.0.who);
     let revoked = open_flash(&state, flash.revoked.as_deref(), ctx.now);
     page(&state, &req, &ctx, who, revoked, None, "", StatusCode::OK)
 }
@@ -149,9 +151,9 @@ fn connected_apps(
 async fn post_login(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
     let form = Form::parse(&body)?;
     let username = form.get("username").trim().to_string();
     // The sign-in form again, with a message.
@@ -202,11 +204,13 @@ async fn post_login(
 async fn post_revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
+    // Optional so that the CSRF check comes first, as on every form.
+    signed_in: Option<SignedInBeneficiary>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
     let form = Form::verified(&body, &state, &req, ctx.now)?;
-    let Some(who) = session(&state, &req, ctx.now).map(|s| s.who) else {
+    let Some(SignedInBeneficiary(Session { who, .. })) = signed_in else {
         return Ok(see_other("/connected-apps"));
     };
     let client_id = form.get("client_id").to_string();
@@ -237,9 +241,9 @@ async fn post_revoke(
 async fn post_logout(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
     Form::verified(&body, &state, &req, ctx.now)?;
     // Ended on the server: a copy of the cookie is worth nothing now.
     let removal = end_session(&state, &req)?;

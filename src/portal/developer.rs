@@ -9,13 +9,14 @@ use super::accounts::{
     Accounts, LoginOutcome, NewDeveloper, SignupError, LOCKOUT_SECS, MAX_FAILURES,
     MIN_PASSWORD_CHARS,
 };
-use super::sessions::{developer_cookie, removal, DEVELOPER_COOKIE};
+use super::sessions::{developer_cookie, DEVELOPER_COOKIE};
 use super::{audit, local_path, see_other, time_of, Ctx, Form, Nav};
-use crate::app::AppState;
 use crate::auth::throttle::{Account, RetryAfter};
 use crate::auth::OAuthCode;
-use crate::http::authorize::with_retry_after;
-use crate::http::pages::PageError;
+use crate::web::beneficiary::with_retry_after;
+use crate::web::cookies::removal;
+use crate::web::pages::PageError;
+use crate::web::AppState;
 
 /// How long a client should wait when every password check is busy.
 const BUSY_RETRY: RetryAfter = RetryAfter(1);
@@ -52,8 +53,7 @@ struct LoginPage<'a> {
     lockout_minutes: i64,
 }
 
-async fn get_signup(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let ctx = Ctx::new(&state, &req);
+async fn get_signup(req: HttpRequest, ctx: Ctx) -> HttpResponse {
     let page = SignupPage {
         nav: ctx.nav("account"),
         csrf: &ctx.csrf.token,
@@ -69,9 +69,9 @@ async fn get_signup(state: web::Data<AppState>, req: HttpRequest) -> HttpRespons
 async fn post_signup(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
     let form = Form::parse(&body)?;
     let new = NewDeveloper {
         email: form.get("email").to_string(),
@@ -136,12 +136,7 @@ struct NextQuery {
     next: String,
 }
 
-async fn get_login(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<NextQuery>,
-) -> HttpResponse {
-    let ctx = Ctx::new(&state, &req);
+async fn get_login(req: HttpRequest, ctx: Ctx, query: web::Query<NextQuery>) -> HttpResponse {
     let next = local_path(&query.next, "/apps");
     let page = LoginPage {
         nav: ctx.nav("account"),
@@ -158,9 +153,9 @@ async fn get_login(
 async fn post_login(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
     let form = Form::parse(&body)?;
     let email = form.get("email").trim().to_string();
     let next = local_path(form.get("next"), "/apps");
@@ -195,7 +190,7 @@ async fn post_login(
             return Ok(with_retry_after(
                 again(
                     StatusCode::TOO_MANY_REQUESTS,
-                    crate::http::authorize::throttled_message(wait),
+                    crate::web::beneficiary::throttled_message(wait),
                 ),
                 wait,
             ));
@@ -268,9 +263,9 @@ async fn post_login(
 async fn post_logout(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
     Form::verified(&body, &state, &req, ctx.now)?;
     if let Some(developer) = &ctx.developer {
         let accounts = Accounts::new(&state.store);

@@ -6,14 +6,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{Ctx, Nav};
-use crate::app::AppState;
 use crate::auth::clients::{
     DEFAULT_SCOPES, TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_PUBLIC_CLIENT_ID, TEST_REDIRECT_URIS,
 };
 use crate::auth::scopes::{describe, Scope};
 use crate::auth::users::{self, PickerEntry};
-use crate::http::discovery::{endpoints, Endpoints};
-use crate::http::pages::PageError;
+use crate::web::endpoints::{endpoints, Endpoints};
+use crate::web::pages::PageError;
+use crate::web::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(get_home))
@@ -45,8 +45,11 @@ struct HomePage {
     urls: Endpoints,
 }
 
-async fn get_home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
+async fn get_home(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ctx: Ctx,
+) -> Result<HttpResponse, PageError> {
     let page = HomePage {
         nav: ctx.nav("home"),
         counts: counts(&state)?,
@@ -150,8 +153,11 @@ const EXPLAINED_SCOPES: &[&str] = &[
     "user/*.rs",
 ];
 
-async fn get_docs(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
+async fn get_docs(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ctx: Ctx,
+) -> Result<HttpResponse, PageError> {
     let urls = endpoints(&state, &req);
     let counts = counts(&state)?;
     let logins = {

@@ -2,9 +2,11 @@
 //! beneficiary's connected apps, and the built-in test client (`/testclient`).
 //!
 //! Server-rendered with askama, styled by `static/site.css`, no JavaScript: every flow works
-//! with forms and links. Every form carries a CSRF token (the authorization pages' [`Csrf`]),
-//! sessions live in sealed HttpOnly cookies, and every page gets the security headers of
-//! [`crate::http::pages::html`].
+//! with forms and links. Every form carries a CSRF token ([`crate::web::csrf::Csrf`], as on
+//! the authorization pages), sessions live in sealed HttpOnly cookies, and every page gets the
+//! security headers of [`crate::web::pages::html`]. Handlers get their guards as typed
+//! arguments: [`Ctx`] (every page), [`sessions::SignedIn`] (the developer's pages),
+//! `web::beneficiary::SignedInBeneficiary` (connected apps), the test client's `Tokens`.
 
 pub mod accounts;
 mod apps;
@@ -15,15 +17,20 @@ mod hashing;
 mod sessions;
 pub mod testclient;
 
-use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 
-use crate::app::AppState;
 use crate::auth::unix;
-pub(crate) use crate::http::authorize::audit;
-use crate::http::authorize::Csrf;
-use crate::http::pages::{render, PageError};
+pub(crate) use crate::web::audit::audit;
+use crate::web::csrf::Csrf;
+pub(crate) use crate::web::flash::{open_flash, seal_flash};
+pub(crate) use crate::web::forms::{see_other, Form};
+use crate::web::pages::{render, PageError};
+use crate::web::AppState;
 use accounts::Developer;
 
 /// Mounts the portal's routes (before the API's catch-all scope).
@@ -43,8 +50,23 @@ pub(crate) struct Ctx {
     pub developer: Option<Developer>,
 }
 
+/// Every page handler takes its `Ctx` as an argument.
+impl FromRequest for Ctx {
+    type Error = PageError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.app_data::<web::Data<AppState>>() {
+            Some(state) => Ok(Ctx::new(state, req)),
+            None => Err(PageError::internal(
+                "the application state is not registered",
+            )),
+        })
+    }
+}
+
 impl Ctx {
-    pub fn new(state: &AppState, req: &HttpRequest) -> Ctx {
+    fn new(state: &AppState, req: &HttpRequest) -> Ctx {
         let now = unix(state.clock.now());
         Ctx {
             now,
@@ -96,72 +118,6 @@ impl Nav {
     }
 }
 
-/// A 303 to a page of this site (after a form post).
-pub(crate) fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
-}
-
-/// The fields of a form body (repeated names kept, as for checkboxes).
-pub(crate) struct Form(Vec<(String, String)>);
-
-impl Form {
-    pub fn parse(body: &[u8]) -> Result<Form, PageError> {
-        serde_urlencoded::from_bytes(body)
-            .map(Form)
-            .map_err(|e| PageError::bad_request(format!("the form is not well formed: {e}")))
-    }
-
-    /// The first value of a field, or "".
-    pub fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    }
-
-    /// Every value of a field.
-    pub fn all(&self, name: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    /// True when the form's CSRF token belongs to this browser's cookie.
-    pub fn csrf_ok(&self, state: &AppState, req: &HttpRequest, now: i64) -> bool {
-        Csrf::check(state, req, self.get("csrf"), now)
-    }
-
-    /// The form, when its CSRF token checks out; the standard refusal otherwise (forms that
-    /// re-show themselves with a message use `parse` and `csrf_ok`).
-    pub fn verified(
-        body: &[u8],
-        state: &AppState,
-        req: &HttpRequest,
-        now: i64,
-    ) -> Result<Form, PageError> {
-        let form = Form::parse(body)?;
-        if form.csrf_ok(state, req, now) {
-            Ok(form)
-        } else {
-            Err(csrf_refused())
-        }
-    }
-}
-
-/// The refusal for a form whose CSRF token does not check out.
-fn csrf_refused() -> PageError {
-    PageError::forbidden(
-        "This form could not be verified: its security token is missing, expired (forms last \
-         10 minutes) or from another browser. Cookies must be enabled. Go back, reload the page \
-         and try again.",
-    )
-}
-
 pub(crate) fn not_found(message: impl Into<String>) -> PageError {
     PageError {
         status: StatusCode::NOT_FOUND,
@@ -181,25 +137,6 @@ pub(crate) fn local_path(next: &str, fallback: &str) -> String {
     } else {
         fallback.to_string()
     }
-}
-
-/// How long a flash message (after a redirect) stays readable.
-const FLASH_TTL: i64 = 120;
-
-/// A one-line message for the page after a redirect, sealed so that nobody can put words in
-/// the page through a link; URL-safe as it is.
-pub(crate) fn seal_flash(state: &AppState, text: &str, now: i64) -> String {
-    state
-        .auth
-        .keys
-        .sealer
-        .seal("flash", &serde_json::json!(text), now + FLASH_TTL)
-}
-
-/// The message of a sealed flash, if it is one and still fresh.
-pub(crate) fn open_flash(state: &AppState, sealed: Option<&str>, now: i64) -> Option<String> {
-    let v = state.auth.keys.sealer.open("flash", sealed?, now)?;
-    v.as_str().map(str::to_string)
 }
 
 /// A date (UTC) from unix seconds, `YYYY-MM-DD`.

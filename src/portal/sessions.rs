@@ -1,14 +1,20 @@
 //! The developer's session: a sealed (Ed25519-signed, expiring) HttpOnly cookie naming the
 //! account and its session version, so signing out ends every copy of the cookie.
-//! Beneficiaries use the authorization pages' own session (`carin_session`).
+//! Beneficiaries use the authorization pages' own session (`web::beneficiary`). It stays
+//! beside the accounts it names rather than in `web`, which must not depend on the portal.
+
+use std::future::{ready, Ready};
 
 use actix_web::cookie::Cookie;
-use actix_web::HttpRequest;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
 use serde_json::json;
 
 use super::accounts::{Accounts, Developer};
-use crate::app::AppState;
-use crate::http::authorize::cookie;
+use super::Ctx;
+use crate::web::cookies::cookie;
+use crate::web::forms::SeeOther;
+use crate::web::AppState;
 
 pub const DEVELOPER_COOKIE: &str = "carin_dev";
 /// A working day.
@@ -45,7 +51,35 @@ pub fn developer_cookie(
     cookie(req, DEVELOPER_COOKIE, sealed, Some(DEVELOPER_SESSION_TTL))
 }
 
-/// A cookie that deletes `name` in the browser.
-pub fn removal(req: &HttpRequest, name: &'static str) -> Cookie<'static> {
-    cookie(req, name, String::new(), Some(0))
+/// A page only a signed-in developer sees, as a handler argument: its context and the
+/// developer. Anyone else is sent to the sign-in page, coming back here after.
+pub(crate) struct SignedIn {
+    pub ctx: Ctx,
+    pub who: Developer,
+}
+
+impl FromRequest for SignedIn {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let signed_in = match Ctx::from_request(req, payload).into_inner() {
+            Ok(ctx) => match ctx.developer.clone() {
+                Some(who) => Ok(SignedIn { ctx, who }),
+                None => Err(SeeOther(sign_in_location(req)).into()),
+            },
+            Err(e) => Err(e.into()),
+        };
+        ready(signed_in)
+    }
+}
+
+/// The sign-in page, with this request's path and query to return to.
+fn sign_in_location(req: &HttpRequest) -> String {
+    let back = match req.query_string() {
+        "" => req.path().to_string(),
+        q => format!("{}?{q}", req.path()),
+    };
+    let next: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+    format!("/account/login?next={next}")
 }

@@ -42,7 +42,7 @@ impl Backend {
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60));
         if origin.starts_with("https://") {
-            let (cert, _) = crate::http::tls::self_signed_paths(data_dir);
+            let (cert, _) = crate::web::self_signed_paths(data_dir);
             if let Ok(pem) = std::fs::read(&cert) {
                 if let Ok(cert) = reqwest::Certificate::from_pem(&pem) {
                     builder = builder.add_root_certificate(cert);

@@ -27,13 +27,13 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::sessions::removal;
 use super::{see_other, time_of, Ctx, Form, Nav};
-use crate::app::AppState;
 use crate::auth::clients::{redirect_matches, TEST_CLIENT_ID};
 use crate::auth::users;
-use crate::http::discovery::{endpoints, Endpoints};
-use crate::http::pages::PageError;
+use crate::web::cookies::removal;
+use crate::web::endpoints::{endpoints, Endpoints};
+use crate::web::pages::PageError;
+use crate::web::AppState;
 use backend::{Backend, Reply};
 use session::{abbreviate, Flow, Tokens, FLOW_COOKIE, TOKENS_COOKIE};
 
@@ -250,10 +250,10 @@ struct HomeQuery {
 async fn get_home(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
+    tokens: Option<Tokens>,
     query: web::Query<HomeQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
-    let tokens = Tokens::of(&state, &req, ctx.now);
     let extras = HomeExtras {
         notice: (query.connected.is_some() && tokens.is_some())
             .then(|| "Connected: the beneficiary allowed the test app, and the code was exchanged for tokens.".to_string()),
@@ -265,9 +265,9 @@ async fn get_home(
 async fn post_start(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
     Form::verified(&body, &state, &req, ctx.now)?;
     let urls = endpoints(&state, &req);
     let callback = callback_url(&urls);
@@ -330,9 +330,10 @@ struct CallbackQuery {
 async fn get_callback(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
+    tokens: Option<Tokens>,
     query: web::Query<CallbackQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
     let query = query.into_inner();
     let fail = |error: String, calls: Vec<CallView>| {
         let extras = HomeExtras {
@@ -340,7 +341,6 @@ async fn get_callback(
             calls,
             ..HomeExtras::default()
         };
-        let tokens = Tokens::of(&state, &req, ctx.now);
         home_page(&state, &req, &ctx, tokens.as_ref(), extras, StatusCode::OK)
     };
     let Some(flow) = Flow::of(&state, &req, ctx.now) else {
@@ -437,11 +437,13 @@ async fn back_channel<T: Send + 'static>(
 async fn post_refresh(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
+    // Optional so that the CSRF check comes first, as on every form.
+    tokens: Option<Tokens>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
     Form::verified(&body, &state, &req, ctx.now)?;
-    let Some(tokens) = Tokens::of(&state, &req, ctx.now) else {
+    let Some(tokens) = tokens else {
         return Ok(see_other("/testclient"));
     };
     let Some(old) = tokens.refresh_token().map(str::to_string) else {
@@ -508,11 +510,12 @@ async fn post_refresh(
 async fn post_disconnect(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
+    tokens: Option<Tokens>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
     Form::verified(&body, &state, &req, ctx.now)?;
-    if let Some(tokens) = Tokens::of(&state, &req, ctx.now) {
+    if let Some(tokens) = tokens {
         let token = tokens
             .refresh_token()
             .unwrap_or(tokens.access_token())
@@ -654,12 +657,9 @@ struct PatientPage {
 async fn get_patient(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
+    tokens: Tokens,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
-    // Without tokens, the data pages send the browser to the test client's start.
-    let Some(tokens) = Tokens::of(&state, &req, ctx.now) else {
-        return Ok(see_other("/testclient"));
-    };
     let base = endpoints(&state, &req).fhir_base;
     let url = fhir_url(&base, &format!("Patient/{}", tokens.patient()), &[]);
     let reply = match fetch_one(&state, &req, &ctx, &tokens, "patient", url).await? {
@@ -710,12 +710,9 @@ struct CoveragePage {
 async fn get_coverage(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
+    tokens: Tokens,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
-    // Without tokens, the data pages send the browser to the test client's start.
-    let Some(tokens) = Tokens::of(&state, &req, ctx.now) else {
-        return Ok(see_other("/testclient"));
-    };
     let base = endpoints(&state, &req).fhir_base;
     let url = fhir_url(
         &base,
@@ -791,13 +788,10 @@ struct ClaimsPage {
 async fn get_claims(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
+    tokens: Tokens,
     query: web::Query<ClaimsQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
-    // Without tokens, the data pages send the browser to the test client's start.
-    let Some(tokens) = Tokens::of(&state, &req, ctx.now) else {
-        return Ok(see_other("/testclient"));
-    };
     let (filters, errors) = claims::Filters::checked(&query.claim_type, &query.from, &query.to);
     let (measure, measure_label) = MEASURES
         .iter()
@@ -946,13 +940,10 @@ use crate::fhir::id::is_valid_id as is_fhir_id;
 async fn get_claim(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ctx: Ctx,
+    tokens: Tokens,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = Ctx::new(&state, &req);
-    // Without tokens, the data pages send the browser to the test client's start.
-    let Some(tokens) = Tokens::of(&state, &req, ctx.now) else {
-        return Ok(see_other("/testclient"));
-    };
     let id = path.into_inner();
     if !is_fhir_id(&id) {
         return Err(super::not_found("That is not a claim id."));

@@ -2,14 +2,20 @@
 //! handed to JavaScript: the authorization in progress (state and PKCE verifier), then the
 //! token response.
 
+use std::future::{ready, Ready};
+
 use actix_web::cookie::Cookie;
-use actix_web::HttpRequest;
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::auth::keys::random_token;
 use crate::auth::pkce::s256_challenge;
-use crate::http::authorize::cookie;
+use crate::auth::unix;
+use crate::web::cookies::cookie;
+use crate::web::forms::SeeOther;
+use crate::web::pages::PageError;
+use crate::web::AppState;
 
 pub const FLOW_COOKIE: &str = "carin_tc_flow";
 pub const TOKENS_COOKIE: &str = "carin_tc";
@@ -116,7 +122,7 @@ impl Tokens {
         cookie(req, TOKENS_COOKIE, sealed, Some(TOKENS_TTL))
     }
 
-    pub fn of(state: &AppState, req: &HttpRequest, now: i64) -> Option<Tokens> {
+    fn of(state: &AppState, req: &HttpRequest, now: i64) -> Option<Tokens> {
         let sealed = req.cookie(TOKENS_COOKIE)?;
         let mut v = state
             .auth
@@ -128,6 +134,21 @@ impl Tokens {
         response["access_token"].is_string().then_some(Tokens {
             response,
             obtained_at,
+        })
+    }
+}
+
+/// The test client's tokens, as a handler argument: without them the data pages send the
+/// browser to the test client's start. Pages that work either way take `Option<Tokens>`.
+impl FromRequest for Tokens {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.app_data::<web::Data<AppState>>() {
+            Some(state) => Tokens::of(state, req, unix(state.clock.now()))
+                .ok_or_else(|| SeeOther("/testclient".into()).into()),
+            None => Err(PageError::internal("the application state is not registered").into()),
         })
     }
 }

@@ -1,0 +1,34 @@
+//! The application state every handler reads (`web::Data<AppState>`), built by the
+//! composition root (`app`) and shared by `http` and `portal`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::clock::Clock;
+use crate::index::SearchIndex;
+use crate::store::Store;
+
+pub struct AppState {
+    pub store: Store,
+    pub index: SearchIndex,
+    pub clock: Arc<dyn Clock>,
+    pub data_dir: PathBuf,
+    /// The base URL clients use, when it differs from the request's scheme and Host.
+    pub public_url: Option<String>,
+    /// Serve the FHIR API without tokens (demos only: every patient's data is open).
+    pub insecure_open_api: bool,
+    pub auth: crate::auth::AuthServer,
+    pub started_at: OffsetDateTime,
+}
+
+/// Where the self-signed certificate and its key live inside the data directory (`serve`
+/// writes them; the test client trusts the certificate on its back channel).
+pub fn self_signed_paths(data_dir: &Path) -> (PathBuf, PathBuf) {
+    let dir = data_dir.join("tls");
+    (
+        dir.join("localhost-cert.pem"),
+        dir.join("localhost-key.pem"),
+    )
+}
