@@ -59,7 +59,7 @@ fn one() -> u64 {
     1
 }
 
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+// By reference: serde's skip_serializing_if passes one.
 fn is_one(n: &u64) -> bool {
     *n == 1
 }

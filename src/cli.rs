@@ -1,4 +1,9 @@
 //! The command line: operator verbs over the library. `anyhow` lives here, at the edge.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line front end: the terminal is its output"
+)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -476,7 +481,6 @@ fn with_progress<T>(what: &str, f: impl FnOnce(&mut dyn FnMut(u64, u64)) -> T) -
 
 pub fn rate(n: u64, secs: f64) -> f64 {
     if secs > 0.0 {
-        #[allow(clippy::cast_precision_loss)]
         let n = n as f64;
         n / secs
     } else {
@@ -488,10 +492,10 @@ fn print_catch_up(done: crate::index::CatchUp, secs: f64) {
     match done {
         crate::index::CatchUp::InStep => println!("search index: already in step"),
         crate::index::CatchUp::Updated(n) => {
-            println!("search index: re-indexed {n} changed resource(s) in {secs:.2} s")
+            println!("search index: re-indexed {n} changed resource(s) in {secs:.2} s");
         }
         crate::index::CatchUp::Rebuilt(n) => {
-            println!("search index: rebuilt with {n} resources in {secs:.2} s")
+            println!("search index: rebuilt with {n} resources in {secs:.2} s");
         }
     }
 }

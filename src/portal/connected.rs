@@ -63,7 +63,10 @@ async fn get_connected_apps(
     page(&state, &req, &ctx, who, revoked, None, "", StatusCode::OK)
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "each is a piece of the one connected-apps page; a struct would only rename them"
+)]
 fn page(
     state: &AppState,
     req: &HttpRequest,
