@@ -13,3 +13,4 @@ mod helpers;
 mod serve;
 mod slow_clients;
 mod smart;
+mod snapshots;
