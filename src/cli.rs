@@ -1,5 +1,5 @@
 //! The command line: operator verbs over the library. `anyhow` lives here, at the edge.
-#![allow(
+#![expect(
     clippy::print_stdout,
     clippy::print_stderr,
     reason = "a command-line front end: the terminal is its output"

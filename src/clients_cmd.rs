@@ -1,5 +1,5 @@
 //! `clients add|list|remove`: manage registered apps from the command line.
-#![allow(
+#![expect(
     clippy::print_stdout,
     clippy::print_stderr,
     reason = "a command-line front end: the terminal is its output"

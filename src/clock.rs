@@ -13,7 +13,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     // The one reader of the time of day (clippy.toml bans it everywhere else).
-    #[allow(
+    #[expect(
         clippy::disallowed_methods,
         reason = "SystemClock is the wall clock every other module gets injected"
     )]

@@ -4,7 +4,7 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[allow(
+#[expect(
     clippy::print_stderr,
     reason = "the process's last word to the operator, after logging may be gone"
 )]

@@ -1,6 +1,6 @@
 //! `validate`: runs the C4BB checker over the store or over JSON/NDJSON files and prints a
 //! summary per profile. Exit code 1 when any resource has an error.
-#![allow(
+#![expect(
     clippy::print_stdout,
     reason = "a command-line front end: the terminal is its output"
 )]

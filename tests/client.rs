@@ -1,5 +1,4 @@
-#![allow(
-    clippy::unwrap_used,
+#![expect(
     clippy::expect_used,
     clippy::panic,
     reason = "test code, helpers included: a failed unwrap, expect or panic is the test failing"

@@ -1,4 +1,4 @@
-#![allow(
+#![expect(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
@@ -16,7 +16,7 @@
 //!   first Coverage, Organization, Practitioner and RelatedPerson those EOBs reference.
 
 #[path = "api/helpers.rs"]
-#[allow(dead_code, reason = "this binary uses only the shared open server")]
+#[expect(dead_code, reason = "this binary uses only the shared open server")]
 mod helpers;
 
 use std::collections::BTreeMap;

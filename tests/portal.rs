@@ -1,6 +1,5 @@
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     reason = "test code, helpers included: a failed unwrap, expect or panic is the test failing"
 )]

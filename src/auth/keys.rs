@@ -23,7 +23,7 @@ const META_ED25519: &str = "auth.ed25519.seed";
 /// `n` random bytes from the system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
-    #[allow(
+    #[expect(
         clippy::expect_used,
         reason = "no request can recover from a failed CSPRNG"
     )]

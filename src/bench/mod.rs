@@ -1,5 +1,5 @@
 //! `carin-sandbox bench …`: benchmarks that print figures. Timing goals live here, never in tests.
-#![allow(
+#![expect(
     clippy::print_stdout,
     reason = "a command-line front end: the terminal is its output"
 )]

@@ -1,5 +1,5 @@
 //! `carin-sandbox client …`: the clap definitions and what each subcommand does.
-#![allow(
+#![expect(
     clippy::print_stderr,
     reason = "a command-line front end: the terminal is its output"
 )]

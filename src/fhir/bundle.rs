@@ -153,7 +153,7 @@ fn entry(
 }
 
 /// `_include` (one level) and `_include:iterate` (followed on what was included, to a fixpoint).
-#[allow(
+#[expect(
     clippy::too_many_arguments,
     reason = "the page being written and its running state, passed down from one caller"
 )]

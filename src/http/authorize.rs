@@ -318,7 +318,7 @@ fn start(
     }
 }
 
-#[allow(
+#[expect(
     clippy::too_many_arguments,
     reason = "each is a piece of the one sign-in page; a struct would only rename them"
 )]

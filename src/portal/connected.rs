@@ -63,7 +63,7 @@ async fn get_connected_apps(
     page(&state, &req, &ctx, who, revoked, None, "", StatusCode::OK)
 }
 
-#[allow(
+#[expect(
     clippy::too_many_arguments,
     reason = "each is a piece of the one connected-apps page; a struct would only rename them"
 )]
