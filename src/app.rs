@@ -111,7 +111,6 @@ impl Application {
         let limits = config.limits;
         let request_ids = Arc::new(crate::http::request_id::RequestIds::new());
         let mut server = HttpServer::new({
-            let state = state.clone();
             move || {
                 let request_ids = request_ids.clone();
                 App::new()

@@ -59,7 +59,7 @@ fn one() -> u64 {
     1
 }
 
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+// By reference: serde's skip_serializing_if passes one.
 fn is_one(n: &u64) -> bool {
     *n == 1
 }
@@ -111,8 +111,10 @@ fn policy_in(tx: &WriteTransaction) -> Result<AuditPolicy, StoreError> {
 /// into the audit, so the audit must not depend on it).
 fn random_bytes() -> [u8; 16] {
     let mut out = [0u8; 16];
-    // The system RNG failing is not something a request can recover from.
-    #[allow(clippy::expect_used)]
+    #[expect(
+        clippy::expect_used,
+        reason = "the system RNG failing is not something a request can recover from"
+    )]
     aws_lc_rs::rand::fill(&mut out).expect("the system random number generator failed");
     out
 }

@@ -1,4 +1,9 @@
 //! The command line: operator verbs over the library. `anyhow` lives here, at the edge.
+#![expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line front end: the terminal is its output"
+)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -479,10 +484,10 @@ fn print_catch_up(done: crate::index::CatchUp, secs: f64) {
     match done {
         crate::index::CatchUp::InStep => println!("search index: already in step"),
         crate::index::CatchUp::Updated(n) => {
-            println!("search index: re-indexed {n} changed resource(s) in {secs:.2} s")
+            println!("search index: re-indexed {n} changed resource(s) in {secs:.2} s");
         }
         crate::index::CatchUp::Rebuilt(n) => {
-            println!("search index: rebuilt with {n} resources in {secs:.2} s")
+            println!("search index: rebuilt with {n} resources in {secs:.2} s");
         }
     }
 }

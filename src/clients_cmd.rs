@@ -1,4 +1,9 @@
 //! `clients add|list|remove`: manage registered apps from the command line.
+#![expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line front end: the terminal is its output"
+)]
 
 use std::path::Path;
 

@@ -4,6 +4,10 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[expect(
+    clippy::print_stderr,
+    reason = "the process's last word to the operator, after logging may be gone"
+)]
 fn main() {
     let cli = carin_sandbox::cli::Cli::parse();
     // `RUST_LOG` decides; without it the server logs a line per request and its own notices,

@@ -1,5 +1,9 @@
 //! `validate`: runs the C4BB checker over the store or over JSON/NDJSON files and prints a
 //! summary per profile. Exit code 1 when any resource has an error.
+#![expect(
+    clippy::print_stdout,
+    reason = "a command-line front end: the terminal is its output"
+)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,10 @@
-#![allow(clippy::unwrap_used)] // tests state their expectations by unwrapping
-#![allow(clippy::expect_used)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    reason = "test code, helpers included: a failed unwrap, expect or panic is the test failing"
+)]
 //! The official Blue Button Python SDK (`cms-bluebutton-sdk` 1.1.0 from PyPI) against the real
 //! server: sign-in and consent, the SDK's code exchange, Patient / Coverage / every
 //! ExplanationOfBenefit page through the SDK, and the SDK's automatic refresh once the

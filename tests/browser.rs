@@ -1,5 +1,10 @@
-#![allow(clippy::unwrap_used)]
-#![allow(clippy::expect_used)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    reason = "test code, helpers included: a failed unwrap, expect or panic is the test failing"
+)]
 //! The portal and the test client in a real browser: headless Chromium driven through
 //! chromedriver (WebDriver, the `fantoccini` crate), against the real server on a free port.
 //!

@@ -1,5 +1,8 @@
-#![allow(clippy::unwrap_used)]
-#![allow(clippy::expect_used)]
+#![expect(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed unwrap, expect or panic is the test failing"
+)]
 //! `carin-sandbox client` against the real server on 127.0.0.1:0: scripted public and
 //! confidential logins, filtered and paged EOB searches compared with direct FHIR searches,
 //! transparent refresh (server clock and client clock), logout, the callback server, and the
@@ -509,7 +512,7 @@ fn client_side_expiry_refreshes_before_calling() {
     let server = shared();
     let (_dir, store) = temp_store();
     let before = login_as(server, &store, 16, true);
-    let old_refresh = before.tokens.refresh_token.clone().expect("refresh token");
+    let old_refresh = before.tokens.refresh_token.expect("refresh token");
     let http = Http::new().expect("http");
     // The client's clock says the access token expired an hour ago.
     let late = Arc::new(FixedClock::new(
@@ -780,7 +783,7 @@ fn revoked_grant_is_a_one_line_error_asking_for_login() {
     let response = reqwest::blocking::Client::new()
         .post(server.url("/v2/o/revoke_token"))
         .form(&[
-            ("token", session.tokens.refresh_token.clone().expect("rt")),
+            ("token", session.tokens.refresh_token.expect("rt")),
             ("client_id", PUBLIC.to_string()),
         ])
         .send()

@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used)] // tests state their expectations by unwrapping
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed unwrap, expect or panic is the test failing"
+)]
 //! CPCDS ingest through the library API: the public samples, a D3 fixture, re-imports, and bad
 //! input that must leave the store exactly as it was.
 

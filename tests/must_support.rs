@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used)] // tests state their expectations by unwrapping
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed unwrap, expect or panic is the test failing"
+)]
 //! Must-support coverage of the bundled seed, as the Inferno CARIN kit (c4bb_v200) checks it.
 //!
 //! The kit's must-support lists are embedded in `c4bb_v200_must_supports.txt` (derived from
@@ -11,7 +16,7 @@
 //!   first Coverage, Organization, Practitioner and RelatedPerson those EOBs reference.
 
 #[path = "api/helpers.rs"]
-#[allow(dead_code)] // this binary uses only the shared open server
+#[expect(dead_code, reason = "this binary uses only the shared open server")]
 mod helpers;
 
 use std::collections::BTreeMap;
@@ -150,7 +155,7 @@ fn parse_table(text: &str) -> Vec<Profile> {
                 match rest {
                     ["element", path] => p.elements.push((path.to_string(), None)),
                     ["element", path, "=", fixed] => {
-                        p.elements.push((path.to_string(), Some(fixed.to_string())))
+                        p.elements.push((path.to_string(), Some(fixed.to_string())));
                     }
                     ["slice", s, "pattern", path, sc] => {
                         let mut d = coding(sc);

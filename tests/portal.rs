@@ -1,5 +1,8 @@
-#![allow(clippy::unwrap_used)]
-#![allow(clippy::expect_used)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed unwrap, expect or panic is the test failing"
+)]
 //! The portal over HTTP, without a browser: developer accounts (argon2 hashes, lockout,
 //! cookies), CSRF refusals, each developer's apps kept to themselves, the redirect URI rules,
 //! the connected apps page revoking tokens, and the test client's flow with plain forms and

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used)] // tests state their expectations by unwrapping
 //! The FHIR API without a server: scopes × patient compartment × `_include` × paging, on a
 //! hand-written store small enough to know every answer.
 //!

@@ -23,8 +23,10 @@ const META_ED25519: &str = "auth.ed25519.seed";
 /// `n` random bytes from the system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
-    // The system RNG failing is not something a request can recover from.
-    #[allow(clippy::expect_used)]
+    #[expect(
+        clippy::expect_used,
+        reason = "no request can recover from a failed CSPRNG"
+    )]
     SystemRandom::new()
         .fill(&mut out)
         .expect("the system random number generator failed");
@@ -219,7 +221,7 @@ mod tests {
         assert_eq!(s.open("csrf", &sealed, 99), Some(json!("abc")));
         assert_eq!(s.open("csrf", &sealed, 101), None, "expired");
         assert_eq!(s.open("session", &sealed, 99), None, "other purpose");
-        let mut forged = sealed.clone();
+        let mut forged = sealed;
         forged.insert(3, 'x');
         assert_eq!(s.open("csrf", &forged, 99), None);
     }

@@ -237,7 +237,6 @@ pub(super) async fn load(
         Repeat::Cycle => duration,
         Repeat::Once => started.elapsed().min(duration),
     };
-    #[allow(clippy::cast_precision_loss)]
     let rate = latencies.len() as f64 / elapsed.as_secs_f64();
     Ok(LoadResult {
         rate,

@@ -99,7 +99,6 @@ pub fn ingest(beneficiaries: u64, work_dir: Option<&Path>) -> anyhow::Result<i32
 }
 
 fn div(a: u64, b: u64) -> f64 {
-    #[allow(clippy::cast_precision_loss)]
     if b == 0 {
         0.0
     } else {

@@ -1,4 +1,8 @@
 //! `carin-sandbox bench …`: benchmarks that print figures. Timing goals live here, never in tests.
+#![expect(
+    clippy::print_stdout,
+    reason = "a command-line front end: the terminal is its output"
+)]
 
 pub mod abuse;
 pub mod api;
@@ -11,7 +15,6 @@ pub use ingest::ingest;
 /// Items (claims, EOBs, requests) per second; 0 when no time passed.
 pub fn rate(n: u64, secs: f64) -> f64 {
     if secs > 0.0 {
-        #[allow(clippy::cast_precision_loss)]
         let n = n as f64;
         n / secs
     } else {
@@ -37,17 +40,11 @@ fn proc_status_kb(field: &str) -> Option<u64> {
 
 /// Where the `p` quantile (0 to 1) sits in a sorted, non-empty list of `len` values.
 pub(crate) fn quantile_index(len: usize, p: f64) -> usize {
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
     let i = (len as f64 * p) as usize;
     i.min(len.saturating_sub(1))
 }
 
 pub fn mib(bytes: u64) -> f64 {
-    #[allow(clippy::cast_precision_loss)]
     let b = bytes as f64;
     b / (1024.0 * 1024.0)
 }

@@ -1,4 +1,8 @@
 //! `carin-sandbox client …`: the clap definitions and what each subcommand does.
+#![expect(
+    clippy::print_stderr,
+    reason = "a command-line front end: the terminal is its output"
+)]
 
 use std::path::PathBuf;
 use std::sync::Arc;

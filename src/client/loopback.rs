@@ -111,7 +111,7 @@ impl Loopback {
                     }
                     if Instant::now() >= deadline {
                         return Err(ClientError::CallbackTimeout {
-                            uri: self.redirect_uri.clone(),
+                            uri: self.redirect_uri,
                             seconds: timeout.as_secs(),
                         });
                     }

@@ -36,7 +36,7 @@ pub fn random_token(n: usize) -> String {
     let mut bytes = vec![0u8; n];
     // The system CSPRNG does not fail on the platforms we build for; if it ever did, a
     // predictable state would be worse than stopping.
-    #[allow(clippy::expect_used)]
+    #[expect(clippy::expect_used, reason = "stopping beats a predictable state")]
     aws_lc_rs::rand::fill(&mut bytes).expect("the system random number generator failed");
     URL_SAFE_NO_PAD.encode(bytes)
 }

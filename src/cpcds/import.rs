@@ -355,7 +355,7 @@ impl Job<'_, '_> {
         let id = row.required(OrgCol::Id)?.to_string();
         let (m, is_payer) = party::organization(row)?;
         if is_payer {
-            self.dir.payers.insert(id.clone());
+            self.dir.payers.insert(id);
         } else {
             self.dir.providers.insert(
                 id,

@@ -212,13 +212,11 @@ pub fn parse_money(s: &str) -> Result<Cents, String> {
         return Err(format!("{s:?} is out of range for an amount"));
     }
     // The bound above keeps the product well inside i64.
-    #[allow(clippy::cast_possible_truncation)]
     Ok((value * 100.0).round_ties_even() as Cents)
 }
 
 /// `1234` cents → `12.34` as a JSON number.
 pub fn cents_json(c: Cents) -> serde_json::Value {
-    #[allow(clippy::cast_precision_loss)]
     let v = c as f64 / 100.0;
     serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number)
 }

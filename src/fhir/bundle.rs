@@ -152,8 +152,11 @@ fn entry(
     out.extend_from_slice(b"}}");
 }
 
-#[allow(clippy::too_many_arguments)]
 /// `_include` (one level) and `_include:iterate` (followed on what was included, to a fixpoint).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the page being written and its running state, passed down from one caller"
+)]
 fn include(
     read: &ReadTx,
     query: &SearchQuery,

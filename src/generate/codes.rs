@@ -224,7 +224,7 @@ pub(crate) struct Drug {
     /// 11 digits, no dashes.
     pub ndc: &'static str,
     /// What the NDC stands for (CPCDS has no drug-name column; kept for readers and tests).
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "read by people and tests, not by the generator")]
     pub name: &'static str,
     pub brand: bool,
     /// NCPDP quantity unit: `EA`, `ML`, `GM`.
@@ -653,7 +653,10 @@ pub(crate) const HYDROCORTISONE_POWDER: Drug = chronic(
 /// A compounded prescription: `(name, ingredients with quantities, days supply)`.
 #[derive(Debug)]
 pub(crate) struct Compound {
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "names the compound for people and tests, not the generator"
+    )]
     pub name: &'static str,
     pub ingredients: &'static [(&'static Drug, u32)],
     pub days: u32,

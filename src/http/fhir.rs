@@ -128,7 +128,7 @@ async fn search_type(
                 &format!("the query string is not valid: {e}"),
             ))
         })?;
-    search(&state, viewer, &req, path.into_inner(), pairs)
+    search(&state, &viewer, &req, path.into_inner(), pairs)
 }
 
 async fn post_search_type(
@@ -148,12 +148,12 @@ async fn post_search_type(
         ))
     })?;
     pairs.extend(query_pairs(&req));
-    search(&state, viewer, &req, path.into_inner(), pairs)
+    search(&state, &viewer, &req, path.into_inner(), pairs)
 }
 
 fn search(
     state: &AppState,
-    viewer: Viewer,
+    viewer: &Viewer,
     req: &HttpRequest,
     resource_type: String,
     params: Vec<(String, String)>,
@@ -165,7 +165,7 @@ fn search(
         base: base_url(state, req),
     };
     let now = state.clock.now();
-    let body = work(|| api::search(&state.store, &state.index, &viewer, request, now))?;
+    let body = work(|| api::search(&state.store, &state.index, viewer, request, now))?;
     Ok(HttpResponse::Ok().content_type(FHIR_JSON).body(body))
 }
 

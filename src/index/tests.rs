@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used)] // tests state their expectations by unwrapping
 //! The index against the reference evaluator on generated CPCDS stores: every search shape the
 //! Inferno CARIN kit sends, `_sort`, incremental updates, persistence and pair order.
 

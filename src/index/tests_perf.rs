@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used)] // tests state their expectations by unwrapping
 //! Release-mode figures (not a test of behaviour):
 //! `cargo test --release --lib index -- --ignored --nocapture`.
 

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used)] // tests state their expectations by unwrapping
 //! Property test: thousands of random queries (every date prefix and precision, the four token
 //! forms, `:not`, `:missing`, bare / typed / type-modified references, comma ORs, repeated
 //! ANDs, `_sort`) over a generated CPCDS store plus random synthetic resources (multi-valued

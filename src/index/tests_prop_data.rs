@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used)] // tests state their expectations by unwrapping
 //! Test data for the property test: a deterministic PRNG, random synthetic resources (multi-
 //! valued and open date ranges, millisecond edges, escaped tokens, assorted `lastUpdated`)
 //! and the pools of values found in a store, from which queries are drawn.

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used)] // tests state their expectations by unwrapping
 //! The stamp: an index is trusted only when it reflects the store's generation, whatever the
 //! counts say.
 

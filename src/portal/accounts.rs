@@ -219,7 +219,7 @@ impl Accounts {
         let Ok(ok) = verify_password(&counted.password_hash, password) else {
             // Nothing was checked: the attempt does not count.
             self.update(&counted.email, |d| {
-                d.failures = d.failures.saturating_sub(1)
+                d.failures = d.failures.saturating_sub(1);
             })?;
             return Ok(LoginOutcome::Busy);
         };

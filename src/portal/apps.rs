@@ -115,7 +115,7 @@ async fn list_apps(
         .collect();
     let page = AppsPage {
         nav: ctx.nav("apps"),
-        name: who.name.clone(),
+        name: who.name,
         welcome: query.welcome.is_some(),
         deleted: open_flash(&state, query.deleted.as_deref(), ctx.now),
         apps,

@@ -65,7 +65,10 @@ async fn get_connected_apps(
     page(&state, &req, &ctx, who, revoked, None, "", StatusCode::OK)
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each is a piece of the one connected-apps page; a struct would only rename them"
+)]
 fn page(
     state: &AppState,
     req: &HttpRequest,

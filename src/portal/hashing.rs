@@ -90,8 +90,7 @@ static ARGON2_GATE: LazyLock<Gate> = LazyLock::new(|| {
 /// argon2id (the crate's defaults: 19 MiB, 2 passes) with a fresh 128-bit salt.
 pub fn hash_password(password: &str) -> Result<String, Busy> {
     let bytes = crate::auth::keys::random_bytes::<16>();
-    // 16 bytes always encode to a valid salt.
-    #[allow(clippy::expect_used)]
+    #[expect(clippy::expect_used, reason = "16 bytes always encode to a valid salt")]
     let salt = SaltString::encode_b64(&bytes).expect("a 16-byte salt");
     ARGON2_GATE.run(|| {
         match Argon2::default().hash_password(password.as_bytes(), &salt) {

@@ -7,6 +7,10 @@ use super::StoreError;
 /// Fast compression; the ratio barely improves at higher levels for documents this small.
 pub const LEVEL: i32 = 1;
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "takes the error by value to serve as map_err(codec::error)"
+)]
 pub fn error(e: std::io::Error) -> StoreError {
     StoreError::Corrupt {
         key: "zstd".into(),

@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used)] // tests state their expectations by unwrapping
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code, helpers included: a failed unwrap, expect or panic is the test failing"
+)]
 //! The one integration binary that talks HTTP to a real server (see helpers.rs).
 
 mod fhir_api;
@@ -8,3 +13,4 @@ mod helpers;
 mod serve;
 mod slow_clients;
 mod smart;
+mod snapshots;

@@ -195,7 +195,6 @@ fn write_int(out: &mut Vec<u8>, i: i64) {
 /// Shortest decimal that reads back as the same f64, without exponent for ordinary values.
 fn format_number(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 1e15 {
-        #[allow(clippy::cast_possible_truncation)]
         return (f as i64).to_string();
     }
     f.to_string()

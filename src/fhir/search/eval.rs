@@ -33,15 +33,6 @@ use super::query::{Condition, DateParam, DatePrefix, Filter, SearchQuery, TokenV
 use super::registry::ParamType;
 use super::values::{date_values, reference_values, token_pairs, RefTarget, TokenPair};
 
-/// [`matches_at`] with the current wall-clock time (only `ap` depends on it).
-pub fn matches(query: &SearchQuery, resource: &Value) -> bool {
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
-    matches_at(query, resource, now_ms)
-}
-
 /// True when `resource` is of the query's type and satisfies every filter; `now_ms` is the
 /// current time in UTC milliseconds (for `ap`).
 pub fn matches_at(query: &SearchQuery, resource: &Value, now_ms: i64) -> bool {

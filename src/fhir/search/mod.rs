@@ -35,7 +35,7 @@ mod tests_prop;
 pub use capability::capability_statement;
 pub use date::DateRange;
 pub use error::{SearchError, SearchErrorCode};
-pub use eval::{matches, matches_at};
+pub use eval::matches_at;
 pub use extract::{candidate_terms, compare, extract, DateBounds, Extracted, IndexQuery};
 pub use include::{resolve_include, IncludeTarget, ResolvedInclude};
 pub use params::parse;

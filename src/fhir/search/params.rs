@@ -224,21 +224,22 @@ fn parse_sort(res: &ResourceDef, value: &str) -> Result<Vec<SortSpec>, String> {
 
 /// Splits on unescaped `sep` (a backslash escapes the next character); escapes are kept.
 pub fn split_unescaped(s: &str, sep: char) -> Vec<String> {
-    let mut out = vec![String::new()];
+    let mut out = Vec::new();
+    let mut cur = String::new();
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
-        let cur = out.last_mut().expect("never empty");
         if c == '\\' {
             cur.push(c);
             if let Some(n) = chars.next() {
                 cur.push(n);
             }
         } else if c == sep {
-            out.push(String::new());
+            out.push(std::mem::take(&mut cur));
         } else {
             cur.push(c);
         }
     }
+    out.push(cur);
     out
 }
 

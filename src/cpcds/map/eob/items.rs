@@ -326,7 +326,7 @@ mod tests {
         };
         let mut stats = MapStats::default();
         let professional = ClaimKind::Professional { vision: false };
-        let item = json(claim_level(head, facts(professional), &money, &mut stats).unwrap());
+        let item = json(&claim_level(head, facts(professional), &money, &mut stats).unwrap());
         assert_eq!(stats.claims_without_lines, 1);
         assert_eq!(item["sequence"], 1);
         assert_eq!(item["servicedDate"], "2022-06-01");
@@ -341,7 +341,7 @@ mod tests {
 
         // Institutional: the amounts are on the header, so the item has none.
         let item =
-            json(claim_level(head, facts(ClaimKind::Inpatient), &money, &mut stats).unwrap());
+            json(&claim_level(head, facts(ClaimKind::Inpatient), &money, &mut stats).unwrap());
         assert_eq!(item.get("adjudication"), None);
         assert_eq!(
             item["productOrService"]["coding"][0]["code"],

@@ -51,7 +51,7 @@ impl Sheet {
 }
 
 /// The JSON a node serializes to (empty members dropped, as in a stored resource).
-pub fn json(node: Node<'_>) -> Value {
+pub fn json(node: &Node<'_>) -> Value {
     let bytes = node.to_bytes();
     if bytes.is_empty() {
         return Value::Null;
@@ -60,5 +60,5 @@ pub fn json(node: Node<'_>) -> Value {
 }
 
 pub fn json_all(nodes: Vec<Node<'_>>) -> Value {
-    json(Node::Arr(nodes))
+    json(&Node::Arr(nodes))
 }
