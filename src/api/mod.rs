@@ -162,11 +162,10 @@ pub fn check_format(params: &[(String, String)]) -> Result<(), FhirError> {
     }
 }
 
-/// Logs the cause once, answers with an opaque reference the operator can grep the log for.
+/// Logs the cause once and answers 500 without it. The log line carries the request id (the
+/// request span's field), and the OperationOutcome names the same id, so an operator greps
+/// one for the other; ids are unique across restarts, where a counter here was not.
 pub fn internal(e: impl std::fmt::Display) -> FhirError {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    let reference = format!("err-{}", NEXT.fetch_add(1, Ordering::Relaxed));
-    tracing::error!(reference, "internal error: {e}");
-    FhirError::Internal(reference)
+    tracing::error!("internal error: {e}");
+    FhirError::Internal
 }
