@@ -99,21 +99,9 @@ pub fn picker(read: &ReadTx, limit: usize) -> Result<Vec<PickerEntry>, StoreErro
         .collect())
 }
 
-/// "Given Family" from a Patient's first name.
+/// A Patient's name for pages and the `name` claim (see [`crate::fhir::display::person_name`]).
 pub fn display_name(patient: &Value) -> String {
-    let name = &patient["name"][0];
-    let mut parts: Vec<&str> = name["given"]
-        .as_array()
-        .map(|g| g.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    if let Some(family) = name["family"].as_str() {
-        parts.push(family);
-    }
-    if parts.is_empty() {
-        name["text"].as_str().unwrap_or("(no name)").to_string()
-    } else {
-        parts.join(" ")
-    }
+    crate::fhir::display::person_name(patient).unwrap_or_else(|| "(no name)".to_string())
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use super::fhir::SearchResult;
+use crate::fhir::display;
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -179,18 +180,6 @@ fn period(v: &Value, at: &str) -> String {
     }
 }
 
-fn money(v: &Value) -> String {
-    let Some(value) = v.get("value").and_then(Value::as_f64) else {
-        return String::new();
-    };
-    let currency = v.get("currency").and_then(Value::as_str).unwrap_or("");
-    if currency.is_empty() || currency == "USD" {
-        format!("{value:.2}")
-    } else {
-        format!("{value:.2} {currency}")
-    }
-}
-
 fn eob_row(eob: &Value) -> Vec<String> {
     let service = {
         let p = period(eob, "/billablePeriod");
@@ -203,67 +192,20 @@ fn eob_row(eob: &Value) -> Vec<String> {
             p
         }
     };
-    let paid = eob
-        .pointer("/payment/amount")
-        .map(money)
-        .filter(|s| !s.is_empty())
-        .or_else(|| total_of(eob, &["paidtoprovider", "paidtopatient"]))
-        .or_else(|| total_of(eob, &["benefit"]))
-        .unwrap_or_default();
+    let amount = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_default();
     vec![
         text(eob, "/id"),
         first(eob, &["/type/coding/0/code", "/type/text"]),
         service,
         text(eob, "/status"),
         reference_or_display(eob, "/provider"),
-        total_of(eob, &["submitted"]).unwrap_or_default(),
-        paid,
+        amount(display::billed(eob)),
+        amount(display::paid(eob)),
     ]
 }
 
-/// The sum of the EOB's `total` amounts whose category is one of `codes`; `None` when none is.
-fn total_of(eob: &Value, codes: &[&str]) -> Option<String> {
-    let mut sum = None::<f64>;
-    let mut currency = None::<Value>;
-    for t in eob.get("total")?.as_array()? {
-        let hit = t
-            .pointer("/category/coding")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c.get("code").and_then(Value::as_str))
-            .any(|c| codes.contains(&c));
-        if let (true, Some(v)) = (hit, t.pointer("/amount/value").and_then(Value::as_f64)) {
-            sum = Some(sum.unwrap_or(0.0) + v);
-            currency = currency.or_else(|| t.pointer("/amount/currency").cloned());
-        }
-    }
-    let mut amount = json!({"value": sum?});
-    if let Some(c) = currency {
-        amount["currency"] = c;
-    }
-    Some(money(&amount))
-}
-
 fn patient_row(p: &Value) -> Vec<String> {
-    let name = p
-        .pointer("/name/0")
-        .map(|n| {
-            let text = n.get("text").and_then(Value::as_str).unwrap_or("");
-            if !text.is_empty() {
-                return text.to_string();
-            }
-            let given: Vec<&str> = n
-                .get("given")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            let family = n.get("family").and_then(Value::as_str).unwrap_or("");
-            format!("{} {family}", given.join(" ")).trim().to_string()
-        })
-        .unwrap_or_default();
+    let name = display::person_name(p).unwrap_or_default();
     let address = [
         "/address/0/city",
         "/address/0/state",

@@ -5,6 +5,7 @@ pub mod bundle;
 pub mod codes;
 pub mod compartment;
 pub mod datetime;
+pub mod display;
 pub mod error;
 pub mod id;
 pub mod search;

@@ -5,6 +5,11 @@
 //! unenumerated) system": only the system URL can be checked for those.
 //!
 //! The value sets themselves live in `valuesets.rs` and are re-exported here.
+//!
+//! These system URLs repeat some of `fhir::codes` on purpose: the checker is meant to be an
+//! independent reading of the IG, so a wrong URL in the mapper (which writes with
+//! `fhir::codes`) shows up as a validation failure instead of being copied into the check.
+//! Sharing one constant would make a typo pass both sides.
 
 pub use super::valuesets::*;
 

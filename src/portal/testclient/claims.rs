@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+pub use crate::fhir::display::{amount, billed, owe, paid, person_name, service_date, type_code};
+
 /// The claim types of the CARIN IG (`type` search values) and how to say them.
 pub const CLAIM_TYPES: &[(&str, &str)] = &[
     ("professional", "Professional"),
@@ -37,7 +39,7 @@ pub fn names(bundle: &Value) -> HashMap<String, String> {
         };
         let name = match ty {
             "Organization" => r["name"].as_str().map(str::to_string),
-            "Practitioner" | "Patient" | "RelatedPerson" => Some(person_name(r)),
+            "Practitioner" | "Patient" | "RelatedPerson" => person_name(r),
             _ => None,
         };
         if let Some(name) = name.filter(|n| !n.is_empty()) {
@@ -45,26 +47,6 @@ pub fn names(bundle: &Value) -> HashMap<String, String> {
         }
     }
     out
-}
-
-/// "Dr. Given Family" from a HumanName list.
-pub fn person_name(resource: &Value) -> String {
-    let name = &resource["name"][0];
-    if let Some(text) = name["text"].as_str() {
-        return text.to_string();
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for key in ["prefix", "given"] {
-        parts.extend(
-            name[key]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str),
-        );
-    }
-    parts.extend(name["family"].as_str());
-    parts.join(" ")
 }
 
 /// The name behind a reference, else its display, else the reference itself.
@@ -98,7 +80,7 @@ pub fn rows(bundle: &Value) -> Vec<ClaimRow> {
         .map(|eob| ClaimRow {
             id: eob["id"].as_str().unwrap_or("").to_string(),
             date: service_date(eob),
-            type_code: type_code(eob),
+            type_code: type_code(eob).into(),
             type_label: type_label(eob),
             provider: resolve(&eob["provider"], &names),
             billed: money(billed(eob)),
@@ -108,77 +90,9 @@ pub fn rows(bundle: &Value) -> Vec<ClaimRow> {
         .collect()
 }
 
-/// The first code of a CodeableConcept whose coding has `code`.
-fn has_code(concept: &Value, code: &str) -> bool {
-    concept["coding"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|c| c["code"] == code)
-}
-
-/// The amount of the adjudication entries in `list` whose category is `code` (summed).
-pub fn amount(list: &Value, code: &str) -> Option<f64> {
-    let mut found = None;
-    for entry in list.as_array().into_iter().flatten() {
-        if has_code(&entry["category"], code) {
-            if let Some(v) = entry["amount"]["value"].as_f64() {
-                *found.get_or_insert(0.0) += v;
-            }
-        }
-    }
-    found
-}
-
-/// What the provider billed.
-pub fn billed(eob: &Value) -> Option<f64> {
-    amount(&eob["total"], "submitted")
-}
-
-/// What the plan paid: the benefit amount, else what it paid to the provider and the patient.
-pub fn paid(eob: &Value) -> Option<f64> {
-    amount(&eob["total"], "benefit").or_else(|| {
-        match (
-            amount(&eob["total"], "paidtoprovider"),
-            amount(&eob["total"], "paidtopatient"),
-        ) {
-            (None, None) => None,
-            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
-        }
-    })
-}
-
-/// What the member owes.
-pub fn owe(eob: &Value) -> Option<f64> {
-    amount(&eob["total"], "memberliability")
-}
-
-/// When the care happened: the billable period's start, else the first line's date, else the
-/// claim's creation date.
-pub fn service_date(eob: &Value) -> String {
-    let item = &eob["item"][0];
-    [
-        &eob["billablePeriod"]["start"],
-        &item["servicedDate"],
-        &item["servicedPeriod"]["start"],
-        &eob["created"],
-    ]
-    .into_iter()
-    .find_map(Value::as_str)
-    .map(|d| d.get(..10).unwrap_or(d).to_string())
-    .unwrap_or_default()
-}
-
-pub fn type_code(eob: &Value) -> String {
-    eob["type"]["coding"][0]["code"]
-        .as_str()
-        .unwrap_or("")
-        .to_string()
-}
-
 /// "Institutional · Inpatient", "Pharmacy", …
 pub fn type_label(eob: &Value) -> String {
-    let code = type_code(eob);
+    let code = type_code(eob).to_string();
     let mut label = CLAIM_TYPES
         .iter()
         .find(|(c, _)| *c == code)

@@ -898,7 +898,7 @@ async fn get_claims(
             };
             points.push(chart::Point {
                 date: claims::service_date(eob),
-                claim_type: claims::type_code(eob),
+                claim_type: claims::type_code(eob).into(),
                 amount: amount.unwrap_or(0.0),
             });
         }

@@ -58,7 +58,7 @@ pub fn patient(p: &Value) -> PatientView {
         .unwrap_or("")
         .to_string();
     PatientView {
-        name: person_name(p),
+        name: person_name(p).unwrap_or_default(),
         birth_date: p["birthDate"].as_str().unwrap_or("").to_string(),
         gender: p["gender"].as_str().unwrap_or("").to_string(),
         address: lines.join(", "),
