@@ -13,7 +13,7 @@ use url::Url;
 use super::clients::{is_custom_scheme, redirect_matches};
 use super::db::{secret_key, CODES, GRANTS};
 use super::keys::random_token;
-use super::records::{CodeRecord, Grant};
+use super::records::{CodeRecord, Grant, GrantModel};
 use super::scopes::ScopeSet;
 use super::users::Beneficiary;
 use super::{AuthServer, OAuthCode, OAuthError};
@@ -43,6 +43,9 @@ pub struct PendingRequest {
     /// `prompt=login` or `max_age`.
     #[serde(default)]
     pub signed_in_since: Option<i64>,
+    /// The app's grant model (one-time or thirteen-month access) at the time of the request.
+    #[serde(default)]
+    pub grant_model: GrantModel,
 }
 
 impl PendingRequest {
@@ -332,6 +335,7 @@ impl AuthServer {
             prompt_none,
             force_login: prompt_login || max_age == Some(0),
             signed_in_since,
+            grant_model: client.grant_model,
         })
     }
 
@@ -371,8 +375,9 @@ impl AuthServer {
             username: who.username.clone(),
             scopes: scopes.to_string(),
             created_at: now,
-            expires_at: now + self.config.grant_ttl,
+            expires_at: now + self.config.grant_ttl_of(request.grant_model),
             revoked_at: None,
+            model: request.grant_model,
         };
         let record = CodeRecord {
             grant_id: grant.id.clone(),

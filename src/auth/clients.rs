@@ -5,7 +5,7 @@ use url::Url;
 
 use super::db::{secret_key, AuthDb, CLIENTS};
 use super::keys::random_token;
-use super::records::{Client, ClientKind};
+use super::records::{Client, ClientKind, GrantModel};
 use super::AuthError;
 use crate::store::StoreError;
 
@@ -143,6 +143,8 @@ pub struct NewClient {
     pub scopes: Option<String>,
     pub pkce_required: bool,
     pub owner: Option<String>,
+    /// One-time or thirteen-month access (Blue Button's grant types).
+    pub grant_model: GrantModel,
 }
 
 impl NewClient {
@@ -194,6 +196,7 @@ impl AuthDb {
             pkce_required: new.pkce_required,
             owner: new.owner,
             created_at: now,
+            grant_model: new.grant_model,
         };
         self.write(|tx| tx.put(CLIENTS, &client.client_id, &client))?;
         Ok(Registered { client, secret })
@@ -208,6 +211,7 @@ impl AuthDb {
             scopes: Some(client.scopes.clone()),
             pkce_required: client.pkce_required,
             owner: client.owner.clone(),
+            grant_model: client.grant_model,
         }
         .check()?;
         self.write(|tx| tx.put(CLIENTS, &client.client_id, client))?;
@@ -255,6 +259,7 @@ impl AuthDb {
                 pkce_required: true,
                 owner: None,
                 created_at: now,
+                grant_model: GrantModel::ThirteenMonth,
             },
             Client {
                 client_id: TEST_PUBLIC_CLIENT_ID.into(),
@@ -266,6 +271,7 @@ impl AuthDb {
                 pkce_required: true,
                 owner: None,
                 created_at: now,
+                grant_model: GrantModel::ThirteenMonth,
             },
         ];
         self.write(|tx| {
@@ -375,6 +381,7 @@ mod tests {
                     scopes: None,
                     pkce_required: true,
                     owner: None,
+                    grant_model: GrantModel::ThirteenMonth,
                 },
                 0,
             )

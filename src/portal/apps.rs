@@ -14,7 +14,7 @@ use super::sessions::SignedIn;
 use super::{audit, date_of, not_found, open_flash, seal_flash, see_other, Ctx, Form, Nav};
 use crate::auth::clients::{check_redirect_uri, is_custom_scheme, NewClient, DEFAULT_SCOPES};
 use crate::auth::db::{CLIENTS, GRANTS};
-use crate::auth::records::{Client, ClientKind, Grant};
+use crate::auth::records::{Client, ClientKind, Grant, GrantModel};
 use crate::auth::scopes::{describe, Scope};
 use crate::auth::AuthError;
 use crate::store::StoreError;
@@ -144,6 +144,8 @@ struct AppFields {
     redirect_uris: String,
     scopes: Vec<ScopeOption>,
     extra_scopes: String,
+    /// One-time access (else thirteen-month).
+    one_time: bool,
 }
 
 impl AppFields {
@@ -154,6 +156,7 @@ impl AppFields {
             redirect_uris: String::new(),
             scopes: scope_options(&DEFAULT_SCOPES.split(' ').collect::<Vec<_>>()),
             extra_scopes: String::new(),
+            one_time: false,
         }
     }
 
@@ -171,6 +174,7 @@ impl AppFields {
                 .copied()
                 .collect::<Vec<_>>()
                 .join(" "),
+            one_time: client.grant_model == GrantModel::OneTime,
         }
     }
 
@@ -182,6 +186,7 @@ impl AppFields {
             redirect_uris: form.get("redirect_uris").to_string(),
             scopes: scope_options(&checked),
             extra_scopes: form.get("extra_scopes").to_string(),
+            one_time: form.get("grant_model") == GrantModel::OneTime.name(),
         }
     }
 }
@@ -204,6 +209,7 @@ struct Checked {
     kind: ClientKind,
     redirect_uris: Vec<String>,
     scopes: String,
+    grant_model: GrantModel,
 }
 
 fn check_form(
@@ -266,12 +272,21 @@ fn check_form(
     if scopes.is_empty() {
         errors.push("Allow at least one scope.".to_string());
     }
+    // Forms from before the choice existed (and scripts) get Blue Button's default.
+    let grant_model = match form.get("grant_model") {
+        "" => GrantModel::ThirteenMonth,
+        other => GrantModel::parse(other).unwrap_or_else(|| {
+            errors.push("Choose one-time or thirteen-month access.".to_string());
+            GrantModel::ThirteenMonth
+        }),
+    };
     if errors.is_empty() {
         Ok(Checked {
             name,
             kind,
             redirect_uris,
             scopes: scopes.join(" "),
+            grant_model,
         })
     } else {
         Err(errors)
@@ -332,6 +347,7 @@ async fn create_app(
         scopes: Some(checked.scopes),
         pkce_required: true,
         owner: Some(who.email.clone()),
+        grant_model: checked.grant_model,
     };
     let registered = {
         let state = state.clone();
@@ -383,6 +399,7 @@ struct AppPage<'a> {
     name: String,
     kind: &'static str,
     confidential: bool,
+    grant_model: &'static str,
     /// Shown once: right after registration or rotation.
     secret: Option<String>,
     redirect_uris: Vec<RedirectView>,
@@ -454,6 +471,7 @@ fn app_page(
         name: client.name.clone(),
         kind: kind_label(client.kind),
         confidential: client.kind == ClientKind::Confidential,
+        grant_model: client.grant_model.describe(),
         secret,
         redirect_uris: client
             .redirect_uris
@@ -540,6 +558,7 @@ async fn update_app(
         name: checked.name,
         redirect_uris: checked.redirect_uris,
         scopes: checked.scopes,
+        grant_model: checked.grant_model,
         ..client.clone()
     };
     let result = {

@@ -8,6 +8,7 @@
 
 mod fhir_api;
 mod flow;
+mod grants;
 mod hardening;
 mod helpers;
 mod serve;
