@@ -197,6 +197,7 @@ impl AuthDb {
             owner: new.owner,
             created_at: now,
             grant_model: new.grant_model,
+            simulated_failures: Vec::new(),
         };
         self.write(|tx| tx.put(CLIENTS, &client.client_id, &client))?;
         Ok(Registered { client, secret })
@@ -237,6 +238,23 @@ impl AuthDb {
         Ok(secret)
     }
 
+    /// Switches an app's simulated failures (the portal's form); the FHIR API and the token
+    /// endpoint apply them from the next request on (the write retires cached token checks).
+    pub fn set_failures(
+        &self,
+        client_id: &str,
+        failures: Vec<super::failures::Failure>,
+    ) -> Result<(), AuthError> {
+        self.write(|tx| {
+            let mut client: Client = tx
+                .get(CLIENTS, client_id)?
+                .ok_or_else(|| AuthError::UnknownClient(client_id.to_string()))?;
+            client.simulated_failures = failures;
+            tx.put(CLIENTS, client_id, &client)?;
+            Ok(())
+        })
+    }
+
     pub fn remove_client(&self, client_id: &str) -> Result<bool, StoreError> {
         self.write(|tx| tx.remove(CLIENTS, client_id))
     }
@@ -260,6 +278,7 @@ impl AuthDb {
                 owner: None,
                 created_at: now,
                 grant_model: GrantModel::ThirteenMonth,
+                simulated_failures: Vec::new(),
             },
             Client {
                 client_id: TEST_PUBLIC_CLIENT_ID.into(),
@@ -272,6 +291,7 @@ impl AuthDb {
                 owner: None,
                 created_at: now,
                 grant_model: GrantModel::ThirteenMonth,
+                simulated_failures: Vec::new(),
             },
         ];
         self.write(|tx| {

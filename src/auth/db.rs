@@ -256,6 +256,7 @@ mod tests {
             expires_at: 1_000,
             revoked_at: None,
             model: Default::default(),
+            simulated_failures: Vec::new(),
         }
     }
 

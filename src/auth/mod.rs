@@ -11,11 +11,13 @@
 //! - [`keys`]: RSA (id_tokens) and Ed25519 (what the server signs for itself).
 //! - [`sessions`]: beneficiaries' sign-ins and their server-side browser sessions.
 //! - [`throttle`]: attempt budgets for passwords and client secrets.
+//! - [`failures`]: simulated failures an app's developer switches on to test the app.
 
 pub mod access;
 pub mod authorize;
 pub mod clients;
 pub mod db;
+pub mod failures;
 pub mod keys;
 pub mod oauth_code;
 pub mod pkce;

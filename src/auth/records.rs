@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::failures::Failure;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ClientKind {
@@ -33,6 +35,9 @@ pub struct Client {
     /// How long a beneficiary's authorization of the app lasts (Blue Button's grant types).
     #[serde(default)]
     pub grant_model: GrantModel,
+    /// Failures the developer switched on for the app (portal), applied to every grant of it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub simulated_failures: Vec<Failure>,
 }
 
 /// Blue Button's data access grant types: what an app chooses at registration.
@@ -88,6 +93,9 @@ pub struct Grant {
     /// The app's grant model when the beneficiary consented.
     #[serde(default)]
     pub model: GrantModel,
+    /// Failures a seeded app asked for on the authorization request (`sim_failure=`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub simulated_failures: Vec<Failure>,
 }
 
 impl Grant {

@@ -9,6 +9,7 @@ use subtle::ConstantTimeEq;
 
 use super::clients::secret_matches;
 use super::db::{secret_key, Tx, CODES, GRANTS, TOKENS};
+use super::failures::{Failure, Failures};
 use super::keys::random_token;
 use super::pkce::s256_challenge;
 use super::records::{Client, ClientKind, CodeRecord, Grant, GrantModel, TokenKind, TokenRecord};
@@ -169,6 +170,9 @@ impl AuthServer {
                 return refuse(tx, OAuthError::invalid_grant("the authorization code is not known"), None);
             };
             let grant: Option<Grant> = tx.get(GRANTS, &record.grant_id)?;
+            if simulated(Some(&client), grant.as_ref()).contains(Failure::TokenInvalidClient) {
+                return refuse(tx, simulated_invalid_client(), grant.as_ref());
+            }
             if record.used {
                 // RFC 6749 §4.1.2: a replayed code revokes what it issued.
                 tx.revoke_grant(&record.grant_id, now)?;
@@ -279,6 +283,19 @@ impl AuthServer {
             // Blue Button: a one-time app may not refresh (APPLICATION_ONE_TIME_REFRESH_NOT_ALLOWED).
             let one_time = grant.as_ref().is_some_and(|g| g.model == GrantModel::OneTime)
                 || app.as_ref().is_some_and(|c| c.grant_model == GrantModel::OneTime);
+            let failures = simulated(app.as_ref(), grant.as_ref());
+            if failures.contains(Failure::TokenInvalidClient) {
+                return refuse(tx, simulated_invalid_client(), Some(&record));
+            }
+            if failures.contains(Failure::RefreshRejected) {
+                return refuse(
+                    tx,
+                    OAuthError::invalid_grant(
+                        "the refresh token has expired (simulated failure refresh_rejected)",
+                    ),
+                    Some(&record),
+                );
+            }
             if one_time {
                 return refuse(
                     tx,
@@ -510,6 +527,19 @@ impl AuthServer {
             "fhirUser": format!("{issuer}/Patient/{}", record.patient),
         }))
     }
+}
+
+/// The simulated failures of an app and of one of its grants.
+fn simulated(client: Option<&Client>, grant: Option<&Grant>) -> Failures {
+    let of_client = client.map_or_else(Failures::default, |c| Failures::of(&c.simulated_failures));
+    let of_grant = grant.map_or_else(Failures::default, |g| Failures::of(&g.simulated_failures));
+    of_client.union(of_grant)
+}
+
+fn simulated_invalid_client() -> OAuthError {
+    OAuthError::invalid_client(
+        "client authentication failed (simulated failure token_invalid_client)",
+    )
 }
 
 /// Unix seconds as an RFC 3339 instant (`access_grant_expiration`).
