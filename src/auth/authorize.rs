@@ -333,6 +333,19 @@ impl AuthServer {
             None => registered,
             Some(requested) => registered.allowed_subset(&ScopeSet::parse(requested)),
         };
+        // One-time access never gets a refresh token, so it is not granted `offline_access`
+        // (and the consent page does not promise it).
+        let scopes = match client.grant_model {
+            GrantModel::OneTime => ScopeSet::parse(
+                &scopes
+                    .to_string()
+                    .split(' ')
+                    .filter(|s| *s != "offline_access")
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            GrantModel::ThirteenMonth => scopes,
+        };
         if scopes.is_empty() {
             return Err(refuse(
                 OAuthCode::InvalidScope,

@@ -507,11 +507,15 @@ impl AuthServer {
         if client.kind == ClientKind::Public && record.client_id != client.client_id {
             return Ok(inactive);
         }
-        let live_grant = self
-            .db
-            .grant(&record.grant_id)?
-            .is_some_and(|g| g.is_live(now));
-        if record.revoked || record.expires_at <= now || !live_grant || record.used {
+        let grant = self.db.grant(&record.grant_id)?;
+        let live_grant = grant.as_ref().is_some_and(|g| g.is_live(now));
+        // `access_token_expires_early`: introspection agrees with the FHIR API.
+        let expired_early = record.kind == TokenKind::Access
+            && now >= record.issued_at + super::failures::EARLY_EXPIRY_SECS
+            && simulated(self.db.client(&record.client_id)?.as_ref(), grant.as_ref())
+                .contains(Failure::AccessTokenExpiresEarly);
+        if record.revoked || record.expires_at <= now || !live_grant || record.used || expired_early
+        {
             return Ok(inactive);
         }
         Ok(json!({

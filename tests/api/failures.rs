@@ -130,6 +130,18 @@ async fn access_token_expires_early() {
         r#"Bearer error="invalid_token""#
     );
     assert!(diagnostics(&outcome).contains("has expired"), "{outcome}");
+    let (_, _, introspected) = token_call(
+        &app,
+        "/v2/o/introspect",
+        &[("token", access(&t))],
+        Some(CONFIDENTIAL),
+    )
+    .await;
+    assert_eq!(
+        introspected,
+        serde_json::json!({"active": false}),
+        "introspection agrees"
+    );
     // A refreshed token works again, for another 30 seconds.
     let (status, fresh) = refresh(&app, &t).await;
     assert_eq!(status, 200, "{fresh}");

@@ -147,6 +147,10 @@ async fn one_time_access_lasts_an_hour_and_never_refreshes() {
     // The server's clock starts at 2026-01-02T03:04:05Z.
     assert_eq!(t["access_grant_expiration"], "2026-01-02T04:04:05Z", "{t}");
     assert_eq!(t["expires_in"], 3600);
+    assert_eq!(
+        t["scope"], "launch/patient openid fhirUser patient/*.rs",
+        "offline_access is not granted: {t}"
+    );
     assert!(
         t.get("refresh_token").is_none(),
         "one-time: no refresh token: {t}"
