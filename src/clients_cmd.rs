@@ -65,6 +65,7 @@ pub fn run(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<i32> {
                     scopes: scope,
                     pkce_required: !no_pkce,
                     owner: None,
+                    grant_model: Default::default(),
                 },
                 now,
             )?;

@@ -402,6 +402,29 @@ async fn walk(c: &Client, base: &str, shots: &mut Shots) {
     assert_eq!(secret.len(), 43, "a 256-bit secret");
     assert!(text(c, "main").await.contains("not shown again"));
     shots.take(c, "app-registered").await;
+
+    // Simulated failures: switched on with the form, shown as on, and off again.
+    element(c, "#failure-fhir_503").await.click().await.unwrap();
+    element(c, "#failure-slow_responses")
+        .await
+        .click()
+        .await
+        .unwrap();
+    click(c, "form[action$='/failures'] button[type=submit]").await;
+    let on = text(c, "#failures-on").await;
+    assert!(
+        on.contains("fhir_503") && on.contains("slow_responses"),
+        "{on}"
+    );
+    shots.take(c, "app-failures-on").await;
+    element(c, "#failure-fhir_503").await.click().await.unwrap();
+    element(c, "#failure-slow_responses")
+        .await
+        .click()
+        .await
+        .unwrap();
+    click(c, "form[action$='/failures'] button[type=submit]").await;
+    assert!(text(c, "#failures-off").await.contains("normal behaviour"));
     c.goto(&format!("{base}/apps")).await.unwrap();
     assert!(text(c, "#apps").await.contains(&client_id));
 

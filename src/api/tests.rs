@@ -123,6 +123,9 @@ fn token(patient: &str, scopes: &str) -> Viewer {
         client_id: "test-app".into(),
         patient: patient.into(),
         scopes: ScopeSet::parse(scopes),
+        grant_id: "g".into(),
+        issued_at: 0,
+        failures: Default::default(),
     }))
 }
 

@@ -5,7 +5,9 @@ use std::sync::{Arc, RwLock};
 
 use redb::ReadableDatabase;
 
-use super::db::{secret_key, GRANTS, TOKENS};
+use super::db::{secret_key, CLIENTS, GRANTS, TOKENS};
+use super::failures::Failures;
+use super::records::Client;
 use super::records::{Grant, TokenKind, TokenRecord};
 use super::scopes::ScopeSet;
 use super::AuthServer;
@@ -19,6 +21,11 @@ pub struct Access {
     /// The beneficiary's Patient id: the only patient whose data the token reaches.
     pub patient: String,
     pub scopes: ScopeSet,
+    /// The authorization the token belongs to.
+    pub grant_id: String,
+    pub issued_at: i64,
+    /// Simulated failures of the app and the grant (usually none: one test on the hot path).
+    pub failures: Failures,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,10 +119,18 @@ impl AuthServer {
                 "the beneficiary's authorization of this app was revoked or has expired",
             ));
         };
+        let clients = tx.open_table(CLIENTS).map_err(StoreError::from)?;
+        let client: Option<Client> = record::get(&clients, &record.client_id)?;
+        let failures = Failures::of(&grant.simulated_failures).union(Failures::of(
+            client.iter().flat_map(|c| c.simulated_failures.iter()),
+        ));
         let access = Access {
             client_id: record.client_id,
             patient: record.patient,
             scopes: ScopeSet::parse(&record.scopes),
+            grant_id: record.grant_id,
+            issued_at: record.issued_at,
+            failures,
         };
         Ok((access, record.expires_at.min(grant.expires_at)))
     }

@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use url::Url;
 
-use super::clients::{is_custom_scheme, redirect_matches};
+use super::clients::{is_custom_scheme, redirect_matches, Provenance};
 use super::db::{secret_key, CODES, GRANTS};
+use super::failures::{self, Failure};
 use super::keys::random_token;
-use super::records::{CodeRecord, Grant};
+use super::records::{CodeRecord, Grant, GrantModel};
 use super::scopes::ScopeSet;
 use super::users::Beneficiary;
 use super::{AuthServer, OAuthCode, OAuthError};
@@ -43,6 +44,12 @@ pub struct PendingRequest {
     /// `prompt=login` or `max_age`.
     #[serde(default)]
     pub signed_in_since: Option<i64>,
+    /// The app's grant model (one-time or thirteen-month access) at the time of the request.
+    #[serde(default)]
+    pub grant_model: GrantModel,
+    /// `sim_failure=`: failures a seeded test app asked for, carried into the grant.
+    #[serde(default)]
+    pub sim_failures: Vec<Failure>,
 }
 
 impl PendingRequest {
@@ -308,10 +315,36 @@ impl AuthServer {
             }
         }
 
+        // Registered apps choose their failures on the portal; the seeded ones, per request.
+        let sim_failures = match get("sim_failure") {
+            None => Vec::new(),
+            Some(_) if Provenance::of(&client) != Provenance::Seeded => {
+                return Err(refuse(
+                    OAuthCode::InvalidRequest,
+                    "sim_failure is only for the seeded test apps; a registered app switches simulated failures on its portal page".into(),
+                ))
+            }
+            Some(list) => failures::parse_list(list)
+                .map_err(|why| refuse(OAuthCode::InvalidRequest, why))?,
+        };
+
         let registered = ScopeSet::parse(&client.scopes);
         let scopes = match get("scope") {
             None => registered,
             Some(requested) => registered.allowed_subset(&ScopeSet::parse(requested)),
+        };
+        // One-time access never gets a refresh token, so it is not granted `offline_access`
+        // (and the consent page does not promise it).
+        let scopes = match client.grant_model {
+            GrantModel::OneTime => ScopeSet::parse(
+                &scopes
+                    .to_string()
+                    .split(' ')
+                    .filter(|s| *s != "offline_access")
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            GrantModel::ThirteenMonth => scopes,
         };
         if scopes.is_empty() {
             return Err(refuse(
@@ -332,6 +365,8 @@ impl AuthServer {
             prompt_none,
             force_login: prompt_login || max_age == Some(0),
             signed_in_since,
+            grant_model: client.grant_model,
+            sim_failures,
         })
     }
 
@@ -371,8 +406,10 @@ impl AuthServer {
             username: who.username.clone(),
             scopes: scopes.to_string(),
             created_at: now,
-            expires_at: now + self.config.grant_ttl,
+            expires_at: now + self.config.grant_ttl_of(request.grant_model),
             revoked_at: None,
+            model: request.grant_model,
+            simulated_failures: request.sim_failures.clone(),
         };
         let record = CodeRecord {
             grant_id: grant.id.clone(),

@@ -5,7 +5,7 @@ use url::Url;
 
 use super::db::{secret_key, AuthDb, CLIENTS};
 use super::keys::random_token;
-use super::records::{Client, ClientKind};
+use super::records::{Client, ClientKind, GrantModel};
 use super::AuthError;
 use crate::store::StoreError;
 
@@ -143,6 +143,8 @@ pub struct NewClient {
     pub scopes: Option<String>,
     pub pkce_required: bool,
     pub owner: Option<String>,
+    /// One-time or thirteen-month access (Blue Button's grant types).
+    pub grant_model: GrantModel,
 }
 
 impl NewClient {
@@ -194,6 +196,8 @@ impl AuthDb {
             pkce_required: new.pkce_required,
             owner: new.owner,
             created_at: now,
+            grant_model: new.grant_model,
+            simulated_failures: Vec::new(),
         };
         self.write(|tx| tx.put(CLIENTS, &client.client_id, &client))?;
         Ok(Registered { client, secret })
@@ -208,6 +212,7 @@ impl AuthDb {
             scopes: Some(client.scopes.clone()),
             pkce_required: client.pkce_required,
             owner: client.owner.clone(),
+            grant_model: client.grant_model,
         }
         .check()?;
         self.write(|tx| tx.put(CLIENTS, &client.client_id, client))?;
@@ -233,6 +238,23 @@ impl AuthDb {
         Ok(secret)
     }
 
+    /// Switches an app's simulated failures (the portal's form); the FHIR API and the token
+    /// endpoint apply them from the next request on (the write retires cached token checks).
+    pub fn set_failures(
+        &self,
+        client_id: &str,
+        failures: Vec<super::failures::Failure>,
+    ) -> Result<(), AuthError> {
+        self.write(|tx| {
+            let mut client: Client = tx
+                .get(CLIENTS, client_id)?
+                .ok_or_else(|| AuthError::UnknownClient(client_id.to_string()))?;
+            client.simulated_failures = failures;
+            tx.put(CLIENTS, client_id, &client)?;
+            Ok(())
+        })
+    }
+
     pub fn remove_client(&self, client_id: &str) -> Result<bool, StoreError> {
         self.write(|tx| tx.remove(CLIENTS, client_id))
     }
@@ -255,6 +277,8 @@ impl AuthDb {
                 pkce_required: true,
                 owner: None,
                 created_at: now,
+                grant_model: GrantModel::ThirteenMonth,
+                simulated_failures: Vec::new(),
             },
             Client {
                 client_id: TEST_PUBLIC_CLIENT_ID.into(),
@@ -266,6 +290,8 @@ impl AuthDb {
                 pkce_required: true,
                 owner: None,
                 created_at: now,
+                grant_model: GrantModel::ThirteenMonth,
+                simulated_failures: Vec::new(),
             },
         ];
         self.write(|tx| {
@@ -375,6 +401,7 @@ mod tests {
                     scopes: None,
                     pkce_required: true,
                     owner: None,
+                    grant_model: GrantModel::ThirteenMonth,
                 },
                 0,
             )

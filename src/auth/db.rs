@@ -169,6 +169,43 @@ impl AuthDb {
         Ok(grants)
     }
 
+    /// Sandbox only (Blue Button's `expire_authenticated_user`): every live authorization a
+    /// beneficiary gave an app ends now, as if its time were up. Its tokens stop working at
+    /// once and a refresh is refused as expired. Returns how many were live.
+    pub fn expire_app_for(
+        &self,
+        client_id: &str,
+        patient: &str,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        let live: Vec<Grant> = self
+            .all::<Grant>(GRANTS)?
+            .into_iter()
+            .filter(|g| g.client_id == client_id && g.patient == patient && g.is_live(now))
+            .collect();
+        self.write(|tx| {
+            for g in &live {
+                let mut ended = g.clone();
+                ended.expires_at = now;
+                tx.put(GRANTS, &g.id, &ended)?;
+            }
+            tx.audit(&crate::audit::AuditRecord {
+                at: now,
+                event: "expire".into(),
+                outcome: "success".into(),
+                client_id: Some(client_id.to_string()),
+                patient: Some(patient.to_string()),
+                detail: Some(format!(
+                    "sandbox: {} authorization(s) ended now",
+                    live.len()
+                )),
+                ..Default::default()
+            })?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(live.len())
+    }
+
     /// Revokes every authorization a beneficiary gave an app; its tokens die at once.
     /// Returns how many were live.
     pub fn revoke_app_for(
@@ -218,6 +255,8 @@ mod tests {
             created_at,
             expires_at: 1_000,
             revoked_at: None,
+            model: Default::default(),
+            simulated_failures: Vec::new(),
         }
     }
 

@@ -11,11 +11,13 @@
 //! - [`keys`]: RSA (id_tokens) and Ed25519 (what the server signs for itself).
 //! - [`sessions`]: beneficiaries' sign-ins and their server-side browser sessions.
 //! - [`throttle`]: attempt budgets for passwords and client secrets.
+//! - [`failures`]: simulated failures an app's developer switches on to test the app.
 
 pub mod access;
 pub mod authorize;
 pub mod clients;
 pub mod db;
+pub mod failures;
 pub mod keys;
 pub mod oauth_code;
 pub mod pkce;
@@ -35,7 +37,7 @@ pub use authorize::{AuthorizeError, PendingRequest};
 pub use db::AuthDb;
 pub use keys::Keys;
 pub use oauth_code::OAuthCode;
-pub use records::{Client, ClientKind};
+pub use records::{Client, ClientKind, GrantModel};
 pub use scopes::ScopeSet;
 pub use token::TokenRequest;
 
@@ -111,6 +113,16 @@ impl From<StoreError> for OAuthError {
     }
 }
 
+impl AuthConfig {
+    /// How long an authorization given now lasts under `model`.
+    pub fn grant_ttl_of(&self, model: records::GrantModel) -> i64 {
+        match model {
+            records::GrantModel::OneTime => self.one_time_grant_ttl,
+            records::GrantModel::ThirteenMonth => self.grant_ttl,
+        }
+    }
+}
+
 /// Lifetimes, in seconds, and attempt budgets.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthConfig {
@@ -120,6 +132,8 @@ pub struct AuthConfig {
     pub code_ttl: i64,
     /// A beneficiary's authorization of an app, which bounds its refresh tokens (13 months).
     pub grant_ttl: i64,
+    /// An app with one-time access: its authorization lasts this long (Blue Button: one hour).
+    pub one_time_grant_ttl: i64,
     /// A sign-in and consent in progress.
     pub request_ttl: i64,
     /// A beneficiary's browser session.
@@ -134,6 +148,7 @@ impl Default for AuthConfig {
             access_token_ttl: 3600,
             code_ttl: 60,
             grant_ttl: 396 * 24 * 3600,
+            one_time_grant_ttl: 3600,
             request_ttl: 600,
             session_ttl: 1800,
             throttle: throttle::ThrottleConfig::default(),

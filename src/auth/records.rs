@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::failures::Failure;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ClientKind {
@@ -30,6 +32,50 @@ pub struct Client {
     #[serde(default)]
     pub owner: Option<String>,
     pub created_at: i64,
+    /// How long a beneficiary's authorization of the app lasts (Blue Button's grant types).
+    #[serde(default)]
+    pub grant_model: GrantModel,
+    /// Failures the developer switched on for the app (portal), applied to every grant of it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub simulated_failures: Vec<Failure>,
+}
+
+/// Blue Button's data access grant types: what an app chooses at registration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantModel {
+    /// ONE_TIME: one hour, no refresh token.
+    OneTime,
+    /// THIRTEEN_MONTH: refresh tokens until the grant ends, 13 months after consent.
+    #[default]
+    ThirteenMonth,
+}
+
+impl GrantModel {
+    pub fn name(self) -> &'static str {
+        match self {
+            GrantModel::OneTime => "one_time",
+            GrantModel::ThirteenMonth => "thirteen_month",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<GrantModel> {
+        match name {
+            "one_time" => Some(GrantModel::OneTime),
+            "thirteen_month" => Some(GrantModel::ThirteenMonth),
+            _ => None,
+        }
+    }
+
+    /// In words, for the portal pages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            GrantModel::OneTime => "One-time access: one hour, no refresh token",
+            GrantModel::ThirteenMonth => {
+                "Thirteen-month access: refresh tokens until the authorization ends"
+            }
+        }
+    }
 }
 
 /// One beneficiary's authorization of one app (BB2's DataAccessGrant): every code and token
@@ -44,6 +90,12 @@ pub struct Grant {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// The app's grant model when the beneficiary consented.
+    #[serde(default)]
+    pub model: GrantModel,
+    /// Failures a seeded app asked for on the authorization request (`sim_failure=`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub simulated_failures: Vec<Failure>,
 }
 
 impl Grant {

@@ -9,9 +9,10 @@ use subtle::ConstantTimeEq;
 
 use super::clients::secret_matches;
 use super::db::{secret_key, Tx, CODES, GRANTS, TOKENS};
+use super::failures::{Failure, Failures};
 use super::keys::random_token;
 use super::pkce::s256_challenge;
-use super::records::{Client, ClientKind, CodeRecord, Grant, TokenKind, TokenRecord};
+use super::records::{Client, ClientKind, CodeRecord, Grant, GrantModel, TokenKind, TokenRecord};
 use super::scopes::{Scope, ScopeSet};
 use super::throttle::Account;
 use super::{AuthServer, OAuthCode, OAuthError};
@@ -169,6 +170,9 @@ impl AuthServer {
                 return refuse(tx, OAuthError::invalid_grant("the authorization code is not known"), None);
             };
             let grant: Option<Grant> = tx.get(GRANTS, &record.grant_id)?;
+            if simulated(Some(&client), grant.as_ref()).contains(Failure::TokenInvalidClient) {
+                return refuse(tx, simulated_invalid_client(), grant.as_ref());
+            }
             if record.used {
                 // RFC 6749 §4.1.2: a replayed code revokes what it issued.
                 tx.revoke_grant(&record.grant_id, now)?;
@@ -271,15 +275,60 @@ impl AuthServer {
                     Some(&record),
                 );
             }
-            if record.revoked || record.expires_at <= now {
-                return refuse(tx, OAuthError::invalid_grant("the refresh token was revoked or has expired"), Some(&record));
+            let grant = tx.get::<Grant>(GRANTS, &record.grant_id)?;
+            let app: Option<Client> = match &caller {
+                Some(c) => Some(c.clone()),
+                None => tx.get(super::db::CLIENTS, &record.client_id)?,
+            };
+            // Blue Button: a one-time app may not refresh (APPLICATION_ONE_TIME_REFRESH_NOT_ALLOWED).
+            let one_time = grant.as_ref().is_some_and(|g| g.model == GrantModel::OneTime)
+                || app.as_ref().is_some_and(|c| c.grant_model == GrantModel::OneTime);
+            let failures = simulated(app.as_ref(), grant.as_ref());
+            if failures.contains(Failure::TokenInvalidClient) {
+                return refuse(tx, simulated_invalid_client(), Some(&record));
             }
-            let grant = match tx.get::<Grant>(GRANTS, &record.grant_id)? {
-                Some(g) if g.is_live(now) => g,
-                _ => {
+            if failures.contains(Failure::RefreshRejected) {
+                return refuse(
+                    tx,
+                    OAuthError::invalid_grant(
+                        "the refresh token has expired (simulated failure refresh_rejected)",
+                    ),
+                    Some(&record),
+                );
+            }
+            if one_time {
+                return refuse(
+                    tx,
+                    OAuthError::new(403, OAuthCode::InvalidClient, "this app has one-time access: it may not refresh tokens; ask the beneficiary again"),
+                    Some(&record),
+                );
+            }
+            if record.revoked {
+                return refuse(tx, OAuthError::invalid_grant("the refresh token was revoked"), Some(&record));
+            }
+            let grant = match grant {
+                Some(g) if g.revoked_at.is_some() => {
                     return refuse(
                         tx,
-                        OAuthError::invalid_grant("the beneficiary's authorization of this app was revoked or has expired"),
+                        OAuthError::invalid_grant("the beneficiary's authorization of this app was revoked"),
+                        Some(&record),
+                    )
+                }
+                Some(g) if g.is_live(now) && record.expires_at > now => g,
+                Some(g) => {
+                    let ended = rfc3339(g.expires_at.min(record.expires_at)).unwrap_or_default();
+                    return refuse(
+                        tx,
+                        OAuthError::invalid_grant(format!(
+                            "the authorization for accessing user data has expired (access_grant_expiration {ended}); ask the beneficiary again"
+                        )),
+                        Some(&record),
+                    )
+                }
+                None => {
+                    return refuse(
+                        tx,
+                        OAuthError::invalid_grant("the beneficiary's authorization of this app is not known"),
                         Some(&record),
                     )
                 }
@@ -315,7 +364,12 @@ impl AuthServer {
         issuer: &str,
         now: i64,
     ) -> Result<Value, StoreError> {
-        let ttl = self.config.access_token_ttl;
+        // No access token outlives its authorization (a one-time grant lasts one hour).
+        let ttl = self
+            .config
+            .access_token_ttl
+            .min(grant.expires_at - now)
+            .max(0);
         let access = random_token();
         let record = |kind, expires_at| TokenRecord {
             kind,
@@ -338,7 +392,7 @@ impl AuthServer {
         body.insert("token_type".into(), json!("Bearer"));
         body.insert("expires_in".into(), json!(ttl));
         body.insert("scope".into(), json!(scopes.to_string()));
-        if scopes.contains(&Scope::OfflineAccess) {
+        if scopes.contains(&Scope::OfflineAccess) && grant.model != GrantModel::OneTime {
             let refresh = random_token();
             tx.put(
                 TOKENS,
@@ -369,13 +423,7 @@ impl AuthServer {
                 Err(e) => tracing::error!("no id_token: {e}"),
             }
         }
-        let expiry = time::OffsetDateTime::from_unix_timestamp(grant.expires_at)
-            .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            });
-        if let Some(expiry) = expiry {
+        if let Some(expiry) = rfc3339(grant.expires_at) {
             body.insert("access_grant_expiration".into(), json!(expiry));
         }
         Ok(Value::Object(body))
@@ -422,6 +470,22 @@ impl AuthServer {
             })?
     }
 
+    /// Sandbox only, Blue Button's `POST /v2/o/expire_authenticated_user/{patient}`: the
+    /// authenticated app's authorizations by that beneficiary end now (tokens stop working,
+    /// refresh is refused as expired). Answers how many were live.
+    pub fn expire_authenticated_user(
+        &self,
+        req: &TokenRequest,
+        patient: &str,
+        now: i64,
+    ) -> Result<Value, OAuthError> {
+        let client = self.authenticate(req, now)?.ok_or_else(|| {
+            OAuthError::invalid_client("name the app: client_id, or HTTP Basic credentials")
+        })?;
+        let ended = self.db.expire_app_for(&client.client_id, patient, now)?;
+        Ok(json!({"patient": patient, "client_id": client.client_id, "expired_grants": ended}))
+    }
+
     /// RFC 7662. Any registered confidential app may introspect; a public app only its own
     /// tokens. Anything not active is exactly `{"active":false}`.
     pub fn introspect(
@@ -443,11 +507,15 @@ impl AuthServer {
         if client.kind == ClientKind::Public && record.client_id != client.client_id {
             return Ok(inactive);
         }
-        let live_grant = self
-            .db
-            .grant(&record.grant_id)?
-            .is_some_and(|g| g.is_live(now));
-        if record.revoked || record.expires_at <= now || !live_grant || record.used {
+        let grant = self.db.grant(&record.grant_id)?;
+        let live_grant = grant.as_ref().is_some_and(|g| g.is_live(now));
+        // `access_token_expires_early`: introspection agrees with the FHIR API.
+        let expired_early = record.kind == TokenKind::Access
+            && now >= record.issued_at + super::failures::EARLY_EXPIRY_SECS
+            && simulated(self.db.client(&record.client_id)?.as_ref(), grant.as_ref())
+                .contains(Failure::AccessTokenExpiresEarly);
+        if record.revoked || record.expires_at <= now || !live_grant || record.used || expired_early
+        {
             return Ok(inactive);
         }
         Ok(json!({
@@ -463,6 +531,29 @@ impl AuthServer {
             "fhirUser": format!("{issuer}/Patient/{}", record.patient),
         }))
     }
+}
+
+/// The simulated failures of an app and of one of its grants.
+fn simulated(client: Option<&Client>, grant: Option<&Grant>) -> Failures {
+    let of_client = client.map_or_else(Failures::default, |c| Failures::of(&c.simulated_failures));
+    let of_grant = grant.map_or_else(Failures::default, |g| Failures::of(&g.simulated_failures));
+    of_client.union(of_grant)
+}
+
+fn simulated_invalid_client() -> OAuthError {
+    OAuthError::invalid_client(
+        "client authentication failed (simulated failure token_invalid_client)",
+    )
+}
+
+/// Unix seconds as an RFC 3339 instant (`access_grant_expiration`).
+pub fn rfc3339(at: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
 }
 
 /// RFC 7636 S256: base64url(SHA-256(verifier)) equals the stored challenge. Verifiers must be

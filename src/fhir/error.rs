@@ -31,6 +31,15 @@ pub enum FhirError {
     MethodNotAllowed { method: String, allow: &'static str },
     #[error("the request body did not arrive in time")]
     BodyTimeout,
+    /// 429 with `Retry-After` (seconds).
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u32 },
+    /// 503 with `Retry-After` (seconds).
+    #[error("{message}")]
+    Unavailable { message: String, retry_after: u32 },
+    /// 410: what the URL named is no longer there (an expired paging link).
+    #[error("{0}")]
+    Gone(String),
 }
 
 /// OperationOutcome issue codes (http://hl7.org/fhir/issue-type) used here.
@@ -47,6 +56,9 @@ impl FhirError {
             FhirError::Internal => (500, "exception"),
             FhirError::MethodNotAllowed { .. } => (405, "not-supported"),
             FhirError::BodyTimeout => (408, "timeout"),
+            FhirError::TooManyRequests { .. } => (429, "throttled"),
+            FhirError::Unavailable { .. } => (503, "transient"),
+            FhirError::Gone(_) => (410, "not-found"),
         }
     }
 

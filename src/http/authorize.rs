@@ -14,7 +14,7 @@ use crate::auth::clients::Provenance;
 use crate::auth::scopes::{describe, ScopeSet};
 use crate::auth::sessions::{Session, SignIn};
 use crate::auth::users::{self, Beneficiary, PickerEntry};
-use crate::auth::{unix, AuthorizeError, OAuthCode, PendingRequest};
+use crate::auth::{unix, AuthorizeError, GrantModel, OAuthCode, PendingRequest};
 use crate::web::audit::audit;
 use crate::web::beneficiary::{
     check_beneficiary, session, session_cookie, throttled_message, with_retry_after,
@@ -214,7 +214,17 @@ fn consent_page(
         .and_then(|j| serde_json::from_slice(&j).ok())
         .map(|p| users::display_name(&p))
         .unwrap_or_default();
-    let expires = (state.clock.now() + time::Duration::seconds(state.auth.config.grant_ttl)).date();
+    let ttl = state.auth.config.grant_ttl_of(pending.grant_model);
+    let until = state.clock.now() + time::Duration::seconds(ttl);
+    let expires = match pending.grant_model {
+        GrantModel::OneTime => format!(
+            "{} {:02}:{:02} UTC (one-time access: one hour, then the app must ask again)",
+            until.date(),
+            until.hour(),
+            until.minute()
+        ),
+        GrantModel::ThirteenMonth => until.date().to_string(),
+    };
     let client = state
         .auth
         .db
@@ -236,7 +246,7 @@ fn consent_page(
         csrf: &csrf.token,
         scopes: lines,
         has_demographics: scopes.has_demographics(),
-        expires: expires.to_string(),
+        expires,
     };
     let mut response = render(StatusCode::OK, &page);
     csrf.attach(req, &mut response);

@@ -22,6 +22,10 @@ impl ResponseError for FhirError {
             FhirError::MethodNotAllowed { allow, .. } => {
                 response.insert_header((header::ALLOW, *allow));
             }
+            FhirError::TooManyRequests { retry_after, .. }
+            | FhirError::Unavailable { retry_after, .. } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
             _ => {}
         }
         let id = super::request_id::current();

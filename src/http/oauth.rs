@@ -23,6 +23,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v2/o/token", web::post().to(post_token))
         .route("/v2/o/revoke_token", web::post().to(post_revoke))
         .route("/v2/o/introspect", web::post().to(post_introspect))
+        .route(
+            "/v2/o/expire_authenticated_user/{patient}",
+            web::post().to(post_expire_authenticated_user),
+        )
         .route("/v2/connect/userinfo", web::get().to(get_userinfo));
 }
 
@@ -220,6 +224,22 @@ async fn post_introspect(
 ) -> Result<HttpResponse, OAuthError> {
     let body = decide(state, req, payload, |auth, r, issuer, now| {
         auth.introspect(r, issuer, now)
+    })
+    .await?;
+    Ok(no_store(StatusCode::OK).json(body))
+}
+
+/// Sandbox only (Blue Button has it too): the calling app's authorizations by this
+/// beneficiary end now, so the app can test what happens when access runs out.
+async fn post_expire_authenticated_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, OAuthError> {
+    let patient = path.into_inner();
+    let body = decide(state, req, payload, move |auth, r, _, now| {
+        auth.expire_authenticated_user(r, &patient, now)
     })
     .await?;
     Ok(no_store(StatusCode::OK).json(body))

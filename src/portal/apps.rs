@@ -14,7 +14,8 @@ use super::sessions::SignedIn;
 use super::{audit, date_of, not_found, open_flash, seal_flash, see_other, Ctx, Form, Nav};
 use crate::auth::clients::{check_redirect_uri, is_custom_scheme, NewClient, DEFAULT_SCOPES};
 use crate::auth::db::{CLIENTS, GRANTS};
-use crate::auth::records::{Client, ClientKind, Grant};
+use crate::auth::failures::Failure;
+use crate::auth::records::{Client, ClientKind, Grant, GrantModel};
 use crate::auth::scopes::{describe, Scope};
 use crate::auth::AuthError;
 use crate::store::StoreError;
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/apps/{client_id}/edit", web::get().to(edit_app_form))
         .route("/apps/{client_id}/edit", web::post().to(update_app))
         .route("/apps/{client_id}/secret", web::post().to(rotate_secret))
+        .route("/apps/{client_id}/failures", web::post().to(set_failures))
         .route("/apps/{client_id}/delete", web::post().to(delete_app));
 }
 
@@ -144,6 +146,8 @@ struct AppFields {
     redirect_uris: String,
     scopes: Vec<ScopeOption>,
     extra_scopes: String,
+    /// One-time access (else thirteen-month).
+    one_time: bool,
 }
 
 impl AppFields {
@@ -154,6 +158,7 @@ impl AppFields {
             redirect_uris: String::new(),
             scopes: scope_options(&DEFAULT_SCOPES.split(' ').collect::<Vec<_>>()),
             extra_scopes: String::new(),
+            one_time: false,
         }
     }
 
@@ -171,6 +176,7 @@ impl AppFields {
                 .copied()
                 .collect::<Vec<_>>()
                 .join(" "),
+            one_time: client.grant_model == GrantModel::OneTime,
         }
     }
 
@@ -182,6 +188,7 @@ impl AppFields {
             redirect_uris: form.get("redirect_uris").to_string(),
             scopes: scope_options(&checked),
             extra_scopes: form.get("extra_scopes").to_string(),
+            one_time: form.get("grant_model") == GrantModel::OneTime.name(),
         }
     }
 }
@@ -204,6 +211,7 @@ struct Checked {
     kind: ClientKind,
     redirect_uris: Vec<String>,
     scopes: String,
+    grant_model: GrantModel,
 }
 
 fn check_form(
@@ -266,12 +274,21 @@ fn check_form(
     if scopes.is_empty() {
         errors.push("Allow at least one scope.".to_string());
     }
+    // Forms from before the choice existed (and scripts) get Blue Button's default.
+    let grant_model = match form.get("grant_model") {
+        "" => GrantModel::ThirteenMonth,
+        other => GrantModel::parse(other).unwrap_or_else(|| {
+            errors.push("Choose one-time or thirteen-month access.".to_string());
+            GrantModel::ThirteenMonth
+        }),
+    };
     if errors.is_empty() {
         Ok(Checked {
             name,
             kind,
             redirect_uris,
             scopes: scopes.join(" "),
+            grant_model,
         })
     } else {
         Err(errors)
@@ -332,6 +349,7 @@ async fn create_app(
         scopes: Some(checked.scopes),
         pkce_required: true,
         owner: Some(who.email.clone()),
+        grant_model: checked.grant_model,
     };
     let registered = {
         let state = state.clone();
@@ -383,6 +401,7 @@ struct AppPage<'a> {
     name: String,
     kind: &'static str,
     confidential: bool,
+    grant_model: &'static str,
     /// Shown once: right after registration or rotation.
     secret: Option<String>,
     redirect_uris: Vec<RedirectView>,
@@ -392,6 +411,17 @@ struct AppPage<'a> {
     authorize_example: String,
     token_example: String,
     saved: bool,
+    /// Every simulated failure, ticked when switched on.
+    failures: Vec<FailureOption>,
+    /// The names of those switched on.
+    failures_on: Vec<&'static str>,
+}
+
+/// A simulated failure's checkbox on the app page.
+struct FailureOption {
+    name: &'static str,
+    description: &'static str,
+    on: bool,
 }
 
 fn redirect_note(uri: &str) -> &'static str {
@@ -454,6 +484,7 @@ fn app_page(
         name: client.name.clone(),
         kind: kind_label(client.kind),
         confidential: client.kind == ClientKind::Confidential,
+        grant_model: client.grant_model.describe(),
         secret,
         redirect_uris: client
             .redirect_uris
@@ -476,6 +507,15 @@ fn app_page(
         authorize_example,
         token_example,
         saved: req.query_string().contains("saved=1"),
+        failures: Failure::ALL
+            .into_iter()
+            .map(|f| FailureOption {
+                name: f.name(),
+                description: f.describe(),
+                on: client.simulated_failures.contains(&f),
+            })
+            .collect(),
+        failures_on: client.simulated_failures.iter().map(|f| f.name()).collect(),
     };
     Ok(ctx.page(req, status, &page))
 }
@@ -540,6 +580,7 @@ async fn update_app(
         name: checked.name,
         redirect_uris: checked.redirect_uris,
         scopes: checked.scopes,
+        grant_model: checked.grant_model,
         ..client.clone()
     };
     let result = {
@@ -598,6 +639,55 @@ async fn rotate_secret(
         None,
     );
     app_page(&state, &req, &ctx, &client, Some(secret), StatusCode::OK)
+}
+
+/// The simulated failures form: exactly the ticked ones are on from the next request (none:
+/// normal behaviour at once).
+async fn set_failures(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    SignedIn { ctx, who }: SignedIn,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let client = own_app(&state, &who, &path)?;
+    let form = Form::verified(&body, &state, &req, ctx.now)?;
+    let mut chosen = Vec::new();
+    for name in form.all("failure") {
+        let failure = Failure::parse(name).ok_or_else(|| {
+            PageError::bad_request("That is not one of the simulated failures on this page.")
+        })?;
+        if !chosen.contains(&failure) {
+            chosen.push(failure);
+        }
+    }
+    chosen.sort();
+    let names: Vec<&str> = chosen.iter().map(|f| f.name()).collect();
+    let detail = if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(" ")
+    };
+    {
+        let state = state.clone();
+        let id = client.client_id.clone();
+        web::block(move || state.auth.db.set_failures(&id, chosen))
+            .await
+            .map_err(PageError::internal)?
+            .map_err(PageError::internal)?;
+    }
+    audit(
+        &state,
+        "app-failures",
+        "success",
+        Some(client.client_id.clone()),
+        Some(who.email.clone()),
+        Some(detail),
+    );
+    Ok(see_other(&format!(
+        "/apps/{}?saved=1#failures",
+        client.client_id
+    )))
 }
 
 async fn delete_app(

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{date_of, open_flash, seal_flash, see_other, Ctx, Form, Nav};
-use crate::auth::records::Grant;
+use crate::auth::records::{Grant, GrantModel};
 use crate::auth::scopes::{describe, ScopeSet};
 use crate::auth::sessions::{Session, SignIn};
 use crate::auth::users::{self, Beneficiary};
@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/connected-apps", web::get().to(get_connected_apps))
         .route("/connected-apps/login", web::post().to(post_login))
         .route("/connected-apps/revoke", web::post().to(post_revoke))
+        .route("/connected-apps/expire", web::post().to(post_expire))
         .route("/connected-apps/logout", web::post().to(post_logout));
 }
 
@@ -31,6 +32,8 @@ struct ConnectedApp {
     name: String,
     since: String,
     until: String,
+    /// The grant model, in words.
+    model: &'static str,
     can: Vec<String>,
 }
 
@@ -44,6 +47,7 @@ struct ConnectedPage<'a> {
     person: String,
     apps: Vec<ConnectedApp>,
     revoked: Option<String>,
+    expired: Option<String>,
     error: Option<&'a str>,
     username: &'a str,
 }
@@ -51,6 +55,7 @@ struct ConnectedPage<'a> {
 #[derive(Deserialize)]
 struct Flash {
     revoked: Option<String>,
+    expired: Option<String>,
 }
 
 async fn get_connected_apps(
@@ -62,7 +67,17 @@ async fn get_connected_apps(
 ) -> Result<HttpResponse, PageError> {
     let who = signed_in.map(|s| s.0.who);
     let revoked = open_flash(&state, flash.revoked.as_deref(), ctx.now);
-    page(&state, &req, &ctx, who, revoked, None, "", StatusCode::OK)
+    let expired = open_flash(&state, flash.expired.as_deref(), ctx.now);
+    page(
+        &state,
+        &req,
+        &ctx,
+        who,
+        (revoked, expired),
+        None,
+        "",
+        StatusCode::OK,
+    )
 }
 
 #[expect(
@@ -74,7 +89,7 @@ fn page(
     req: &HttpRequest,
     ctx: &Ctx,
     who: Option<Beneficiary>,
-    revoked: Option<String>,
+    (revoked, expired): (Option<String>, Option<String>),
     error: Option<&str>,
     username: &str,
     status: StatusCode,
@@ -93,6 +108,7 @@ fn page(
         person,
         apps,
         revoked: revoked.filter(|r| !r.is_empty()),
+        expired: expired.filter(|r| !r.is_empty()),
         error,
         username,
     };
@@ -144,7 +160,11 @@ fn connected_apps(
             client_id: g.client_id.clone(),
             name,
             since: date_of(g.created_at),
-            until: date_of(g.expires_at),
+            until: match g.model {
+                GrantModel::OneTime => instant_of(g.expires_at),
+                GrantModel::ThirteenMonth => date_of(g.expires_at),
+            },
+            model: g.model.describe(),
             can,
         });
     }
@@ -166,7 +186,7 @@ async fn post_login(
             &req,
             &ctx,
             None,
-            None,
+            (None, None),
             Some(message),
             &username,
             status,
@@ -239,6 +259,52 @@ async fn post_revoke(
     );
     let flash = seal_flash(&state, &name, ctx.now);
     Ok(see_other(&format!("/connected-apps?revoked={flash}")))
+}
+
+/// `2026-01-02 04:04 UTC`: a one-time authorization ends within the hour.
+fn instant_of(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at).map_or_else(
+        |_| String::new(),
+        |t| format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute()),
+    )
+}
+
+/// Sandbox only: the app's access ends now as if its time were up (not revoked), so the app
+/// can be tested against an expired authorization without waiting.
+async fn post_expire(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ctx: Ctx,
+    signed_in: Option<SignedInBeneficiary>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let form = Form::verified(&body, &state, &req, ctx.now)?;
+    let Some(SignedInBeneficiary(Session { who, .. })) = signed_in else {
+        return Ok(see_other("/connected-apps"));
+    };
+    let client_id = form.get("client_id").to_string();
+    let name = state
+        .auth
+        .db
+        .client(&client_id)
+        .map_err(PageError::internal)?
+        .map_or_else(|| client_id.clone(), |c| c.name);
+    let ended = {
+        let state = state.clone();
+        let patient = who.patient.clone();
+        let client_id = client_id.clone();
+        let now = ctx.now;
+        web::block(move || state.auth.db.expire_app_for(&client_id, &patient, now))
+            .await
+            .map_err(PageError::internal)?
+            .map_err(PageError::internal)?
+    };
+    tracing::info!(
+        "{} ended {client_id}'s access now ({ended} authorization(s), sandbox expiry)",
+        who.username
+    );
+    let flash = seal_flash(&state, &name, ctx.now);
+    Ok(see_other(&format!("/connected-apps?expired={flash}")))
 }
 
 async fn post_logout(

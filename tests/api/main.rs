@@ -6,8 +6,10 @@
 )]
 //! The one integration binary that talks HTTP to a real server (see helpers.rs).
 
+mod failures;
 mod fhir_api;
 mod flow;
+mod grants;
 mod hardening;
 mod helpers;
 mod serve;
