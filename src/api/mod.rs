@@ -4,6 +4,8 @@
 //! search and its Bundle with `_include` and paging. `http::fhir` only translates HTTP to these
 //! calls and their results (or [`FhirError`]s) to responses.
 
+mod audit;
+mod audit_events;
 mod stored;
 #[cfg(test)]
 mod tests;
@@ -11,6 +13,8 @@ mod viewer;
 
 use time::OffsetDateTime;
 
+pub use audit::{record_interaction, Interaction};
+pub use audit_events::{write_ndjson, AuditExportError};
 pub use stored::StoredResource;
 pub use viewer::{Action, Viewer};
 
@@ -18,7 +22,7 @@ use crate::fhir::bundle::{self, Page};
 use crate::fhir::compartment;
 use crate::fhir::error::FhirError;
 use crate::fhir::search;
-use crate::fhir::RESOURCE_TYPES;
+use crate::fhir::SERVED_TYPES;
 use crate::index::SearchIndex;
 use crate::store::Store;
 
@@ -41,6 +45,9 @@ pub fn read(
     id: &str,
     params: &[(String, String)],
 ) -> Result<StoredResource, FhirError> {
+    if resource_type == audit_events::AUDIT_EVENT {
+        return audit_events::read(store, viewer, id, params);
+    }
     let resource_type = admit(viewer, Action::Read, resource_type, params)?;
     let read = store.read().map_err(internal)?;
     read.get(resource_type, id)
@@ -60,6 +67,18 @@ pub fn vread(
     version: &str,
     params: &[(String, String)],
 ) -> Result<StoredResource, FhirError> {
+    if resource_type == audit_events::AUDIT_EVENT {
+        // An audit entry has one version: the current one (its count may grow).
+        let found = audit_events::read(store, viewer, id, params)?;
+        if found.version_id.as_deref() != Some(version) {
+            return Err(FhirError::VersionNotFound {
+                resource_type: resource_type.to_string(),
+                id: id.to_string(),
+                version: version.to_string(),
+            });
+        }
+        return Ok(found);
+    }
     let resource_type = admit(viewer, Action::Read, resource_type, params)?;
     let version_not_found = || FhirError::VersionNotFound {
         resource_type: resource_type.to_string(),
@@ -79,6 +98,13 @@ pub fn vread(
         .ok_or_else(version_not_found)
 }
 
+/// A search's answer: the searchset Bundle as bytes, and what it holds (for the audit trail).
+pub struct Searched {
+    pub body: Vec<u8>,
+    /// `Type/id` of every entry, matches and includes.
+    pub touched: Vec<String>,
+}
+
 /// `GET [base]/{type}?…` and `POST [base]/{type}/_search`: the searchset Bundle, as bytes.
 /// `now` resolves relative dates and stamps the Bundle's `meta.lastUpdated`.
 pub fn search(
@@ -87,7 +113,10 @@ pub fn search(
     viewer: &Viewer,
     request: SearchRequest,
     now: OffsetDateTime,
-) -> Result<Vec<u8>, FhirError> {
+) -> Result<Searched, FhirError> {
+    if request.resource_type == audit_events::AUDIT_EVENT {
+        return audit_events::search(store, viewer, request, now);
+    }
     let resource_type = admit(
         viewer,
         Action::Search,
@@ -111,7 +140,11 @@ pub fn search(
     let read = store.read().map_err(internal)?;
     let ids = index.search(&read, &query, now_ms).map_err(internal)?;
     let sees = |ty: &str, json: &[u8]| viewer.sees(ty, json);
-    bundle::searchset(&read, &query, &ids, &page, now, &sees).map_err(internal)
+    let mut touched = Vec::new();
+    let source = |ty: &str, id: &str| read.get(ty, id);
+    let body = bundle::searchset(&source, &query, &ids, &page, now, &sees, &mut touched)
+        .map_err(internal)?;
+    Ok(Searched { body, touched })
 }
 
 /// The checks every interaction starts with, in the order clients see them: `_format` (406),
@@ -131,7 +164,7 @@ fn admit(
 
 /// A type this server serves, or 404 (as FHIR answers an unknown type).
 fn known_type(resource_type: &str) -> Result<&'static str, FhirError> {
-    RESOURCE_TYPES
+    SERVED_TYPES
         .iter()
         .copied()
         .find(|t| *t == resource_type)

@@ -6,11 +6,11 @@
 
 use std::fmt;
 
-use crate::fhir::RESOURCE_TYPES;
+use crate::fhir::SERVED_TYPES;
 
 /// The resource types a token can be scoped to (everything the FHIR API serves).
 pub fn scoped_types() -> &'static [&'static str] {
-    RESOURCE_TYPES
+    SERVED_TYPES
 }
 
 /// Types the "share demographics" choice covers (BB2's `BENE_PERSONAL_INFO_SCOPES`, plus the

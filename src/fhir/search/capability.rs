@@ -57,13 +57,16 @@ fn resource_entry(r: &registry::ResourceDef) -> Value {
             r.resource_type
         )),
     );
-    entry.insert(
-        "supportedProfile".into(),
-        r.profiles
-            .iter()
-            .map(|p| json!(format!("{p}|{C4BB_VERSION}")))
-            .collect(),
-    );
+    // FHIR arrays are never empty: a type without a C4BB profile has no supportedProfile.
+    if !r.profiles.is_empty() {
+        entry.insert(
+            "supportedProfile".into(),
+            r.profiles
+                .iter()
+                .map(|p| json!(format!("{p}|{C4BB_VERSION}")))
+                .collect(),
+        );
+    }
     if let Some(doc) = r.documentation {
         entry.insert("documentation".into(), json!(doc));
     }
@@ -186,7 +189,8 @@ mod tests {
                 "Organization",
                 "Patient",
                 "Practitioner",
-                "RelatedPerson"
+                "RelatedPerson",
+                "AuditEvent"
             ]
         );
         for r in &resources {
