@@ -543,6 +543,10 @@ pub fn print_import(report: &ImportReport) {
     for (profile, n) in &report.eobs_by_profile {
         println!("  {profile:<28} {n:>9}");
     }
+    println!(
+        "provenance: {} record(s) (one per beneficiary whose data changed, one for the directory)",
+        report.provenances
+    );
     let s = &report.stats;
     if report.placeholders > 0 {
         println!("placeholders for members/coverages/payers/providers the files name but do not describe: {}", report.placeholders);

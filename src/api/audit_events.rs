@@ -110,8 +110,17 @@ pub fn search(
     };
     let sees = |_: &str, _: &[u8]| true;
     let mut touched = Vec::new();
-    let body = bundle::searchset(&source, &query, &ids, &page_links, now, &sees, &mut touched)
-        .map_err(internal)?;
+    let body = bundle::searchset(
+        &source,
+        &query,
+        &ids,
+        &page_links,
+        now,
+        &sees,
+        &[],
+        &mut touched,
+    )
+    .map_err(internal)?;
     Ok(Searched { body, touched })
 }
 

@@ -123,8 +123,25 @@ pub fn search(
         &request.resource_type,
         &request.params,
     )?;
+    // `_revinclude=Provenance:target` is answered here (it needs the index); the parser sees
+    // the other parameters.
+    let (revinclude, params): (Vec<_>, Vec<_>) = request
+        .params
+        .iter()
+        .cloned()
+        .partition(|(k, _)| k == "_revinclude");
+    for (_, value) in &revinclude {
+        if value != "Provenance:target" {
+            return Err(FhirError::Search(search::SearchError::new(
+                search::SearchErrorCode::InvalidInclude,
+                "_revinclude",
+                value,
+                "only _revinclude=Provenance:target is supported",
+            )));
+        }
+    }
     let mut query =
-        search::parse(resource_type, &request.params, request.strict).map_err(FhirError::Search)?;
+        search::parse(resource_type, &params, request.strict).map_err(FhirError::Search)?;
     // A patient-bound token searches its own patient's data only, whatever was asked.
     if let Some(patient) = viewer.patient() {
         query
@@ -140,11 +157,61 @@ pub fn search(
     let read = store.read().map_err(internal)?;
     let ids = index.search(&read, &query, now_ms).map_err(internal)?;
     let sees = |ty: &str, json: &[u8]| viewer.sees(ty, json);
+    let provenances = if revinclude.is_empty() || query.summary_count {
+        Vec::new()
+    } else {
+        let start = query.offset.min(ids.len());
+        let end = start.saturating_add(query.count).min(ids.len());
+        provenances_of(
+            &read,
+            index,
+            viewer,
+            resource_type,
+            &ids[start..end],
+            now_ms,
+        )?
+    };
     let mut touched = Vec::new();
     let source = |ty: &str, id: &str| read.get(ty, id);
-    let body = bundle::searchset(&source, &query, &ids, &page, now, &sees, &mut touched)
-        .map_err(internal)?;
+    let body = bundle::searchset(
+        &source,
+        &query,
+        &ids,
+        &page,
+        now,
+        &sees,
+        &provenances,
+        &mut touched,
+    )
+    .map_err(internal)?;
     Ok(Searched { body, touched })
+}
+
+/// Ids of the Provenances that target any of `ids` (`_revinclude=Provenance:target`), kept
+/// to the viewer's compartment.
+fn provenances_of(
+    read: &crate::store::ReadTx,
+    index: &SearchIndex,
+    viewer: &Viewer,
+    resource_type: &str,
+    ids: &[String],
+    now_ms: i64,
+) -> Result<Vec<String>, FhirError> {
+    if ids.is_empty() || !viewer.sees_type("Provenance") {
+        return Ok(Vec::new());
+    }
+    let targets: Vec<String> = ids
+        .iter()
+        .map(|id| format!("{resource_type}/{id}"))
+        .collect();
+    let pairs = [("target".to_string(), targets.join(","))];
+    let mut query = search::parse("Provenance", &pairs, false).map_err(FhirError::Search)?;
+    if let Some(patient) = viewer.patient() {
+        query
+            .filters
+            .extend(compartment::filter("Provenance", patient));
+    }
+    index.search(read, &query, now_ms).map_err(internal)
 }
 
 /// The checks every interaction starts with, in the order clients see them: `_format` (406),

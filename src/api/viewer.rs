@@ -57,6 +57,14 @@ impl Viewer {
         }
     }
 
+    /// True when the scopes let the viewer read `resource_type` at all.
+    pub fn sees_type(&self, resource_type: &str) -> bool {
+        match self {
+            Viewer::Open => true,
+            Viewer::Token(access) => access.scopes.perms_for(resource_type).read,
+        }
+    }
+
     /// The patient a token is bound to (None for the open API).
     pub fn patient(&self) -> Option<&str> {
         match self {

@@ -44,7 +44,12 @@ impl Page {
 
 /// The searchset for `ids` (all matches, in order): the requested page of matches, then the
 /// resources `_include` asks for (each once, never one already on the page). Every entry's
-/// `Type/id` is pushed onto `touched` (for the audit trail).
+/// `Type/id` is pushed onto `touched` (for the audit trail). `provenances` are the ids of the
+/// Provenances `_revinclude=Provenance:target` found for the page (written as includes).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the one searchset writer: what was found, how to page it, what to add"
+)]
 pub fn searchset(
     read: Source<'_>,
     query: &SearchQuery,
@@ -52,6 +57,7 @@ pub fn searchset(
     page: &Page,
     now: OffsetDateTime,
     sees: &dyn Fn(&str, &[u8]) -> bool,
+    provenances: &[String],
     touched: &mut Vec<String>,
 ) -> Result<Vec<u8>, StoreError> {
     let total = ids.len();
@@ -132,6 +138,23 @@ pub fn searchset(
             sees,
             touched,
         )?;
+        for id in provenances {
+            if !on_page.insert(format!("Provenance/{id}")) {
+                continue;
+            }
+            if let Some(json) = read("Provenance", id)?.filter(|j| sees("Provenance", j)) {
+                entry(
+                    &mut out,
+                    &mut entries,
+                    &page.base,
+                    "Provenance",
+                    id,
+                    &json,
+                    "include",
+                );
+                touched.push(format!("Provenance/{id}"));
+            }
+        }
         out.push(b']');
     }
     out.push(b'}');

@@ -19,6 +19,7 @@ pub const RESOURCE_TYPES: &[&str] = &[
     "Practitioner",
     "RelatedPerson",
     "ExplanationOfBenefit",
+    "Provenance",
 ];
 
 /// Every type the FHIR API answers and scopes can name: the stored resources, and the
@@ -30,5 +31,6 @@ pub const SERVED_TYPES: &[&str] = &[
     "Practitioner",
     "RelatedPerson",
     "ExplanationOfBenefit",
+    "Provenance",
     "AuditEvent",
 ];

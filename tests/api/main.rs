@@ -11,6 +11,7 @@ mod fhir_api;
 mod flow;
 mod hardening;
 mod helpers;
+mod provenance;
 mod serve;
 mod slow_clients;
 mod smart;

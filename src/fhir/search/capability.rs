@@ -70,6 +70,10 @@ fn resource_entry(r: &registry::ResourceDef) -> Value {
     if let Some(doc) = r.documentation {
         entry.insert("documentation".into(), json!(doc));
     }
+    if !matches!(r.resource_type, "AuditEvent" | "Provenance") {
+        // Every import writes Provenance for what it stored (US Core asks for this).
+        entry.insert("searchRevInclude".into(), json!(["Provenance:target"]));
+    }
     entry.insert("interaction".into(), Value::Array(interactions));
     entry.insert("versioning".into(), json!("versioned"));
     entry.insert("readHistory".into(), json!(false));
@@ -190,6 +194,7 @@ mod tests {
                 "Patient",
                 "Practitioner",
                 "RelatedPerson",
+                "Provenance",
                 "AuditEvent"
             ]
         );
@@ -206,7 +211,11 @@ mod tests {
             assert_eq!(names, want);
             assert_eq!(strings(&r["referencePolicy"]), ["resolves"]);
             assert_eq!(r["versioning"], "versioned");
-            assert!(r.get("searchRevInclude").is_none());
+            if matches!(r["type"].as_str(), Some("AuditEvent" | "Provenance")) {
+                assert!(r.get("searchRevInclude").is_none());
+            } else {
+                assert_eq!(strings(&r["searchRevInclude"]), ["Provenance:target"]);
+            }
             let codes: Vec<&str> = r["interaction"]
                 .as_array()
                 .map(|a| a.iter().filter_map(|i| i["code"].as_str()).collect())

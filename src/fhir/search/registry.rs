@@ -513,6 +513,30 @@ const AUDIT_EVENT_PARAMS: &[SearchParamDef] = &[
     ),
 ];
 
+/// Provenance: where a resource came from (an import, or a client's assertion).
+const PROVENANCE_PARAMS: &[SearchParamDef] = &[
+    ID,
+    LAST_UPDATED,
+    reference(
+        "target",
+        "http://hl7.org/fhir/SearchParameter/Provenance-target",
+        "Provenance.target",
+        &["target"],
+        AUDITED_TYPES,
+        "The resources the Provenance describes (_revinclude=Provenance:target).",
+        None,
+    ),
+    reference(
+        "patient",
+        "http://hl7.org/fhir/SearchParameter/Provenance-patient",
+        "Provenance.target.where(resolve() is Patient)",
+        &["target"],
+        &["Patient"],
+        "A Patient among the targets.",
+        None,
+    ),
+];
+
 macro_rules! c4bb_sd {
     ($tail:literal) => {
         concat!(
@@ -590,6 +614,19 @@ pub static RESOURCES: &[ResourceDef] = &[
         profiles: &[c4bb_sd!("C4BB-RelatedPerson")],
         documentation: None,
         params: RELATED_PERSON_PARAMS,
+        includes: &[],
+    },
+    ResourceDef {
+        resource_type: "Provenance",
+        expectation: Expectation::Should,
+        search_expectation: Expectation::May,
+        profiles: &[],
+        documentation: Some(
+            "Where data came from: one record per import and beneficiary (US Core Provenance, \
+             the payer as transmitter, the CPCDS files as source), targeting each resource \
+             version the import wrote; request with _revinclude=Provenance:target.",
+        ),
+        params: PROVENANCE_PARAMS,
         includes: &[],
     },
     ResourceDef {
