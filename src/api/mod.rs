@@ -6,6 +6,7 @@
 
 mod audit;
 mod audit_events;
+mod create;
 mod stored;
 #[cfg(test)]
 mod tests;
@@ -15,6 +16,7 @@ use time::OffsetDateTime;
 
 pub use audit::{record_interaction, Interaction};
 pub use audit_events::{write_ndjson, AuditExportError};
+pub use create::create_provenance;
 pub use stored::StoredResource;
 pub use viewer::{Action, Viewer};
 

@@ -21,6 +21,8 @@ pub enum Viewer {
 pub enum Action {
     Read,
     Search,
+    /// Provenance only (`patient/Provenance.c`).
+    Create,
 }
 
 impl Viewer {
@@ -34,6 +36,7 @@ impl Viewer {
         let (allowed, verb) = match action {
             Action::Read => (perms.read, "read"),
             Action::Search => (perms.search, "search"),
+            Action::Create => (perms.create, "create"),
         };
         if allowed {
             Ok(())

@@ -31,6 +31,12 @@ pub enum FhirError {
     MethodNotAllowed { method: String, allow: &'static str },
     #[error("the request body did not arrive in time")]
     BodyTimeout,
+    /// A request body that is not a resource at all (not JSON, wrong type).
+    #[error("{0}")]
+    Invalid(String),
+    /// A resource that breaks its rules (validation, a target the caller cannot see).
+    #[error("{0}")]
+    Unprocessable(String),
 }
 
 /// OperationOutcome issue codes (http://hl7.org/fhir/issue-type) used here.
@@ -47,6 +53,8 @@ impl FhirError {
             FhirError::Internal => (500, "exception"),
             FhirError::MethodNotAllowed { .. } => (405, "not-supported"),
             FhirError::BodyTimeout => (408, "timeout"),
+            FhirError::Invalid(_) => (400, "structure"),
+            FhirError::Unprocessable(_) => (422, "processing"),
         }
     }
 

@@ -18,7 +18,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/v2/fhir")
             .service(url("/metadata", READ).route(web::get().to(get_capabilities)))
-            .service(url("/{type}", READ).route(web::get().to(search_type)))
+            .service(
+                // POST creates a Provenance (the one writable type); for every other type it
+                // is a 405 naming GET and HEAD, as the other methods are.
+                url("/{type}", READ)
+                    .route(web::get().to(search_type))
+                    .route(web::post().to(create)),
+            )
             .service(url("/{type}/_search", "POST").route(web::post().to(post_search_type)))
             .service(url("/{type}/{id}", READ).route(web::get().to(read_resource)))
             .service(url("/{type}/{id}/_history/{vid}", READ).route(web::get().to(vread_resource))),
@@ -191,6 +197,43 @@ fn search(
     Ok(HttpResponse::Ok()
         .content_type(FHIR_JSON)
         .body(searched?.body))
+}
+
+/// `POST [base]/Provenance` (the one type clients may create): 201 with `Location`, the
+/// stored resource, its version as the ETag.
+async fn create(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, FhirError> {
+    let resource_type = path.into_inner();
+    if resource_type != "Provenance" {
+        return Err(FhirError::MethodNotAllowed {
+            method: "POST".into(),
+            allow: "GET, HEAD",
+        });
+    }
+    let now = state.clock.now();
+    let created = work(|| api::create_provenance(&state.store, &state.index, &viewer, &body, now));
+    let result = created
+        .as_ref()
+        .map(|(id, _)| vec![format!("Provenance/{id}/_history/1")]);
+    record(&state, &viewer, "create", &resource_type, &[], result);
+    let (id, stored) = created?;
+    let location = format!("{}/Provenance/{id}/_history/1", base_url(&state, &req));
+    let mut response = HttpResponse::Created();
+    response
+        .content_type(FHIR_JSON)
+        .insert_header((header::LOCATION, location));
+    if let Some(version) = &stored.version_id {
+        response.insert_header((header::ETAG, format!("W/\"{version}\"")));
+    }
+    if let Some(date) = stored.last_modified {
+        response.insert_header((header::LAST_MODIFIED, date));
+    }
+    Ok(response.body(stored.json))
 }
 
 /// Queues the audit record of a read or vread (what it returned, or how it was refused).

@@ -28,11 +28,18 @@ fn with_expectation(mut v: Value, e: Option<Expectation>) -> Value {
 }
 
 fn resource_entry(r: &registry::ResourceDef) -> Value {
-    let interactions = vec![
+    let mut interactions = vec![
         with_expectation(json!({"code": "read"}), Some(Expectation::Shall)),
         with_expectation(json!({"code": "vread"}), Some(Expectation::Should)),
         with_expectation(json!({"code": "search-type"}), Some(r.search_expectation)),
     ];
+    if r.resource_type == "Provenance" {
+        // Clients may assert provenance (`patient/Provenance.c`).
+        interactions.push(with_expectation(
+            json!({"code": "create", "documentation": "Needs patient/Provenance.c (or .write); every target must be a resource the token can see."}),
+            Some(Expectation::May),
+        ));
+    }
     let params: Vec<Value> = r
         .params
         .iter()
@@ -220,7 +227,11 @@ mod tests {
                 .as_array()
                 .map(|a| a.iter().filter_map(|i| i["code"].as_str()).collect())
                 .unwrap_or_default();
-            assert_eq!(codes, ["read", "vread", "search-type"]);
+            if r["type"] == "Provenance" {
+                assert_eq!(codes, ["read", "vread", "search-type", "create"]);
+            } else {
+                assert_eq!(codes, ["read", "vread", "search-type"]);
+            }
             for p in strings(&r["supportedProfile"]) {
                 assert!(p.ends_with("|2.0.0"), "{p}");
             }
