@@ -333,6 +333,21 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 cpcds::import_dir(&dir, &store, clock.now(), p)
             })?;
             print_import(&report);
+            crate::audit::record(
+                &store,
+                &crate::audit::AuditRecord {
+                    at: clock.now().unix_timestamp(),
+                    event: "import".into(),
+                    outcome: "success".into(),
+                    detail: Some(format!(
+                        "{}: {} resources changed, {} provenance records",
+                        dir.display(),
+                        report.changed(),
+                        report.provenances
+                    )),
+                    ..crate::audit::AuditRecord::default()
+                },
+            );
             // The next `serve` must answer searches from what was just imported.
             let started = Instant::now();
             let index =
@@ -387,6 +402,17 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Export { data, out } => {
             let store = Store::open(&data.data_dir)?;
             let counts = crate::export::export_ndjson(&store, &out)?;
+            let total: u64 = counts.iter().map(|(_, n)| *n).sum();
+            crate::audit::record(
+                &store,
+                &crate::audit::AuditRecord {
+                    at: clock.now().unix_timestamp(),
+                    event: "export".into(),
+                    outcome: "success".into(),
+                    detail: Some(format!("{total} resources to {}", out.display())),
+                    ..crate::audit::AuditRecord::default()
+                },
+            );
             for (ty, n) in counts {
                 println!(
                     "{ty:<22} {n:>9}  {}",

@@ -144,8 +144,14 @@ fn agents(r: &crate::audit::AuditRecord) -> Vec<Value> {
         agents.push(Value::Object(user));
     }
     if agents.is_empty() {
-        // Someone unidentified asked (an unknown client, a failed sign-in without a name).
-        agents.push(json!({"name": "unidentified requester", "requestor": true}));
+        // The operator's commands, or someone unidentified (an unknown client, a failed
+        // sign-in without a name).
+        let name = if matches!(r.event.as_str(), "import" | "export") {
+            "operator (carin-sandbox command line)"
+        } else {
+            "unidentified requester"
+        };
+        agents.push(json!({"name": name, "requestor": true}));
     }
     agents.push(json!({
         "type": {"coding": [{"system": DICOM, "code": "110153", "display": "Source Role ID"}]},
