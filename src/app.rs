@@ -42,6 +42,8 @@ pub struct ServeConfig {
     pub limits: crate::http::limits::ServerLimits,
     /// How long and how much of the audit trail is kept.
     pub audit: crate::audit::AuditPolicy,
+    /// Record every FHIR read, vread and search in the audit trail (on unless measuring).
+    pub audit_reads: bool,
 }
 
 impl ServeConfig {
@@ -59,6 +61,7 @@ impl ServeConfig {
             tls: None,
             limits: crate::http::limits::ServerLimits::default(),
             audit: crate::audit::AuditPolicy::default(),
+            audit_reads: true,
         }
     }
 }
@@ -106,6 +109,7 @@ impl Application {
             insecure_open_api: config.insecure_open_api,
             auth,
             started_at,
+            audit_reads: config.audit_reads,
         });
         let mut addrs = Vec::new();
         let limits = config.limits;

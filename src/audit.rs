@@ -1,5 +1,10 @@
-//! The audit trail: every authorization decision and token event, kept in the store.
-//! (A later issue serves these as FHIR AuditEvent resources.) Tokens never appear here.
+//! The audit trail: every authorization decision and token event, and every FHIR read, vread
+//! and search (with its query and each resource it returned or included), kept in the store
+//! and served as FHIR AuditEvents (`fhir::audit_event`). Tokens and secrets never appear here.
+//!
+//! Records that describe a write commit with it (`append` in the caller's transaction); the
+//! rest (`record`) are handed to the store's background writer and committed in batches, off
+//! the request's hot path. Readers of the trail flush that queue first.
 //!
 //! The trail is bounded, because anyone can make the server record a failure (a wrong client
 //! secret needs no account): identical failures close together become one entry with a
@@ -25,6 +30,8 @@ const AGGREGATE_LOOKBACK: usize = 16;
 const EXPIRE_PER_WRITE: usize = 64;
 /// Longest stored string (bytes); `detail` may hold twice this.
 const MAX_FIELD: usize = 256;
+/// Most resources one entry names (a full page of matches and their includes).
+const MAX_TOUCHED: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct AuditRecord {
@@ -40,6 +47,21 @@ pub struct AuditRecord {
     pub patient: Option<String>,
     pub scopes: Option<String>,
     pub detail: Option<String>,
+    /// FHIR interactions: `read`, `vread`, `search-type` (restful-interaction codes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interaction: Option<String>,
+    /// FHIR interactions: the resource type asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// FHIR searches: the parameters as sent, form-encoded (never a token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// `Type/id` (or `Type/id/_history/v`) of every resource returned or included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub touched: Vec<String>,
+    /// The request id (`X-Request-Id`) the event belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// A stored record and how many identical failures it stands for.
@@ -140,6 +162,20 @@ pub fn append(tx: &WriteTransaction, record: &AuditRecord) -> Result<(), StoreEr
         expire(&mut table, entry.record.at, &policy, EXPIRE_PER_WRITE)?;
     }
     Ok(())
+}
+
+/// The trail's key of a stored entry is `{time}-{kind}{random}`: 37 characters of digits,
+/// `-` and hex, so it is also a valid FHIR id (the AuditEvent's).
+pub fn is_key(key: &str) -> bool {
+    key.len() == 37
+        && key.as_bytes().get(20) == Some(&b'-')
+        && key.bytes().enumerate().all(|(i, b)| {
+            if i == 20 {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        })
 }
 
 /// The key prefix of entries at `at`: zero-padded so keys sort by time.
@@ -251,6 +287,17 @@ fn clipped(record: &AuditRecord) -> AuditRecord {
         patient: maybe(&record.patient, MAX_FIELD),
         scopes: maybe(&record.scopes, MAX_FIELD * 4),
         detail: maybe(&record.detail, MAX_FIELD * 2),
+        interaction: maybe(&record.interaction, MAX_FIELD),
+        resource_type: maybe(&record.resource_type, MAX_FIELD),
+        query: maybe(&record.query, MAX_FIELD * 8),
+        // A page holds at most `MAX_COUNT` matches plus what they include.
+        touched: record
+            .touched
+            .iter()
+            .take(MAX_TOUCHED)
+            .map(|t| clip(t, MAX_FIELD))
+            .collect(),
+        request_id: maybe(&record.request_id, MAX_FIELD),
     }
 }
 
@@ -265,22 +312,21 @@ fn clip(s: &str, max: usize) -> String {
     format!("{}…", &s[..end])
 }
 
-/// Appends a record in a transaction of its own (for refusals and sign-ins, which change
-/// nothing else). A store failure here is logged, not raised: the request it describes has
-/// been decided already, and every caller would only log it.
+/// Appends a record that describes no write of its own (refusals, sign-ins, FHIR reads):
+/// queued for the store's background writer, which commits a batch per transaction, so the
+/// request does not wait for the disk. A store failure there is logged, not raised: the
+/// request it describes has been decided already.
 pub fn record(store: &Store, record: &AuditRecord) {
-    let result = store.begin_write().and_then(|tx| {
-        append(&tx, record)?;
-        tx.commit()?;
-        Ok(())
-    });
-    if let Err(e) = result {
-        tracing::error!(
-            "could not record the audit event {} ({}): {e}",
-            record.event,
-            record.outcome
-        );
-    }
+    let record = record.clone();
+    store.defer(Box::new(move |tx| {
+        append(tx, &record).inspect_err(|e| {
+            tracing::error!(
+                "could not record the audit event {} ({}): {e}",
+                record.event,
+                record.outcome
+            );
+        })
+    }));
 }
 
 /// The newest `limit` records, newest first.
@@ -293,6 +339,15 @@ pub fn recent(store: &Store, limit: usize) -> Result<Vec<AuditRecord>, StoreErro
 
 /// The newest `limit` entries with their counts, newest first.
 pub fn recent_entries(store: &Store, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+    Ok(recent_keyed(store, limit)?
+        .into_iter()
+        .map(|(_, entry)| entry)
+        .collect())
+}
+
+/// The newest `limit` entries with their keys, newest first (after a flush of the queue).
+pub fn recent_keyed(store: &Store, limit: usize) -> Result<Vec<(String, AuditEntry)>, StoreError> {
+    store.flush();
     let tx = store.database().begin_read()?;
     let table = match tx.open_table(AUDIT) {
         Ok(t) => t,
@@ -302,13 +357,47 @@ pub fn recent_entries(store: &Store, limit: usize) -> Result<Vec<AuditEntry>, St
     let mut out = Vec::new();
     for row in table.iter()?.rev().take(limit) {
         let (k, v) = row?;
-        out.push(record::decode(k.value(), v.value())?);
+        out.push((k.value().to_string(), record::decode(k.value(), v.value())?));
     }
     Ok(out)
 }
 
+/// The newest FHIR interactions of each app with `patient`'s data (at most `per_app` each,
+/// newest first), from the newest `scan` entries of the trail: the connected-apps page's
+/// access history.
+pub fn access_history(
+    store: &Store,
+    patient: &str,
+    per_app: usize,
+    scan: usize,
+) -> Result<std::collections::HashMap<String, Vec<AuditRecord>>, StoreError> {
+    let mut out: std::collections::HashMap<String, Vec<AuditRecord>> = Default::default();
+    for (_, entry) in recent_keyed(store, scan)? {
+        let r = entry.record;
+        if r.interaction.is_none() || r.patient.as_deref() != Some(patient) {
+            continue;
+        }
+        let Some(client_id) = r.client_id.clone() else {
+            continue;
+        };
+        let list = out.entry(client_id).or_default();
+        if list.len() < per_app {
+            list.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// The entry stored under `key` (after a flush of the queue).
+pub fn entry(store: &Store, key: &str) -> Result<Option<AuditEntry>, StoreError> {
+    store.flush();
+    let tx = store.database().begin_read()?;
+    record::get(&tx.open_table(AUDIT)?, key)
+}
+
 /// Entries kept and the bytes their keys and values take.
 pub fn size(store: &Store) -> Result<(u64, u64), StoreError> {
+    store.flush();
     let tx = store.database().begin_read()?;
     let table = match tx.open_table(AUDIT) {
         Ok(t) => t,

@@ -124,6 +124,14 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Prints the audit trail as FHIR AuditEvents, one JSON object per line (oldest first).
+    Audit {
+        #[command(flatten)]
+        data: DataDir,
+        /// Only the events of this patient (a Patient id).
+        #[arg(long)]
+        patient: Option<String>,
+    },
     /// Benchmarks that print figures (not tests).
     Bench {
         #[command(subcommand)]
@@ -157,6 +165,9 @@ pub enum BenchCommand {
         seconds: u64,
         #[arg(long, default_value_t = 32)]
         connections: usize,
+        /// Serve without the per-request audit write (to measure what it costs).
+        #[arg(long)]
+        no_audit_reads: bool,
     },
     /// The authorization server's cost: token endpoint exchanges/s, and EOB reads with bearer
     /// validation vs. the same reads with --insecure-open-api.
@@ -234,6 +245,10 @@ pub struct LimitArgs {
     /// Seconds within which identical failures become one audit entry with a count (0: never).
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i64).range(0..))]
     audit_aggregate_window: i64,
+    /// Do not record FHIR reads, vreads and searches in the audit trail (for measuring what
+    /// the per-request audit write costs; authorization events are still recorded).
+    #[arg(long)]
+    no_audit_reads: bool,
 }
 
 impl LimitArgs {
@@ -294,6 +309,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 tls,
                 limits: limits.server(),
                 audit: limits.audit(),
+                audit_reads: !limits.no_audit_reads,
                 ..crate::app::ServeConfig::new(data.data_dir)
             };
             serve(config)
@@ -317,6 +333,21 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 cpcds::import_dir(&dir, &store, clock.now(), p)
             })?;
             print_import(&report);
+            crate::audit::record(
+                &store,
+                &crate::audit::AuditRecord {
+                    at: clock.now().unix_timestamp(),
+                    event: "import".into(),
+                    outcome: "success".into(),
+                    detail: Some(format!(
+                        "{}: {} resources changed, {} provenance records",
+                        dir.display(),
+                        report.changed(),
+                        report.provenances
+                    )),
+                    ..crate::audit::AuditRecord::default()
+                },
+            );
             // The next `serve` must answer searches from what was just imported.
             let started = Instant::now();
             let index =
@@ -360,9 +391,28 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Validate { data, paths, show } => {
             crate::validate_cmd::run(&data.data_dir, &paths, show)
         }
+        Command::Audit { data, patient } => {
+            let store = Store::open(&data.data_dir)?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let n = crate::api::write_ndjson(&store, patient.as_deref(), &mut out)?;
+            std::io::Write::flush(&mut out)?;
+            eprintln!("{n} audit events");
+            Ok(0)
+        }
         Command::Export { data, out } => {
             let store = Store::open(&data.data_dir)?;
             let counts = crate::export::export_ndjson(&store, &out)?;
+            let total: u64 = counts.iter().map(|(_, n)| *n).sum();
+            crate::audit::record(
+                &store,
+                &crate::audit::AuditRecord {
+                    at: clock.now().unix_timestamp(),
+                    event: "export".into(),
+                    outcome: "success".into(),
+                    detail: Some(format!("{total} resources to {}", out.display())),
+                    ..crate::audit::AuditRecord::default()
+                },
+            );
             for (ty, n) in counts {
                 println!(
                     "{ty:<22} {n:>9}  {}",
@@ -382,11 +432,13 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 work_dir,
                 seconds,
                 connections,
+                no_audit_reads,
             } => crate::bench::api::run(&crate::bench::api::ApiBench {
                 beneficiaries,
                 work_dir,
                 seconds,
                 connections,
+                audit_reads: !no_audit_reads,
             }),
             BenchCommand::Auth {
                 beneficiaries,
@@ -400,6 +452,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                     work_dir,
                     seconds,
                     connections,
+                    audit_reads: true,
                 },
                 codes,
             ),
@@ -516,6 +569,10 @@ pub fn print_import(report: &ImportReport) {
     for (profile, n) in &report.eobs_by_profile {
         println!("  {profile:<28} {n:>9}");
     }
+    println!(
+        "provenance: {} record(s) (one per beneficiary whose data changed, one for the directory)",
+        report.provenances
+    );
     let s = &report.stats;
     if report.placeholders > 0 {
         println!("placeholders for members/coverages/payers/providers the files name but do not describe: {}", report.placeholders);

@@ -690,6 +690,9 @@ async fn revoking_on_the_connected_apps_page_kills_the_apps_tokens_at_once() {
     assert!(html.contains("BBUser00002"));
     assert!(html.contains("TestApp (confidential)"));
     assert!(html.contains("Your claims") || html.contains("All of your claims"));
+    // Its access history, from the audit trail: the EOB request above.
+    assert!(html.contains("What it read lately"), "{html}");
+    assert!(html.contains("ExplanationOfBenefit"), "{html}");
     let r = post(
         &b,
         &format!("{base}/connected-apps/revoke"),

@@ -4,6 +4,9 @@
 //! search and its Bundle with `_include` and paging. `http::fhir` only translates HTTP to these
 //! calls and their results (or [`FhirError`]s) to responses.
 
+mod audit;
+mod audit_events;
+mod create;
 mod stored;
 #[cfg(test)]
 mod tests;
@@ -11,6 +14,9 @@ mod viewer;
 
 use time::OffsetDateTime;
 
+pub use audit::{record_interaction, Interaction};
+pub use audit_events::{write_ndjson, AuditExportError};
+pub use create::create_provenance;
 pub use stored::StoredResource;
 pub use viewer::{Action, Viewer};
 
@@ -18,7 +24,7 @@ use crate::fhir::bundle::{self, Page};
 use crate::fhir::compartment;
 use crate::fhir::error::FhirError;
 use crate::fhir::search;
-use crate::fhir::RESOURCE_TYPES;
+use crate::fhir::SERVED_TYPES;
 use crate::index::SearchIndex;
 use crate::store::Store;
 
@@ -41,6 +47,9 @@ pub fn read(
     id: &str,
     params: &[(String, String)],
 ) -> Result<StoredResource, FhirError> {
+    if resource_type == audit_events::AUDIT_EVENT {
+        return audit_events::read(store, viewer, id, params);
+    }
     let resource_type = admit(viewer, Action::Read, resource_type, params)?;
     let read = store.read().map_err(internal)?;
     read.get(resource_type, id)
@@ -60,6 +69,18 @@ pub fn vread(
     version: &str,
     params: &[(String, String)],
 ) -> Result<StoredResource, FhirError> {
+    if resource_type == audit_events::AUDIT_EVENT {
+        // An audit entry has one version: the current one (its count may grow).
+        let found = audit_events::read(store, viewer, id, params)?;
+        if found.version_id.as_deref() != Some(version) {
+            return Err(FhirError::VersionNotFound {
+                resource_type: resource_type.to_string(),
+                id: id.to_string(),
+                version: version.to_string(),
+            });
+        }
+        return Ok(found);
+    }
     let resource_type = admit(viewer, Action::Read, resource_type, params)?;
     let version_not_found = || FhirError::VersionNotFound {
         resource_type: resource_type.to_string(),
@@ -79,6 +100,13 @@ pub fn vread(
         .ok_or_else(version_not_found)
 }
 
+/// A search's answer: the searchset Bundle as bytes, and what it holds (for the audit trail).
+pub struct Searched {
+    pub body: Vec<u8>,
+    /// `Type/id` of every entry, matches and includes.
+    pub touched: Vec<String>,
+}
+
 /// `GET [base]/{type}?…` and `POST [base]/{type}/_search`: the searchset Bundle, as bytes.
 /// `now` resolves relative dates and stamps the Bundle's `meta.lastUpdated`.
 pub fn search(
@@ -87,15 +115,35 @@ pub fn search(
     viewer: &Viewer,
     request: SearchRequest,
     now: OffsetDateTime,
-) -> Result<Vec<u8>, FhirError> {
+) -> Result<Searched, FhirError> {
+    if request.resource_type == audit_events::AUDIT_EVENT {
+        return audit_events::search(store, viewer, request, now);
+    }
     let resource_type = admit(
         viewer,
         Action::Search,
         &request.resource_type,
         &request.params,
     )?;
+    // `_revinclude=Provenance:target` is answered here (it needs the index); the parser sees
+    // the other parameters.
+    let (revinclude, params): (Vec<_>, Vec<_>) = request
+        .params
+        .iter()
+        .cloned()
+        .partition(|(k, _)| k == "_revinclude");
+    for (_, value) in &revinclude {
+        if value != "Provenance:target" {
+            return Err(FhirError::Search(search::SearchError::new(
+                search::SearchErrorCode::InvalidInclude,
+                "_revinclude",
+                value,
+                "only _revinclude=Provenance:target is supported",
+            )));
+        }
+    }
     let mut query =
-        search::parse(resource_type, &request.params, request.strict).map_err(FhirError::Search)?;
+        search::parse(resource_type, &params, request.strict).map_err(FhirError::Search)?;
     // A patient-bound token searches its own patient's data only, whatever was asked.
     if let Some(patient) = viewer.patient() {
         query
@@ -111,7 +159,61 @@ pub fn search(
     let read = store.read().map_err(internal)?;
     let ids = index.search(&read, &query, now_ms).map_err(internal)?;
     let sees = |ty: &str, json: &[u8]| viewer.sees(ty, json);
-    bundle::searchset(&read, &query, &ids, &page, now, &sees).map_err(internal)
+    let provenances = if revinclude.is_empty() || query.summary_count {
+        Vec::new()
+    } else {
+        let start = query.offset.min(ids.len());
+        let end = start.saturating_add(query.count).min(ids.len());
+        provenances_of(
+            &read,
+            index,
+            viewer,
+            resource_type,
+            &ids[start..end],
+            now_ms,
+        )?
+    };
+    let mut touched = Vec::new();
+    let source = |ty: &str, id: &str| read.get(ty, id);
+    let body = bundle::searchset(
+        &source,
+        &query,
+        &ids,
+        &page,
+        now,
+        &sees,
+        &provenances,
+        &mut touched,
+    )
+    .map_err(internal)?;
+    Ok(Searched { body, touched })
+}
+
+/// Ids of the Provenances that target any of `ids` (`_revinclude=Provenance:target`), kept
+/// to the viewer's compartment.
+fn provenances_of(
+    read: &crate::store::ReadTx,
+    index: &SearchIndex,
+    viewer: &Viewer,
+    resource_type: &str,
+    ids: &[String],
+    now_ms: i64,
+) -> Result<Vec<String>, FhirError> {
+    if ids.is_empty() || !viewer.sees_type("Provenance") {
+        return Ok(Vec::new());
+    }
+    let targets: Vec<String> = ids
+        .iter()
+        .map(|id| format!("{resource_type}/{id}"))
+        .collect();
+    let pairs = [("target".to_string(), targets.join(","))];
+    let mut query = search::parse("Provenance", &pairs, false).map_err(FhirError::Search)?;
+    if let Some(patient) = viewer.patient() {
+        query
+            .filters
+            .extend(compartment::filter("Provenance", patient));
+    }
+    index.search(read, &query, now_ms).map_err(internal)
 }
 
 /// The checks every interaction starts with, in the order clients see them: `_format` (406),
@@ -131,7 +233,7 @@ fn admit(
 
 /// A type this server serves, or 404 (as FHIR answers an unknown type).
 fn known_type(resource_type: &str) -> Result<&'static str, FhirError> {
-    RESOURCE_TYPES
+    SERVED_TYPES
         .iter()
         .copied()
         .find(|t| *t == resource_type)

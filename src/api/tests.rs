@@ -148,7 +148,7 @@ fn search_pairs(
         strict: true,
         base: BASE.into(),
     };
-    let body = search(&fx.store, &fx.index, viewer, request, NOW)?;
+    let body = search(&fx.store, &fx.index, viewer, request, NOW)?.body;
     Ok(serde_json::from_slice(&body).unwrap())
 }
 
@@ -565,7 +565,9 @@ fn type_format_and_strictness_are_checked_in_order() {
         strict: false,
         base: BASE.into(),
     };
-    let body = search(&fx.store, &fx.index, &viewer, lenient, NOW).unwrap();
+    let body = search(&fx.store, &fx.index, &viewer, lenient, NOW)
+        .unwrap()
+        .body;
     let bundle: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(bundle["total"], 3);
     assert_eq!(

@@ -21,6 +21,8 @@ pub enum Viewer {
 pub enum Action {
     Read,
     Search,
+    /// Provenance only (`patient/Provenance.c`).
+    Create,
 }
 
 impl Viewer {
@@ -34,6 +36,7 @@ impl Viewer {
         let (allowed, verb) = match action {
             Action::Read => (perms.read, "read"),
             Action::Search => (perms.search, "search"),
+            Action::Create => (perms.create, "create"),
         };
         if allowed {
             Ok(())
@@ -54,6 +57,14 @@ impl Viewer {
                 access.scopes.perms_for(resource_type).read
                     && compartment::visible_to(resource_type, json, &access.patient)
             }
+        }
+    }
+
+    /// True when the scopes let the viewer read `resource_type` at all.
+    pub fn sees_type(&self, resource_type: &str) -> bool {
+        match self {
+            Viewer::Open => true,
+            Viewer::Token(access) => access.scopes.perms_for(resource_type).read,
         }
     }
 

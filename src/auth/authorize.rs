@@ -445,7 +445,7 @@ impl AuthServer {
             user: who.map(|w| w.username.clone()),
             patient: who.map(|w| w.patient.clone()),
             scopes: Some(request.scopes.clone()),
-            detail: None,
+            ..AuditRecord::default()
         };
         crate::audit::record(self.store(), &audit);
         request.error_url(

@@ -11,7 +11,7 @@ use crate::store::StoreError;
 
 /// The scopes an app gets when it registers none: everything the sandbox grants.
 pub const DEFAULT_SCOPES: &str =
-    "openid fhirUser profile launch/patient offline_access patient/*.read patient/*.rs user/*.read user/*.rs";
+    "openid fhirUser profile launch/patient offline_access patient/*.read patient/*.rs user/*.read user/*.rs patient/Provenance.c user/Provenance.c";
 
 /// The seeded confidential app (Blue Button's well-known test app credentials).
 pub const TEST_CLIENT_ID: &str = "test-client-id";

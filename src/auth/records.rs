@@ -113,7 +113,7 @@ impl Grant {
             user: Some(self.username.clone()),
             patient: Some(self.patient.clone()),
             scopes: Some(self.scopes.clone()),
-            detail: None,
+            ..crate::audit::AuditRecord::default()
         }
     }
 }

@@ -6,11 +6,11 @@
 
 use std::fmt;
 
-use crate::fhir::RESOURCE_TYPES;
+use crate::fhir::SERVED_TYPES;
 
 /// The resource types a token can be scoped to (everything the FHIR API serves).
 pub fn scoped_types() -> &'static [&'static str] {
-    RESOURCE_TYPES
+    SERVED_TYPES
 }
 
 /// Types the "share demographics" choice covers (BB2's `BENE_PERSONAL_INFO_SCOPES`, plus the
@@ -33,23 +33,31 @@ impl Context {
     }
 }
 
-/// Read and search permissions (the only ones a read-only server can grant).
+/// Read and search permissions, and create — granted on Provenance only (clients may assert
+/// where data came from; everything else is read-only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Perms {
     pub read: bool,
     pub search: bool,
+    pub create: bool,
 }
 
 impl Perms {
     const ALL: Perms = Perms {
         read: true,
         search: true,
+        create: false,
     };
 
     fn covers(self, other: Perms) -> bool {
-        (self.read || !other.read) && (self.search || !other.search)
+        (self.read || !other.read)
+            && (self.search || !other.search)
+            && (self.create || !other.create)
     }
 }
+
+/// The one type a client may create (`patient/Provenance.c`, `.write`).
+pub const WRITABLE_TYPE: &str = "Provenance";
 
 /// How the permission part was written, so a granted scope reads the way it was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -104,19 +112,35 @@ impl Scope {
         } else {
             Some(*scoped_types().iter().find(|t| **t == ty)?)
         };
+        let writable = resource_type == Some(WRITABLE_TYPE);
         let (perms, syntax) = match perm {
-            "read" | "*" => (Perms::ALL, Syntax::V1),
+            "read" => (Perms::ALL, Syntax::V1),
+            "*" => (
+                Perms {
+                    create: writable,
+                    ..Perms::ALL
+                },
+                Syntax::V1,
+            ),
+            "write" if writable => (
+                Perms {
+                    create: true,
+                    ..Perms::default()
+                },
+                Syntax::V1,
+            ),
             _ if !perm.is_empty() && is_v2_perm(perm) => (
                 Perms {
                     read: perm.contains('r'),
                     search: perm.contains('s'),
+                    create: writable && perm.contains('c'),
                 },
                 Syntax::V2,
             ),
             _ => return None,
         };
-        if !perms.read && !perms.search {
-            return None; // write-only: nothing a read-only server can grant
+        if !perms.read && !perms.search && !perms.create {
+            return None; // write-only on a read-only type: nothing this server can grant
         }
         Some(Scope::Resource {
             context,
@@ -184,13 +208,19 @@ impl fmt::Display for Scope {
                 perms,
                 syntax,
             } => {
+                let v2;
                 let perm = match syntax {
+                    Syntax::V1 if perms.create && perms.read => "*",
+                    Syntax::V1 if perms.create => "write",
                     Syntax::V1 => "read",
-                    Syntax::V2 => match (perms.read, perms.search) {
-                        (true, true) => "rs",
-                        (true, false) => "r",
-                        _ => "s",
-                    },
+                    Syntax::V2 => {
+                        v2 = [(perms.create, 'c'), (perms.read, 'r'), (perms.search, 's')]
+                            .iter()
+                            .filter(|(on, _)| *on)
+                            .map(|(_, c)| *c)
+                            .collect::<String>();
+                        v2.as_str()
+                    }
                 };
                 write!(
                     f,
@@ -319,6 +349,7 @@ impl ScopeSet {
                 if t.is_none_or(covers) {
                     perms.read |= p.read;
                     perms.search |= p.search;
+                    perms.create |= p.create;
                 }
             }
         }
@@ -361,6 +392,9 @@ pub fn supported() -> Vec<String> {
                 out.push(format!("{context}/{ty}.{perm}"));
             }
         }
+        for perm in ["c", "write"] {
+            out.push(format!("{context}/{WRITABLE_TYPE}.{perm}"));
+        }
     }
     out
 }
@@ -389,11 +423,15 @@ pub fn describe(scope: &Scope) -> String {
                 Some("Organization") => "The insurers and providers on your claims",
                 Some("Practitioner") => "The clinicians on your claims",
                 Some("RelatedPerson") => "People related to you who were paid on your claims",
+                Some("Provenance") => "Where your data came from (provenance records)",
+                Some("AuditEvent") => "Who accessed your data, and when (audit events)",
                 Some(other) => other,
             };
-            let how = match (perms.read, perms.search) {
-                (true, true) => "read and search",
-                (true, false) => "read",
+            let how = match (perms.read, perms.search, perms.create) {
+                (_, _, true) if !perms.read && !perms.search => "record where data came from",
+                (true, true, true) => "read, search and record where data came from",
+                (true, true, _) => "read and search",
+                (true, false, _) => "read",
                 _ => "search",
             };
             format!("{what} ({how})")
@@ -468,7 +506,8 @@ mod tests {
             v2.perms_for("RelatedPerson"),
             Perms {
                 read: true,
-                search: false
+                search: false,
+                create: false,
             }
         );
         // Nothing else comes with Patient, and RelatedPerson brings no Patient.
@@ -519,4 +558,29 @@ mod tests {
             assert_eq!(Scope::parse(&s).map(|x| x.to_string()), Some(s));
         }
     }
+
+    #[test]
+    fn only_provenance_can_be_created() {
+        let set = ScopeSet::parse(
+            "patient/Provenance.c user/Provenance.write patient/Provenance.* \
+             patient/ExplanationOfBenefit.c patient/ExplanationOfBenefit.write patient/*.cruds",
+        );
+        let shown: Vec<String> = set.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "patient/Provenance.c",
+                "user/Provenance.write",
+                "patient/Provenance.*",
+                "patient/*.rs"
+            ]
+        );
+        assert!(set.perms_for("Provenance").create);
+        assert!(!set.perms_for("ExplanationOfBenefit").create);
+        let registered = ScopeSet::parse(DEFAULT_SCOPES_FOR_TEST);
+        let asked = ScopeSet::parse("patient/Provenance.c patient/Provenance.write");
+        assert_eq!(registered.allowed_subset(&asked), asked);
+    }
+
+    const DEFAULT_SCOPES_FOR_TEST: &str = crate::auth::clients::DEFAULT_SCOPES;
 }

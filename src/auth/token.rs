@@ -161,8 +161,8 @@ impl AuthServer {
                     client_id: Some(client.client_id.clone()),
                     user: grant.map(|g| g.username.clone()),
                     patient: grant.map(|g| g.patient.clone()),
-                    scopes: None,
                     detail: Some(e.description.clone()),
+                    ..AuditRecord::default()
                 })?;
                 Ok(Err(e))
             };

@@ -23,6 +23,8 @@ pub struct ApiBench {
     pub work_dir: PathBuf,
     pub seconds: u64,
     pub connections: usize,
+    /// Record every request in the audit trail, as `serve` does (`--no-audit-reads`: off).
+    pub audit_reads: bool,
 }
 
 pub fn run(opts: &ApiBench) -> anyhow::Result<i32> {
@@ -31,7 +33,11 @@ pub fn run(opts: &ApiBench) -> anyhow::Result<i32> {
         .join(format!("api-data-{}", opts.beneficiaries));
     prepare_store(opts, &data_dir)?;
     let (eob_ids, patient_ids) = sample_ids(&data_dir)?;
-    let addr = start_server(&data_dir)?;
+    let addr = start_server(&data_dir, opts.audit_reads)?;
+    println!(
+        "per-request audit write: {}",
+        if opts.audit_reads { "on" } else { "off" }
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -127,10 +133,11 @@ pub(super) fn prepare_store(opts: &ApiBench, data_dir: &Path) -> anyhow::Result<
     Ok(())
 }
 
-fn start_server(data_dir: &Path) -> anyhow::Result<SocketAddr> {
+fn start_server(data_dir: &Path, audit_reads: bool) -> anyhow::Result<SocketAddr> {
     start_server_with(ServeConfig {
         load_seed: false,
         insecure_open_api: true,
+        audit_reads,
         ..ServeConfig::new(data_dir)
     })
 }

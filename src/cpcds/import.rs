@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use csv::StringRecord;
@@ -19,7 +19,7 @@ use super::map::Mapped;
 use super::newlines::record_line;
 use super::row::Row;
 use crate::clock::fhir_instant;
-use crate::store::{ReadTx, ResourceWriter, Store, Upsert};
+use crate::store::{PreparedResource, ReadTx, ResourceWriter, Store, Upsert};
 
 /// Created / updated / unchanged counts of one resource type.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -48,6 +48,9 @@ pub struct ImportReport {
     pub changed_keys: Vec<String>,
     /// The store generation before and after the import's commit (equal when nothing changed).
     pub store_generations: (u64, u64),
+    /// Provenance records written (one per beneficiary whose data changed, one for the
+    /// directory): not in `by_type`, which counts what the files held.
+    pub provenances: u64,
 }
 
 impl ImportReport {
@@ -91,8 +94,9 @@ pub fn import_dir(
     let mut report = ImportReport::default();
 
     let (sink, queue) = mpsc::sync_channel::<Write>(WRITE_QUEUE);
+    let stamp = now.unix_timestamp_nanos() / 1_000;
     let written = std::thread::scope(|scope| -> Result<_, IngestError> {
-        let writer = scope.spawn(|| write_all(store, queue, &last_updated));
+        let writer = scope.spawn(|| write_all(store, queue, &last_updated, stamp));
         let mut job = Job {
             sink,
             batch: Vec::with_capacity(BATCH),
@@ -104,6 +108,7 @@ pub fn import_dir(
                 }),
             ),
             report: &mut report,
+            current_file: Arc::from(""),
             done_bytes: 0,
             total_bytes,
             progress,
@@ -126,6 +131,7 @@ pub fn import_dir(
     report.by_type = written.by_type;
     report.changed_keys = written.changed;
     report.store_generations = written.generations;
+    report.provenances = written.provenances;
     report.elapsed = started.elapsed();
     Ok(report)
 }
@@ -136,7 +142,8 @@ const WRITE_QUEUE: usize = 32;
 const BATCH: usize = 128;
 
 enum Write {
-    Put(Vec<Mapped>),
+    /// Resources mapped from one file (its name).
+    Put(Vec<Mapped>, Arc<str>),
     /// Everything was sent and mapped without error: commit.
     Commit,
 }
@@ -147,33 +154,59 @@ fn write_all(
     store: &Store,
     queue: mpsc::Receiver<Write>,
     last_updated: &str,
+    stamp: i128,
 ) -> Result<Written, crate::store::StoreError> {
     let tx = store.begin_write()?;
     let mut by_type: BTreeMap<&'static str, Counts> = BTreeMap::new();
     let mut changed = Vec::new();
     let mut commit = false;
+    let mut provenance = ProvenanceGroups::default();
     let generations;
     {
         let mut writer = ResourceWriter::new(&tx)?;
         for msg in queue {
             match msg {
-                Write::Put(batch) => {
+                Write::Put(batch, file) => {
                     for m in batch {
                         let counts = by_type.entry(m.resource_type).or_default();
-                        match writer.upsert(&m.prepared(), last_updated)? {
-                            Upsert::Created => counts.created += 1,
-                            Upsert::Updated { .. } => counts.updated += 1,
+                        let version = match writer.upsert(&m.prepared(), last_updated)? {
+                            Upsert::Created => {
+                                counts.created += 1;
+                                1
+                            }
+                            Upsert::Updated { version } => {
+                                counts.updated += 1;
+                                version
+                            }
                             Upsert::Unchanged => {
                                 counts.unchanged += 1;
                                 continue;
                             }
-                        }
+                        };
+                        provenance.add(&m, version, &file);
                         changed.push(format!("{}/{}", m.resource_type, m.id));
                     }
                 }
                 Write::Commit => {
                     commit = true;
                     break;
+                }
+            }
+        }
+        // In the same transaction: a resource is never there without its Provenance.
+        if commit {
+            for (key, p) in provenance.finish(stamp) {
+                let (body, meta_at) = provenance_body(&key, &p, last_updated);
+                let prepared = PreparedResource {
+                    resource_type: "Provenance",
+                    id: &key,
+                    body: &body,
+                    meta_at,
+                    profiles: &[crate::fhir::provenance::US_CORE_PROVENANCE],
+                };
+                if writer.upsert(&prepared, last_updated)? != Upsert::Unchanged {
+                    changed.push(format!("Provenance/{key}"));
+                    provenance.written += 1;
                 }
             }
         }
@@ -188,7 +221,82 @@ fn write_all(
         by_type,
         changed,
         generations,
+        provenances: provenance.written,
     })
+}
+
+/// What the import wrote, grouped for its Provenance records: per beneficiary (the owner of
+/// each resource in the patient compartment) and one group for the shared directory data.
+#[derive(Default)]
+struct ProvenanceGroups {
+    groups: HashMap<String, crate::fhir::provenance::ImportProvenance>,
+    /// The first payer a Coverage of this import named.
+    payer: Option<String>,
+    written: u64,
+}
+
+impl ProvenanceGroups {
+    fn add(&mut self, m: &Mapped, version: u32, file: &str) {
+        use crate::fhir::compartment;
+        let owner = compartment::owner(m.resource_type, &m.body).unwrap_or_default();
+        if m.resource_type == "Coverage" && self.payer.is_none() {
+            self.payer = compartment::first_reference(&m.body, "payor")
+                .filter(|r| r.starts_with("Organization/"));
+        }
+        let group = self.groups.entry(owner).or_default();
+        group
+            .targets
+            .push(format!("{}/{}/_history/{version}", m.resource_type, m.id));
+        if !group.files.iter().any(|f| f == file) {
+            group.files.push(file.to_string());
+        }
+    }
+
+    /// `(id, record)` of each group, in a stable order. A beneficiary's record always names
+    /// the Patient (the current version when this import did not change it), which puts it
+    /// in that patient's compartment.
+    fn finish(&mut self, stamp: i128) -> Vec<(String, crate::fhir::provenance::ImportProvenance)> {
+        let mut out: Vec<_> = std::mem::take(&mut self.groups).into_iter().collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.into_iter()
+            .map(|(owner, mut p)| {
+                p.payer = self.payer.clone();
+                let name = if owner.is_empty() {
+                    "directory".to_string()
+                } else {
+                    let patient = format!("Patient/{owner}");
+                    if !p
+                        .targets
+                        .iter()
+                        .any(|t| t.starts_with(&format!("{patient}/_history/")))
+                    {
+                        p.targets.insert(0, patient);
+                    }
+                    owner
+                };
+                let mut id = format!("import-{stamp}-{name}");
+                if !crate::fhir::id::is_valid_id(&id) {
+                    let hash = blake3::hash(name.as_bytes()).to_hex();
+                    id = format!("import-{stamp}-{}", &hash[..16]);
+                }
+                (id, p)
+            })
+            .collect()
+    }
+}
+
+/// The Provenance's JSON (without `meta`) and where `meta` goes.
+fn provenance_body(
+    id: &str,
+    p: &crate::fhir::provenance::ImportProvenance,
+    recorded: &str,
+) -> (Vec<u8>, usize) {
+    let value = crate::fhir::provenance::import_provenance(id, p, recorded);
+    let body = serde_json::to_vec(&value).unwrap_or_default();
+    let mut prefix = Vec::with_capacity(64);
+    prefix.extend_from_slice(br#"{"resourceType":"Provenance","id":"#);
+    crate::json::write_str(&mut prefix, id);
+    (body, prefix.len())
 }
 
 /// What the writer thread committed.
@@ -198,6 +306,7 @@ struct Written {
     changed: Vec<String>,
     /// The store generation before and after the transaction.
     generations: (u64, u64),
+    provenances: u64,
 }
 
 struct Job<'a, 'r> {
@@ -206,6 +315,8 @@ struct Job<'a, 'r> {
     snapshot: &'r ReadTx,
     dir: Directory,
     report: &'a mut ImportReport,
+    /// The name of the file being mapped (the Provenance's source entity).
+    current_file: Arc<str>,
     done_bytes: u64,
     total_bytes: u64,
     progress: Progress<'a>,
@@ -225,7 +336,8 @@ impl Job<'_, '_> {
             return Ok(());
         }
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-        self.sink.send(Write::Put(batch)).map_err(|_| {
+        let file = Arc::clone(&self.current_file);
+        self.sink.send(Write::Put(batch, file)).map_err(|_| {
             IngestError::Store(crate::store::StoreError::Corrupt {
                 key: "import".into(),
                 reason: "the store writer stopped".into(),
@@ -241,6 +353,13 @@ impl Job<'_, '_> {
     }
 
     fn file(&mut self, file: &InputFile) -> Result<(), IngestError> {
+        // What was mapped from the previous file goes with its name.
+        self.send_batch()?;
+        let name = file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        self.current_file = Arc::from(name.unwrap_or_default().as_str());
         let mut reader = files::open(&file.path)?;
         let mut record = StringRecord::new();
         let mut rows = 0u64;

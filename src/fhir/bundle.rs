@@ -7,7 +7,11 @@ use time::OffsetDateTime;
 
 use crate::fhir::search::{values, SearchQuery};
 use crate::json::write_str;
-use crate::store::{ReadTx, StoreError};
+use crate::store::StoreError;
+
+/// Where the Bundle's resources come from: `(type, id)` → the stored JSON (usually
+/// `ReadTx::get`; AuditEvents are rendered from the audit trail).
+pub type Source<'a> = &'a dyn Fn(&str, &str) -> Result<Option<Vec<u8>>, StoreError>;
 
 /// What the links of a page are built from.
 pub struct Page {
@@ -39,14 +43,22 @@ impl Page {
 }
 
 /// The searchset for `ids` (all matches, in order): the requested page of matches, then the
-/// resources `_include` asks for (each once, never one already on the page).
+/// resources `_include` asks for (each once, never one already on the page). Every entry's
+/// `Type/id` is pushed onto `touched` (for the audit trail). `provenances` are the ids of the
+/// Provenances `_revinclude=Provenance:target` found for the page (written as includes).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the one searchset writer: what was found, how to page it, what to add"
+)]
 pub fn searchset(
-    read: &ReadTx,
+    read: Source<'_>,
     query: &SearchQuery,
     ids: &[String],
     page: &Page,
     now: OffsetDateTime,
     sees: &dyn Fn(&str, &[u8]) -> bool,
+    provenances: &[String],
+    touched: &mut Vec<String>,
 ) -> Result<Vec<u8>, StoreError> {
     let total = ids.len();
     let start = query.offset.min(total);
@@ -97,7 +109,7 @@ pub fn searchset(
         let mut on_page: HashSet<String> = HashSet::new();
         let mut matches: Vec<Value> = Vec::new();
         for id in &ids[start..end] {
-            let Some(json) = read.get(page.resource_type, id)? else {
+            let Some(json) = read(page.resource_type, id)? else {
                 continue; // removed between the index and the store snapshot
             };
             entry(
@@ -110,6 +122,7 @@ pub fn searchset(
                 "match",
             );
             on_page.insert(format!("{}/{id}", page.resource_type));
+            touched.push(format!("{}/{id}", page.resource_type));
             if !query.includes.is_empty() {
                 matches.push(serde_json::from_slice(&json).unwrap_or(Value::Null));
             }
@@ -123,7 +136,25 @@ pub fn searchset(
             &mut out,
             &mut entries,
             sees,
+            touched,
         )?;
+        for id in provenances {
+            if !on_page.insert(format!("Provenance/{id}")) {
+                continue;
+            }
+            if let Some(json) = read("Provenance", id)?.filter(|j| sees("Provenance", j)) {
+                entry(
+                    &mut out,
+                    &mut entries,
+                    &page.base,
+                    "Provenance",
+                    id,
+                    &json,
+                    "include",
+                );
+                touched.push(format!("Provenance/{id}"));
+            }
+        }
         out.push(b']');
     }
     out.push(b'}');
@@ -158,7 +189,7 @@ fn entry(
     reason = "the page being written and its running state, passed down from one caller"
 )]
 fn include(
-    read: &ReadTx,
+    read: Source<'_>,
     query: &SearchQuery,
     page: &Page,
     matches: &[Value],
@@ -166,6 +197,7 @@ fn include(
     out: &mut Vec<u8>,
     entries: &mut usize,
     sees: &dyn Fn(&str, &[u8]) -> bool,
+    touched: &mut Vec<String>,
 ) -> Result<(), StoreError> {
     let mut frontier: Vec<Value> = Vec::new();
     let mut first = true;
@@ -195,8 +227,9 @@ fn include(
                                 continue;
                             }
                             // Included resources obey the same scopes and patient as matches.
-                            if let Some(json) = read.get(ty, &r.id)?.filter(|j| sees(ty, j)) {
+                            if let Some(json) = read(ty, &r.id)?.filter(|j| sees(ty, j)) {
                                 entry(out, entries, &page.base, ty, &r.id, &json, "include");
+                                touched.push(format!("{ty}/{}", r.id));
                                 next.push(serde_json::from_slice(&json).unwrap_or(Value::Null));
                                 break;
                             }

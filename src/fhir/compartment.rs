@@ -15,10 +15,70 @@ use super::search::values::{parse_reference, RefTarget};
 fn patient_param(resource_type: &str) -> Option<&'static str> {
     match resource_type {
         "Patient" => Some("_id"),
-        "ExplanationOfBenefit" | "RelatedPerson" => Some("patient"),
+        "ExplanationOfBenefit" | "RelatedPerson" | "Provenance" => Some("patient"),
         "Coverage" => Some("beneficiary"),
         _ => None,
     }
+}
+
+/// The patient a stored resource belongs to (None for shared directory data, or when it
+/// names none).
+pub fn owner(resource_type: &str, json: &[u8]) -> Option<String> {
+    let key = match resource_type {
+        "Patient" => return top_level_field(json, "id")?.as_str().map(str::to_string),
+        "Coverage" => "beneficiary",
+        "ExplanationOfBenefit" | "RelatedPerson" => "patient",
+        _ => return None,
+    };
+    let target = parse_reference(top_level_field(json, key)?["reference"].as_str()?)?;
+    (target
+        .resource_type
+        .as_deref()
+        .is_none_or(|t| t == "Patient"))
+    .then_some(target.id)
+}
+
+/// The `reference` of a top-level Reference member, or of the first one of a list.
+pub fn first_reference(json: &[u8], key: &str) -> Option<String> {
+    let value = top_level_field(json, key)?;
+    let reference = match &value {
+        Value::Array(items) => items.first()?.get("reference"),
+        other => other.get("reference"),
+    };
+    reference.and_then(Value::as_str).map(str::to_string)
+}
+
+/// Types of shared directory data (no patient's): a Provenance about only these is shared.
+const DIRECTORY_TYPES: &[&str] = &["Organization", "Practitioner"];
+
+/// A Provenance is `patient`'s when a target is that Patient, shared when every target is
+/// directory data, and nobody's (hidden) otherwise: one that targets a claim without naming
+/// the patient is never shown.
+fn provenance_visible(json: &[u8], patient: &str) -> bool {
+    let Some(Value::Array(targets)) = top_level_field(json, "target") else {
+        return false;
+    };
+    let refs: Vec<_> = targets
+        .iter()
+        .filter_map(|t| t["reference"].as_str().and_then(parse_reference))
+        .collect();
+    let names_patient = refs
+        .iter()
+        .any(|t| t.id == patient && t.resource_type.as_deref() == Some("Patient"));
+    let other_patient = refs
+        .iter()
+        .any(|t| t.resource_type.as_deref() == Some("Patient") && t.id != patient);
+    if other_patient {
+        return false;
+    }
+    names_patient
+        || (!refs.is_empty()
+            && refs.len() == targets.len()
+            && refs.iter().all(|t| {
+                t.resource_type
+                    .as_deref()
+                    .is_some_and(|ty| DIRECTORY_TYPES.contains(&ty))
+            }))
 }
 
 /// The filter every search of `resource_type` gets for a token bound to `patient` (None for
@@ -43,6 +103,7 @@ pub fn filter(resource_type: &str, patient: &str) -> Option<Filter> {
 /// True when the stored resource may be shown to a token bound to `patient`.
 pub fn visible_to(resource_type: &str, json: &[u8], patient: &str) -> bool {
     let key = match resource_type {
+        "Provenance" => return provenance_visible(json, patient),
         "Patient" => "id",
         "Coverage" => "beneficiary",
         "ExplanationOfBenefit" | "RelatedPerson" => "patient",

@@ -40,6 +40,12 @@ pub enum FhirError {
     /// 410: what the URL named is no longer there (an expired paging link).
     #[error("{0}")]
     Gone(String),
+    /// A request body that is not a resource at all (not JSON, wrong type).
+    #[error("{0}")]
+    Invalid(String),
+    /// A resource that breaks its rules (validation, a target the caller cannot see).
+    #[error("{0}")]
+    Unprocessable(String),
 }
 
 /// OperationOutcome issue codes (http://hl7.org/fhir/issue-type) used here.
@@ -59,6 +65,8 @@ impl FhirError {
             FhirError::TooManyRequests { .. } => (429, "throttled"),
             FhirError::Unavailable { .. } => (503, "transient"),
             FhirError::Gone(_) => (410, "not-found"),
+            FhirError::Invalid(_) => (400, "structure"),
+            FhirError::Unprocessable(_) => (422, "processing"),
         }
     }
 

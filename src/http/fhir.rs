@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::FHIR_JSON;
-use crate::api::{self, check_format, SearchRequest, StoredResource, Viewer};
+use crate::api::{self, check_format, Interaction, SearchRequest, StoredResource, Viewer};
 use crate::fhir::error::FhirError;
 use crate::fhir::search;
 use crate::web::AppState;
@@ -18,7 +18,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/v2/fhir")
             .service(url("/metadata", READ).route(web::get().to(get_capabilities)))
-            .service(url("/{type}", READ).route(web::get().to(search_type)))
+            .service(
+                // POST creates a Provenance (the one writable type); for every other type it
+                // is a 405 naming GET and HEAD, as the other methods are.
+                url("/{type}", READ)
+                    .route(web::get().to(search_type))
+                    .route(web::post().to(create)),
+            )
             .service(url("/{type}/_search", "POST").route(web::post().to(post_search_type)))
             .service(url("/{type}/{id}", READ).route(web::get().to(read_resource)))
             .service(url("/{type}/{id}/_history/{vid}", READ).route(web::get().to(vread_resource))),
@@ -74,8 +80,18 @@ async fn read_resource(
 ) -> Result<HttpResponse, FhirError> {
     let (resource_type, id) = path.into_inner();
     let params = query_pairs(&req);
-    let found = work(|| api::read(&state.store, &viewer, &resource_type, &id, &params))?;
-    Ok(resource_response(found))
+    let found = work(|| api::read(&state.store, &viewer, &resource_type, &id, &params));
+    let touched = || vec![format!("{resource_type}/{id}")];
+    audit(
+        &state,
+        &viewer,
+        "read",
+        &resource_type,
+        &[],
+        &found,
+        touched,
+    );
+    Ok(resource_response(found?))
 }
 
 async fn vread_resource(
@@ -95,8 +111,18 @@ async fn vread_resource(
             &version,
             &params,
         )
-    })?;
-    Ok(resource_response(found))
+    });
+    let touched = || vec![format!("{resource_type}/{id}/_history/{version}")];
+    audit(
+        &state,
+        &viewer,
+        "vread",
+        &resource_type,
+        &[],
+        &found,
+        touched,
+    );
+    Ok(resource_response(found?))
 }
 
 /// A resource as stored, with its version as the ETag and its lastUpdated as Last-Modified.
@@ -128,7 +154,7 @@ async fn search_type(
                 &format!("the query string is not valid: {e}"),
             ))
         })?;
-    search(&state, &viewer, &req, path.into_inner(), pairs)
+    search(&state, &viewer, &req, &path.into_inner(), &pairs)
 }
 
 async fn post_search_type(
@@ -148,25 +174,101 @@ async fn post_search_type(
         ))
     })?;
     pairs.extend(query_pairs(&req));
-    search(&state, &viewer, &req, path.into_inner(), pairs)
+    search(&state, &viewer, &req, &path.into_inner(), &pairs)
 }
 
 fn search(
     state: &AppState,
     viewer: &Viewer,
     req: &HttpRequest,
-    resource_type: String,
-    params: Vec<(String, String)>,
+    resource_type: &str,
+    params: &[(String, String)],
 ) -> Result<HttpResponse, FhirError> {
     let request = SearchRequest {
-        resource_type,
-        params,
+        resource_type: resource_type.to_string(),
+        params: params.to_vec(),
         strict: prefers_strict(req),
         base: base_url(state, req),
     };
     let now = state.clock.now();
-    let body = work(|| api::search(&state.store, &state.index, viewer, request, now))?;
-    Ok(HttpResponse::Ok().content_type(FHIR_JSON).body(body))
+    let searched = work(|| api::search(&state.store, &state.index, viewer, request, now));
+    let result = searched.as_ref().map(|s| s.touched.clone());
+    record(state, viewer, "search-type", resource_type, params, result);
+    Ok(HttpResponse::Ok()
+        .content_type(FHIR_JSON)
+        .body(searched?.body))
+}
+
+/// `POST [base]/Provenance` (the one type clients may create): 201 with `Location`, the
+/// stored resource, its version as the ETag.
+async fn create(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, FhirError> {
+    let resource_type = path.into_inner();
+    if resource_type != "Provenance" {
+        return Err(FhirError::MethodNotAllowed {
+            method: "POST".into(),
+            allow: "GET, HEAD",
+        });
+    }
+    let now = state.clock.now();
+    let created = work(|| api::create_provenance(&state.store, &state.index, &viewer, &body, now));
+    let result = created
+        .as_ref()
+        .map(|(id, _)| vec![format!("Provenance/{id}/_history/1")]);
+    record(&state, &viewer, "create", &resource_type, &[], result);
+    let (id, stored) = created?;
+    let location = format!("{}/Provenance/{id}/_history/1", base_url(&state, &req));
+    let mut response = HttpResponse::Created();
+    response
+        .content_type(FHIR_JSON)
+        .insert_header((header::LOCATION, location));
+    if let Some(version) = &stored.version_id {
+        response.insert_header((header::ETAG, format!("W/\"{version}\"")));
+    }
+    if let Some(date) = stored.last_modified {
+        response.insert_header((header::LAST_MODIFIED, date));
+    }
+    Ok(response.body(stored.json))
+}
+
+/// Queues the audit record of a read or vread (what it returned, or how it was refused).
+fn audit<T>(
+    state: &AppState,
+    viewer: &Viewer,
+    interaction: &'static str,
+    resource_type: &str,
+    params: &[(String, String)],
+    found: &Result<T, FhirError>,
+    touched: impl FnOnce() -> Vec<String>,
+) {
+    let result = found.as_ref().map(|_| touched());
+    record(state, viewer, interaction, resource_type, params, result);
+}
+
+/// Queues one interaction's audit record (unless `--no-audit-reads` turned that off).
+fn record(
+    state: &AppState,
+    viewer: &Viewer,
+    interaction: &'static str,
+    resource_type: &str,
+    params: &[(String, String)],
+    result: Result<Vec<String>, &FhirError>,
+) {
+    if !state.audit_reads {
+        return;
+    }
+    let interaction = Interaction {
+        interaction,
+        resource_type,
+        params,
+        request_id: super::request_id::current(),
+    };
+    api::record_interaction(&state.store, viewer, interaction, result, state.clock.now());
 }
 
 /// `Prefer: handling=strict` (in any of the header's values).

@@ -35,6 +35,51 @@ struct ConnectedApp {
     /// The grant model, in words.
     model: &'static str,
     can: Vec<String>,
+    /// Its newest FHIR requests for this beneficiary's data (from the audit trail).
+    history: Vec<AccessLine>,
+}
+
+/// One line of an app's access history.
+struct AccessLine {
+    when: String,
+    what: String,
+    outcome: String,
+}
+
+/// Requests shown per app, and trail entries looked through for them.
+const HISTORY_PER_APP: usize = 10;
+const HISTORY_SCAN: usize = 20_000;
+
+fn access_line(r: &crate::audit::AuditRecord) -> AccessLine {
+    let ty = r.resource_type.as_deref().unwrap_or("?");
+    let what = match r.interaction.as_deref() {
+        Some(i) if i.starts_with("search") => {
+            let n = r.touched.len();
+            let query = r.query.as_deref().filter(|q| !q.is_empty());
+            let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+            format!(
+                "searched {ty}{query} ({n} resource{})",
+                if n == 1 { "" } else { "s" }
+            )
+        }
+        _ => match r.touched.first() {
+            Some(t) => format!("read {t}"),
+            None => format!("read a {ty}"),
+        },
+    };
+    let outcome = if r.outcome == "success" {
+        String::new()
+    } else {
+        format!("refused ({})", r.outcome)
+    };
+    let when = time::OffsetDateTime::from_unix_timestamp(r.at)
+        .map(crate::clock::fhir_instant)
+        .unwrap_or_default();
+    AccessLine {
+        when,
+        what,
+        outcome,
+    }
 }
 
 #[derive(Template)]
@@ -136,6 +181,9 @@ fn connected_apps(
         .db
         .live_grants_of(patient, now)
         .map_err(PageError::internal)?;
+    let mut history =
+        crate::audit::access_history(&state.store, patient, HISTORY_PER_APP, HISTORY_SCAN)
+            .map_err(PageError::internal)?;
     let mut apps: Vec<ConnectedApp> = Vec::new();
     for g in &grants {
         if let Some(app) = apps.iter_mut().find(|a| a.client_id == g.client_id) {
@@ -166,6 +214,12 @@ fn connected_apps(
             },
             model: g.model.describe(),
             can,
+            history: history
+                .remove(&g.client_id)
+                .unwrap_or_default()
+                .iter()
+                .map(access_line)
+                .collect(),
         });
     }
     Ok(apps)

@@ -2,6 +2,7 @@
 //! keyed by `Type/id`, with every superseded version kept for `vread`.
 
 mod codec;
+mod deferred;
 mod error;
 pub mod record;
 pub mod tables;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 
+pub use deferred::DeferredWrite;
 pub use error::StoreError;
 use tables::{
     FINGERPRINTS, META, META_GENERATION, META_SCHEMA_VERSION, META_STORE_ID, RESOURCES,
@@ -27,6 +29,8 @@ const CACHE_BYTES: usize = 192 * 1024 * 1024;
 #[derive(Clone)]
 pub struct Store {
     db: Arc<Database>,
+    /// Writes off the hot path (`defer`), shared by every clone.
+    deferred: Arc<deferred::Deferred>,
 }
 
 impl Store {
@@ -90,11 +94,25 @@ impl Store {
         }
         record::create_all(&tx, &tables::RECORD_TABLES)?;
         tx.commit()?;
-        Ok(Self { db: Arc::new(db) })
+        Ok(Self {
+            db: Arc::new(db),
+            deferred: Arc::default(),
+        })
     }
 
     pub fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
         Ok(self.db.begin_write()?)
+    }
+
+    /// Queues `write` for the background writer, which commits queued writes in batches (one
+    /// transaction each); returns at once. See `store::deferred`.
+    pub fn defer(&self, write: DeferredWrite) {
+        self.deferred.defer(&self.db, write);
+    }
+
+    /// Waits until every write deferred before this call is committed.
+    pub fn flush(&self) {
+        self.deferred.flush();
     }
 
     pub fn read(&self) -> Result<ReadTx, StoreError> {

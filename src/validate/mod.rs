@@ -20,6 +20,7 @@
 //! Nothing here reads files: all code tables are compiled in (see `codes.rs`).
 
 mod adjudication;
+mod audit;
 mod codes;
 mod datatypes;
 mod eob;
@@ -189,6 +190,16 @@ fn validate_at(r: &mut Report, res: &Value, base: &str, contained: bool) {
             "a contained resource needs an id",
         ),
         None => {}
+    }
+    // What the server itself records: checked against FHIR R4 (and US Core Provenance).
+    if matches!(rt, "AuditEvent" | "Provenance") {
+        if rt == "AuditEvent" {
+            audit::audit_event(r, res, base);
+        } else {
+            audit::provenance(r, res, base);
+        }
+        datatypes::dom(r, res, base, contained);
+        return;
     }
     let profiles = claimed_profiles(res);
     if profiles.is_empty() && !contained {

@@ -21,6 +21,8 @@ pub struct AppState {
     pub insecure_open_api: bool,
     pub auth: crate::auth::AuthServer,
     pub started_at: OffsetDateTime,
+    /// Record every FHIR interaction in the audit trail (`serve --no-audit-reads` turns it off).
+    pub audit_reads: bool,
 }
 
 /// Where the self-signed certificate and its key live inside the data directory (`serve`

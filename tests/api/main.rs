@@ -6,12 +6,14 @@
 )]
 //! The one integration binary that talks HTTP to a real server (see helpers.rs).
 
+mod audit_events;
 mod failures;
 mod fhir_api;
 mod flow;
 mod grants;
 mod hardening;
 mod helpers;
+mod provenance;
 mod serve;
 mod slow_clients;
 mod smart;

@@ -148,9 +148,10 @@ fn search_answers_from_a_reimported_claim_after_the_next_serve() {
     }
     let printed = import(&csv, &data);
     assert!(
-        printed.contains("search index: re-indexed 1 changed resource"),
-        "{printed}"
+        printed.contains("search index: re-indexed 2 changed resource"),
+        "the claim and the re-import's Provenance for it: {printed}"
     );
+    assert!(printed.contains("provenance: 1 record"), "{printed}");
     assert_index_in_step(&data);
 
     let served = Served::start(&data);

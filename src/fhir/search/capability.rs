@@ -28,11 +28,18 @@ fn with_expectation(mut v: Value, e: Option<Expectation>) -> Value {
 }
 
 fn resource_entry(r: &registry::ResourceDef) -> Value {
-    let interactions = vec![
+    let mut interactions = vec![
         with_expectation(json!({"code": "read"}), Some(Expectation::Shall)),
         with_expectation(json!({"code": "vread"}), Some(Expectation::Should)),
         with_expectation(json!({"code": "search-type"}), Some(r.search_expectation)),
     ];
+    if r.resource_type == "Provenance" {
+        // Clients may assert provenance (`patient/Provenance.c`).
+        interactions.push(with_expectation(
+            json!({"code": "create", "documentation": "Needs patient/Provenance.c (or .write); every target must be a resource the token can see."}),
+            Some(Expectation::May),
+        ));
+    }
     let params: Vec<Value> = r
         .params
         .iter()
@@ -57,15 +64,22 @@ fn resource_entry(r: &registry::ResourceDef) -> Value {
             r.resource_type
         )),
     );
-    entry.insert(
-        "supportedProfile".into(),
-        r.profiles
-            .iter()
-            .map(|p| json!(format!("{p}|{C4BB_VERSION}")))
-            .collect(),
-    );
+    // FHIR arrays are never empty: a type without a C4BB profile has no supportedProfile.
+    if !r.profiles.is_empty() {
+        entry.insert(
+            "supportedProfile".into(),
+            r.profiles
+                .iter()
+                .map(|p| json!(format!("{p}|{C4BB_VERSION}")))
+                .collect(),
+        );
+    }
     if let Some(doc) = r.documentation {
         entry.insert("documentation".into(), json!(doc));
+    }
+    if !matches!(r.resource_type, "AuditEvent" | "Provenance") {
+        // Every import writes Provenance for what it stored (US Core asks for this).
+        entry.insert("searchRevInclude".into(), json!(["Provenance:target"]));
     }
     entry.insert("interaction".into(), Value::Array(interactions));
     entry.insert("versioning".into(), json!("versioned"));
@@ -186,7 +200,9 @@ mod tests {
                 "Organization",
                 "Patient",
                 "Practitioner",
-                "RelatedPerson"
+                "RelatedPerson",
+                "Provenance",
+                "AuditEvent"
             ]
         );
         for r in &resources {
@@ -202,12 +218,20 @@ mod tests {
             assert_eq!(names, want);
             assert_eq!(strings(&r["referencePolicy"]), ["resolves"]);
             assert_eq!(r["versioning"], "versioned");
-            assert!(r.get("searchRevInclude").is_none());
+            if matches!(r["type"].as_str(), Some("AuditEvent" | "Provenance")) {
+                assert!(r.get("searchRevInclude").is_none());
+            } else {
+                assert_eq!(strings(&r["searchRevInclude"]), ["Provenance:target"]);
+            }
             let codes: Vec<&str> = r["interaction"]
                 .as_array()
                 .map(|a| a.iter().filter_map(|i| i["code"].as_str()).collect())
                 .unwrap_or_default();
-            assert_eq!(codes, ["read", "vread", "search-type"]);
+            if r["type"] == "Provenance" {
+                assert_eq!(codes, ["read", "vread", "search-type", "create"]);
+            } else {
+                assert_eq!(codes, ["read", "vread", "search-type"]);
+            }
             for p in strings(&r["supportedProfile"]) {
                 assert!(p.ends_with("|2.0.0"), "{p}");
             }

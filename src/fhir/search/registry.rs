@@ -417,6 +417,126 @@ const RELATED_PERSON_PARAMS: &[SearchParamDef] = &[
     ),
 ];
 
+/// What an AuditEvent may name as `entity.what` or `agent.who`.
+const AUDITED_TYPES: &[&str] = &[
+    "Patient",
+    "Coverage",
+    "ExplanationOfBenefit",
+    "Organization",
+    "Practitioner",
+    "RelatedPerson",
+    "Provenance",
+    "AuditEvent",
+];
+
+const fn token(
+    code: &'static str,
+    definition: &'static str,
+    expression: &'static str,
+    paths: &'static [&'static str],
+    documentation: &'static str,
+) -> SearchParamDef {
+    SearchParamDef {
+        code,
+        param_type: ParamType::Token,
+        definition,
+        expression,
+        paths,
+        targets: &[],
+        documentation,
+        expectation: None,
+        sortable: false,
+    }
+}
+
+/// AuditEvent: the audit trail (`fhir::audit_event`), searched over the trail itself rather
+/// than the index.
+const AUDIT_EVENT_PARAMS: &[SearchParamDef] = &[
+    ID,
+    LAST_UPDATED,
+    SearchParamDef {
+        code: "date",
+        param_type: ParamType::Date,
+        definition: "http://hl7.org/fhir/SearchParameter/AuditEvent-date",
+        expression: "AuditEvent.recorded",
+        paths: &["recorded"],
+        targets: &[],
+        documentation: "When the event was recorded; all FHIR date prefixes. _sort=-date \
+                        (the default) lists the newest first.",
+        expectation: None,
+        sortable: true,
+    },
+    token(
+        "type",
+        "http://hl7.org/fhir/SearchParameter/AuditEvent-type",
+        "AuditEvent.type",
+        &["type"],
+        "rest (FHIR interactions) or a DICOM event id (110114 user authentication, 110113 \
+         security alert).",
+    ),
+    token(
+        "subtype",
+        "http://hl7.org/fhir/SearchParameter/AuditEvent-subtype",
+        "AuditEvent.subtype",
+        &["subtype"],
+        "read, vread, search-type, create, or the authorization event (login, consent, token…).",
+    ),
+    reference(
+        "agent",
+        "http://hl7.org/fhir/SearchParameter/AuditEvent-agent",
+        "AuditEvent.agent.who",
+        &["agent.who"],
+        AUDITED_TYPES,
+        "Who took part: the beneficiary (Patient/…); the app is named by client id in \
+         agent.who.identifier.",
+        None,
+    ),
+    reference(
+        "entity",
+        "http://hl7.org/fhir/SearchParameter/AuditEvent-entity",
+        "AuditEvent.entity.what",
+        &["entity.what"],
+        AUDITED_TYPES,
+        "A resource the event touched (returned, included or read).",
+        None,
+    ),
+    reference(
+        "patient",
+        "http://hl7.org/fhir/SearchParameter/AuditEvent-patient",
+        "AuditEvent.agent.who.where(resolve() is Patient) | \
+         AuditEvent.entity.what.where(resolve() is Patient)",
+        &["agent.who", "entity.what"],
+        &["Patient"],
+        "The beneficiary whose data the event concerns; a patient-bound token sees its own \
+         patient's events only.",
+        None,
+    ),
+];
+
+/// Provenance: where a resource came from (an import, or a client's assertion).
+const PROVENANCE_PARAMS: &[SearchParamDef] = &[
+    ID,
+    LAST_UPDATED,
+    reference(
+        "target",
+        "http://hl7.org/fhir/SearchParameter/Provenance-target",
+        "Provenance.target",
+        &["target"],
+        AUDITED_TYPES,
+        "The resources the Provenance describes (_revinclude=Provenance:target).",
+        None,
+    ),
+    reference(
+        "patient",
+        "http://hl7.org/fhir/SearchParameter/Provenance-patient",
+        "Provenance.target.where(resolve() is Patient)",
+        &["target"],
+        &["Patient"],
+        "A Patient among the targets.",
+        None,
+    ),
+];
+
 macro_rules! c4bb_sd {
     ($tail:literal) => {
         concat!(
@@ -494,6 +614,32 @@ pub static RESOURCES: &[ResourceDef] = &[
         profiles: &[c4bb_sd!("C4BB-RelatedPerson")],
         documentation: None,
         params: RELATED_PERSON_PARAMS,
+        includes: &[],
+    },
+    ResourceDef {
+        resource_type: "Provenance",
+        expectation: Expectation::Should,
+        search_expectation: Expectation::May,
+        profiles: &[],
+        documentation: Some(
+            "Where data came from: one record per import and beneficiary (US Core Provenance, \
+             the payer as transmitter, the CPCDS files as source), targeting each resource \
+             version the import wrote; request with _revinclude=Provenance:target.",
+        ),
+        params: PROVENANCE_PARAMS,
+        includes: &[],
+    },
+    ResourceDef {
+        resource_type: "AuditEvent",
+        expectation: Expectation::May,
+        search_expectation: Expectation::May,
+        profiles: &[],
+        documentation: Some(
+            "Who accessed what: every FHIR read, vread and search (with its query and each \
+             resource returned or included) and every authorization event. With a \
+             patient-bound token (patient/AuditEvent.rs), only that patient's events.",
+        ),
+        params: AUDIT_EVENT_PARAMS,
         includes: &[],
     },
 ];
