@@ -10,6 +10,7 @@ use std::path::Path;
 use clap::Subcommand;
 
 use crate::auth::clients::NewClient;
+use crate::auth::records::ClientJwks;
 use crate::auth::{AuthDb, ClientKind};
 use crate::clock::{Clock, SystemClock};
 use crate::store::Store;
@@ -20,9 +21,17 @@ pub enum ClientsCommand {
     Add {
         /// The name beneficiaries see on the consent page.
         name: String,
-        /// A redirect URI (repeat for several). Loopback http URIs match on any port.
-        #[arg(long = "redirect-uri", required = true)]
+        /// A redirect URI (repeat for several). Loopback http URIs match on any port. Optional
+        /// for an app with keys (`--jwks`/`--jwks-uri`) that only runs backend services.
+        #[arg(long = "redirect-uri", required_unless_present_any = ["jwks", "jwks_uri"])]
         redirect_uris: Vec<String>,
+        /// A file holding the app's public JWK Set: it authenticates with private_key_jwt
+        /// (SMART client-confidential-asymmetric) and gets no secret.
+        #[arg(long, conflicts_with_all = ["public", "jwks_uri"])]
+        jwks: Option<std::path::PathBuf>,
+        /// The URL of the app's public JWK Set (fetched when the app authenticates).
+        #[arg(long, conflicts_with = "public")]
+        jwks_uri: Option<String>,
         /// A public app (native or browser): PKCE, no secret.
         #[arg(long)]
         public: bool,
@@ -52,7 +61,20 @@ pub fn run(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<i32> {
             public,
             scope,
             no_pkce,
+            jwks,
+            jwks_uri,
         } => {
+            let jwks = match (jwks, jwks_uri) {
+                (Some(path), _) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    let value: serde_json::Value = serde_json::from_str(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", path.display()))?;
+                    Some(ClientJwks::Jwks(value))
+                }
+                (None, Some(uri)) => Some(ClientJwks::JwksUri(uri)),
+                (None, None) => None,
+            };
             let registered = db.register(
                 NewClient {
                     name,
@@ -65,6 +87,7 @@ pub fn run(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<i32> {
                     scopes: scope,
                     pkce_required: !no_pkce,
                     owner: None,
+                    jwks,
                 },
                 now,
             )?;
@@ -79,6 +102,7 @@ pub fn run(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<i32> {
             for c in db.clients()? {
                 let kind = match c.kind {
                     ClientKind::Public => "public",
+                    ClientKind::Confidential if c.jwks.is_some() => "asymmetric",
                     ClientKind::Confidential => "confidential",
                 };
                 println!("{:<28} {:<12} {}", c.client_id, kind, c.name);

@@ -16,9 +16,13 @@ use crate::store::StoreError;
 #[derive(Debug, Clone)]
 pub struct Access {
     pub client_id: String,
-    /// The beneficiary's Patient id: the only patient whose data the token reaches.
+    /// The beneficiary's Patient id: the only patient whose data the token reaches (empty for
+    /// a system token).
     pub patient: String,
     pub scopes: ScopeSet,
+    /// A backend-services token (`client_credentials`): it reaches every patient's data within
+    /// its `system/` scopes.
+    pub system: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +120,7 @@ impl AuthServer {
             client_id: record.client_id,
             patient: record.patient,
             scopes: ScopeSet::parse(&record.scopes),
+            system: grant.system,
         };
         Ok((access, record.expires_at.min(grant.expires_at)))
     }

@@ -308,7 +308,8 @@ impl AuthServer {
             }
         }
 
-        let registered = ScopeSet::parse(&client.scopes);
+        // system/ scopes are for backend services (client_credentials): no beneficiary grants them.
+        let registered = ScopeSet::parse(&client.scopes).without_system();
         let scopes = match get("scope") {
             None => registered,
             Some(requested) => registered.allowed_subset(&ScopeSet::parse(requested)),
@@ -356,7 +357,7 @@ impl AuthServer {
         share_demographics: bool,
         now: i64,
     ) -> Result<String, OAuthError> {
-        let mut scopes = ScopeSet::parse(&request.scopes);
+        let mut scopes = ScopeSet::parse(&request.scopes).without_system();
         if !share_demographics {
             scopes = scopes.without_demographics();
         }
@@ -373,6 +374,7 @@ impl AuthServer {
             created_at: now,
             expires_at: now + self.config.grant_ttl,
             revoked_at: None,
+            system: false,
         };
         let record = CodeRecord {
             grant_id: grant.id.clone(),

@@ -5,7 +5,7 @@ use url::Url;
 
 use super::db::{secret_key, AuthDb, CLIENTS};
 use super::keys::random_token;
-use super::records::{Client, ClientKind};
+use super::records::{Client, ClientJwks, ClientKind};
 use super::AuthError;
 use crate::store::StoreError;
 
@@ -143,6 +143,8 @@ pub struct NewClient {
     pub scopes: Option<String>,
     pub pkce_required: bool,
     pub owner: Option<String>,
+    /// Public keys for `private_key_jwt` (the app then gets no secret).
+    pub jwks: Option<ClientJwks>,
 }
 
 impl NewClient {
@@ -153,9 +155,30 @@ impl NewClient {
                 "the app name must be 1 to 100 printable characters".into(),
             ));
         }
-        if self.redirect_uris.is_empty() {
+        // A backend-services app (keys, no user) never redirects anywhere.
+        if self.redirect_uris.is_empty() && self.jwks.is_none() {
             return Err(AuthError::InvalidClient(
                 "an app needs at least one redirect URI".into(),
+            ));
+        }
+        match &self.jwks {
+            Some(ClientJwks::Jwks(jwks)) => {
+                super::jws::check_public_jwks(jwks).map_err(AuthError::InvalidClient)?;
+            }
+            Some(ClientJwks::JwksUri(uri)) => {
+                let url = Url::parse(uri)
+                    .map_err(|e| AuthError::InvalidClient(format!("jwks_uri {uri}: {e}")))?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(AuthError::InvalidClient(format!(
+                        "jwks_uri {uri} must be an http(s) URL"
+                    )));
+                }
+            }
+            None => {}
+        }
+        if self.jwks.is_some() && self.kind != ClientKind::Confidential {
+            return Err(AuthError::InvalidClient(
+                "an app with keys is confidential".into(),
             ));
         }
         for uri in &self.redirect_uris {
@@ -183,7 +206,8 @@ impl AuthDb {
     pub fn register(&self, new: NewClient, now: i64) -> Result<Registered, AuthError> {
         new.check()?;
         let client_id = format!("app-{}", &random_token()[..22]);
-        let secret = (new.kind == ClientKind::Confidential).then(random_token);
+        let secret =
+            (new.kind == ClientKind::Confidential && new.jwks.is_none()).then(random_token);
         let client = Client {
             client_id,
             name: new.name.trim().to_string(),
@@ -194,6 +218,7 @@ impl AuthDb {
             pkce_required: new.pkce_required,
             owner: new.owner,
             created_at: now,
+            jwks: new.jwks,
         };
         self.write(|tx| tx.put(CLIENTS, &client.client_id, &client))?;
         Ok(Registered { client, secret })
@@ -208,6 +233,7 @@ impl AuthDb {
             scopes: Some(client.scopes.clone()),
             pkce_required: client.pkce_required,
             owner: client.owner.clone(),
+            jwks: client.jwks.clone(),
         }
         .check()?;
         self.write(|tx| tx.put(CLIENTS, &client.client_id, client))?;
@@ -224,6 +250,11 @@ impl AuthDb {
             if client.kind != ClientKind::Confidential {
                 return Err(AuthError::InvalidClient(
                     "a public app has no secret to rotate".into(),
+                ));
+            }
+            if client.jwks.is_some() {
+                return Err(AuthError::InvalidClient(
+                    "this app authenticates with its keys (private_key_jwt), not a secret".into(),
                 ));
             }
             client.secret_hash = Some(secret_key(&secret));
@@ -255,6 +286,7 @@ impl AuthDb {
                 pkce_required: true,
                 owner: None,
                 created_at: now,
+                jwks: None,
             },
             Client {
                 client_id: TEST_PUBLIC_CLIENT_ID.into(),
@@ -266,6 +298,7 @@ impl AuthDb {
                 pkce_required: true,
                 owner: None,
                 created_at: now,
+                jwks: None,
             },
         ];
         self.write(|tx| {
@@ -375,6 +408,7 @@ mod tests {
                     scopes: None,
                     pkce_required: true,
                     owner: None,
+                    jwks: None,
                 },
                 0,
             )

@@ -7,15 +7,18 @@
 //! - [`authorize`]: validating an authorization request, consent, codes.
 //! - [`token`]: the token endpoint (code exchange, refresh), revocation, introspection.
 //! - [`access`]: bearer tokens on the FHIR API.
+//! - [`assertion`], [`jws`]: `private_key_jwt` client assertions checked against an app's JWKS.
 //! - [`pkce`]: the S256 challenge (RFC 7636), for the server and every client of it.
 //! - [`keys`]: RSA (id_tokens) and Ed25519 (what the server signs for itself).
 //! - [`sessions`]: beneficiaries' sign-ins and their server-side browser sessions.
 //! - [`throttle`]: attempt budgets for passwords and client secrets.
 
 pub mod access;
+pub mod assertion;
 pub mod authorize;
 pub mod clients;
 pub mod db;
+pub mod jws;
 pub mod keys;
 pub mod oauth_code;
 pub mod pkce;

@@ -30,6 +30,25 @@ pub struct Client {
     #[serde(default)]
     pub owner: Option<String>,
     pub created_at: i64,
+    /// The public keys of an app that authenticates with signed assertions (`private_key_jwt`)
+    /// instead of a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<ClientJwks>,
+}
+
+/// Where an asymmetric app's public keys are: registered inline, or fetched from its URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientJwks {
+    Jwks(serde_json::Value),
+    JwksUri(String),
+}
+
+/// A client assertion's `jti`, kept until the assertion expires so it cannot be replayed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JtiRecord {
+    pub client_id: String,
+    pub expires_at: i64,
 }
 
 /// One beneficiary's authorization of one app (BB2's DataAccessGrant): every code and token
@@ -44,6 +63,10 @@ pub struct Grant {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// A backend-services grant (`client_credentials`, `system/` scopes): no beneficiary, every
+    /// patient's data.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub system: bool,
 }
 
 impl Grant {

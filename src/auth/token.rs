@@ -18,6 +18,9 @@ use super::{AuthServer, OAuthCode, OAuthError};
 use crate::audit::AuditRecord;
 use crate::store::StoreError;
 
+/// Lifetime of a backend-services access token (SMART recommends five minutes at most).
+pub const SYSTEM_TOKEN_TTL: i64 = 300;
+
 /// A request to the token, revocation or introspection endpoint: its form fields (from a
 /// urlencoded or multipart body) and HTTP Basic credentials, if any.
 #[derive(Debug, Clone, Default)]
@@ -27,9 +30,16 @@ pub struct TokenRequest {
     pub basic: Option<(String, String)>,
     /// Who sent it (the TCP peer), for the budget of failed client authentications.
     pub client_address: Option<IpAddr>,
+    /// The token endpoint's URL as the client sees it: the `aud` of client assertions.
+    pub token_endpoint: String,
 }
 
 impl TokenRequest {
+    /// A form field, None when absent or empty.
+    pub fn param(&self, k: &str) -> Option<&str> {
+        self.get(k)
+    }
+
     fn get(&self, k: &str) -> Option<&str> {
         self.params
             .get(k)
@@ -46,6 +56,14 @@ impl AuthServer {
     /// Who is calling: None when the request names no client at all. A secret is checked
     /// only within the budgets of the client address and of the client id (429 beyond them).
     fn authenticate(&self, req: &TokenRequest, now: i64) -> Result<Option<Client>, OAuthError> {
+        if req.get("client_assertion").is_some() || req.get("client_assertion_type").is_some() {
+            if req.basic.is_some() || req.get("client_secret").is_some() {
+                return Err(OAuthError::invalid_client(
+                    "authenticate one way: a client assertion or a client secret, not both",
+                ));
+            }
+            return self.authenticate_assertion(req, now).map(Some);
+        }
         let body_id = req.get("client_id");
         let (id, secret) = match (&req.basic, req.get("client_secret")) {
             (Some((id, secret)), _) => {
@@ -91,6 +109,11 @@ impl AuthServer {
             (ClientKind::Confidential, Some(_)) => {
                 Err(OAuthError::invalid_client("the client secret is wrong"))
             }
+            (ClientKind::Confidential, None) if client.jwks.is_some() => {
+                Err(OAuthError::invalid_client(
+                    "this app authenticates with a signed client assertion (private_key_jwt)",
+                ))
+            }
             (ClientKind::Confidential, None) => Err(OAuthError::invalid_client(
                 "this app is confidential: authenticate with its client secret",
             )),
@@ -121,10 +144,14 @@ impl AuthServer {
         let result = match req.get("grant_type") {
             Some("authorization_code") => self.exchange_code(req, issuer, now),
             Some("refresh_token") => self.refresh(req, issuer, now),
+            Some("client_credentials") => self.client_credentials(req, now),
             Some(other) => Err(OAuthError::new(
                 400,
                 OAuthCode::UnsupportedGrantType,
-                format!("grant_type {other} is not supported (authorization_code, refresh_token)"),
+                format!(
+                    "grant_type {other} is not supported \
+                     (authorization_code, refresh_token, client_credentials)"
+                ),
             )),
             None => Err(OAuthError::invalid_request("grant_type is missing")),
         };
@@ -304,6 +331,95 @@ impl AuthServer {
         })?
     }
 
+    /// Backend services (SMART App Launch 2.2): an app with registered keys trades a signed
+    /// client assertion for a short-lived access token to its `system/` scopes. No beneficiary,
+    /// no refresh token; the token reads every patient's data its scopes name.
+    fn client_credentials(&self, req: &TokenRequest, now: i64) -> Decided {
+        if req.get("client_assertion").is_none() {
+            return Err(OAuthError::invalid_client(
+                "client_credentials needs a signed client assertion (private_key_jwt)",
+            ));
+        }
+        let client = self
+            .authenticate(req, now)?
+            .ok_or_else(|| OAuthError::invalid_client("the client assertion names no app"))?;
+        let registered = ScopeSet::parse(&client.scopes).only_system();
+        let scopes = match req.get("scope") {
+            None => registered.clone(),
+            Some(requested) => registered.allowed_subset(&ScopeSet::parse(requested)),
+        };
+        let ttl = self.config.access_token_ttl.min(SYSTEM_TOKEN_TTL);
+        self.db.write(|tx| -> Result<Decided, StoreError> {
+            let refusal = if registered.is_empty() {
+                Some(OAuthError::new(
+                    400,
+                    OAuthCode::UnauthorizedClient,
+                    "this app is not registered for system/ scopes (backend services)",
+                ))
+            } else if scopes.is_empty() {
+                Some(OAuthError::invalid_scope(format!(
+                    "none of the requested scopes can be granted to this app (registered: {registered})"
+                )))
+            } else {
+                None
+            };
+            if let Some(e) = refusal {
+                tx.audit(&AuditRecord {
+                    at: now,
+                    event: "token".into(),
+                    outcome: e.error.as_str().into(),
+                    client_id: Some(client.client_id.clone()),
+                    detail: Some(format!("client_credentials: {}", e.description)),
+                    ..AuditRecord::default()
+                })?;
+                return Ok(Err(e));
+            }
+            let grant = Grant {
+                id: random_token(),
+                client_id: client.client_id.clone(),
+                patient: String::new(),
+                username: String::new(),
+                scopes: scopes.to_string(),
+                created_at: now,
+                expires_at: now + ttl,
+                revoked_at: None,
+                system: true,
+            };
+            tx.put(GRANTS, &grant.id, &grant)?;
+            let access = random_token();
+            tx.put(
+                TOKENS,
+                &secret_key(&access),
+                &TokenRecord {
+                    kind: TokenKind::Access,
+                    grant_id: grant.id.clone(),
+                    client_id: client.client_id.clone(),
+                    patient: String::new(),
+                    scopes: grant.scopes.clone(),
+                    issued_at: now,
+                    expires_at: now + ttl,
+                    revoked: false,
+                    used: false,
+                },
+            )?;
+            tx.audit(&AuditRecord {
+                at: now,
+                event: "token".into(),
+                outcome: "success".into(),
+                client_id: Some(client.client_id.clone()),
+                scopes: Some(grant.scopes.clone()),
+                detail: Some("client_credentials (system token: every patient)".into()),
+                ..AuditRecord::default()
+            })?;
+            Ok(Ok(json!({
+                "access_token": access,
+                "token_type": "Bearer",
+                "expires_in": ttl,
+                "scope": grant.scopes,
+            })))
+        })?
+    }
+
     /// Writes a new access token (and refresh token, with offline_access) and builds the
     /// response body.
     fn issue(
@@ -443,12 +559,22 @@ impl AuthServer {
         if client.kind == ClientKind::Public && record.client_id != client.client_id {
             return Ok(inactive);
         }
-        let live_grant = self
-            .db
-            .grant(&record.grant_id)?
-            .is_some_and(|g| g.is_live(now));
+        let grant = self.db.grant(&record.grant_id)?;
+        let live_grant = grant.as_ref().is_some_and(|g| g.is_live(now));
         if record.revoked || record.expires_at <= now || !live_grant || record.used {
             return Ok(inactive);
+        }
+        if grant.is_some_and(|g| g.system) {
+            return Ok(json!({
+                "active": true,
+                "scope": record.scopes,
+                "client_id": record.client_id,
+                "token_type": "Bearer",
+                "exp": record.expires_at,
+                "iat": record.issued_at,
+                "iss": issuer,
+                "sub": record.client_id,
+            }));
         }
         Ok(json!({
             "active": true,

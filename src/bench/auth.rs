@@ -202,6 +202,7 @@ fn mint(data_dir: &Path, codes: usize) -> anyhow::Result<Minted> {
             .collect(),
             basic: Some((TEST_CLIENT_ID.into(), TEST_CLIENT_SECRET.into())),
             client_address: None,
+            token_endpoint: "http://127.0.0.1/v2/o/token".into(),
         };
         let body = auth
             .token(&request, "http://127.0.0.1/v2/fhir", now)

@@ -332,6 +332,7 @@ async fn create_app(
         scopes: Some(checked.scopes),
         pkce_required: true,
         owner: Some(who.email.clone()),
+        jwks: None,
     };
     let registered = {
         let state = state.clone();
