@@ -14,6 +14,7 @@ use super::db::{secret_key, JTIS};
 use super::jws::Jws;
 use super::records::{Client, ClientJwks, JtiRecord};
 use super::token::TokenRequest;
+use super::x509;
 use super::{AuthServer, OAuthError};
 use crate::store::StoreError;
 
@@ -69,17 +70,34 @@ impl AuthServer {
             .db
             .client(iss)?
             .ok_or_else(|| bad(format!("no app is registered as {iss}")))?;
-        let jwks = match &client.jwks {
-            Some(ClientJwks::Jwks(jwks)) => jwks.clone(),
-            Some(ClientJwks::JwksUri(uri)) => fetch_jwks(uri).map_err(bad)?,
-            None => {
+        if let Some(udap) = &client.udap {
+            // UDAP JWT client authentication: the key is x5c[0]'s, which must chain to a
+            // trusted anchor and carry the registered SAN URI.
+            let x5c = x509::x5c_of(&jws.header)
+                .map_err(|e| bad(format!("client_assertion header: {e}")))?;
+            let leaf = x509::verify(&x5c, &self.udap_anchors(), now)
+                .map_err(|e| bad(format!("client_assertion certificate: {e}")))?;
+            if !leaf.san_uris.contains(&udap.iss) {
                 return Err(bad(format!(
-                    "{iss} has no registered keys: it authenticates with its client secret"
-                )))
+                    "the certificate does not carry the registered SAN URI {}",
+                    udap.iss
+                )));
             }
-        };
-        jws.verify_with_jwks(&jwks)
-            .map_err(|e| bad(format!("client_assertion: {e}")))?;
+            jws.verify_with_key(&leaf.public_key)
+                .map_err(|e| bad(format!("client_assertion: {e}")))?;
+        } else {
+            let jwks = match &client.jwks {
+                Some(ClientJwks::Jwks(jwks)) => jwks.clone(),
+                Some(ClientJwks::JwksUri(uri)) => fetch_jwks(uri).map_err(bad)?,
+                None => {
+                    return Err(bad(format!(
+                        "{iss} has no registered keys: it authenticates with its client secret"
+                    )))
+                }
+            };
+            jws.verify_with_jwks(&jwks)
+                .map_err(|e| bad(format!("client_assertion: {e}")))?;
+        }
         check_claims(claims, &req.token_endpoint, now).map_err(bad)?;
         let jti = claims["jti"].as_str().unwrap_or_default();
         let exp = claims["exp"].as_i64().unwrap_or_default();

@@ -219,6 +219,7 @@ impl AuthDb {
             owner: new.owner,
             created_at: now,
             jwks: new.jwks,
+            udap: None,
         };
         self.write(|tx| tx.put(CLIENTS, &client.client_id, &client))?;
         Ok(Registered { client, secret })
@@ -287,6 +288,7 @@ impl AuthDb {
                 owner: None,
                 created_at: now,
                 jwks: None,
+                udap: None,
             },
             Client {
                 client_id: TEST_PUBLIC_CLIENT_ID.into(),
@@ -299,6 +301,7 @@ impl AuthDb {
                 owner: None,
                 created_at: now,
                 jwks: None,
+                udap: None,
             },
         ];
         self.write(|tx| {

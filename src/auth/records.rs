@@ -34,6 +34,17 @@ pub struct Client {
     /// instead of a secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks: Option<ClientJwks>,
+    /// Registered by UDAP Dynamic Client Registration: authenticates with assertions whose
+    /// `x5c` chains to a trusted anchor and names this `iss` as a SAN URI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub udap: Option<UdapClient>,
+}
+
+/// A UDAP registration: the certificate SAN URI it is bound to and its grant types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UdapClient {
+    pub iss: String,
+    pub grant_types: Vec<String>,
 }
 
 /// Where an asymmetric app's public keys are: registered inline, or fetched from its URL.

@@ -343,6 +343,18 @@ impl AuthServer {
         let client = self
             .authenticate(req, now)?
             .ok_or_else(|| OAuthError::invalid_client("the client assertion names no app"))?;
+        if client
+            .udap
+            .as_ref()
+            .is_some_and(|u| !u.grant_types.iter().any(|g| g == "client_credentials"))
+        {
+            return Err(OAuthError::new(
+                400,
+                OAuthCode::UnauthorizedClient,
+                "this app was not registered (UDAP) for the client_credentials grant",
+            ));
+        }
+        let b2b = b2b_extension(req.get("client_assertion").unwrap_or_default())?;
         let registered = ScopeSet::parse(&client.scopes).only_system();
         let scopes = match req.get("scope") {
             None => registered.clone(),
@@ -408,7 +420,10 @@ impl AuthServer {
                 outcome: "success".into(),
                 client_id: Some(client.client_id.clone()),
                 scopes: Some(grant.scopes.clone()),
-                detail: Some("client_credentials (system token: every patient)".into()),
+                detail: Some(format!(
+                    "client_credentials (system token: every patient){}",
+                    b2b.map(|b| format!("; hl7-b2b {b}")).unwrap_or_default()
+                )),
                 ..AuditRecord::default()
             })?;
             Ok(Ok(json!({
@@ -588,6 +603,34 @@ impl AuthServer {
             "patient": record.patient,
             "fhirUser": format!("{issuer}/Patient/{}", record.patient),
         }))
+    }
+}
+
+/// The UDAP `hl7-b2b` authorization extension of a client assertion (B2B profile): when
+/// present it must have `version` "1", an `organization_id` and a non-empty `purpose_of_use`.
+/// Returns how it reads in the audit trail.
+fn b2b_extension(assertion: &str) -> Result<Option<String>, OAuthError> {
+    let Ok(jws) = super::jws::Jws::parse(assertion) else {
+        return Ok(None);
+    };
+    let b2b = &jws.claims["extensions"]["hl7-b2b"];
+    if b2b.is_null() {
+        return Ok(None);
+    }
+    let org = b2b["organization_id"].as_str().filter(|s| !s.is_empty());
+    let purposes: Vec<&str> = b2b["purpose_of_use"]
+        .as_array()
+        .map(|l| l.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    match (b2b["version"].as_str(), org) {
+        (Some("1"), Some(org)) if !purposes.is_empty() => Ok(Some(format!(
+            "organization {org}, subject {}, purpose {}",
+            b2b["subject_name"].as_str().unwrap_or("-"),
+            purposes.join(",")
+        ))),
+        _ => Err(OAuthError::invalid_request(
+            "the hl7-b2b extension needs version \"1\", organization_id and purpose_of_use",
+        )),
     }
 }
 

@@ -45,6 +45,8 @@ pub struct Endpoints {
     pub userinfo: String,
     pub jwks: String,
     pub manage: String,
+    /// UDAP Dynamic Client Registration.
+    pub register: String,
 }
 
 impl Endpoints {
@@ -59,6 +61,7 @@ impl Endpoints {
             userinfo: format!("{origin}/v2/connect/userinfo"),
             jwks: format!("{origin}/.well-known/jwks.json"),
             manage: format!("{origin}/connected-apps"),
+            register: format!("{origin}/v2/o/register"),
             origin,
         }
     }

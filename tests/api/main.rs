@@ -15,3 +15,4 @@ mod serve;
 mod slow_clients;
 mod smart;
 mod snapshots;
+mod udap;
