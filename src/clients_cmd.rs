@@ -10,6 +10,7 @@ use std::path::Path;
 use clap::Subcommand;
 
 use crate::auth::clients::NewClient;
+use crate::auth::jws::SigningKey;
 use crate::auth::records::ClientJwks;
 use crate::auth::{AuthDb, ClientKind};
 use crate::clock::{Clock, SystemClock};
@@ -41,6 +42,16 @@ pub enum ClientsCommand {
         /// Allow authorization without PKCE (legacy tools; custom-scheme redirects still need it).
         #[arg(long)]
         no_pkce: bool,
+    },
+    /// Make a key pair for private_key_jwt: `private-key.pem` (keep it) and `jwks.json` (its
+    /// public half, for `clients add --jwks`).
+    Keygen {
+        /// Where to write the two files.
+        #[arg(long, default_value = ".")]
+        out: std::path::PathBuf,
+        /// An EC P-384 key (ES384) instead of RSA-2048 (RS384).
+        #[arg(long)]
+        ec: bool,
     },
     /// List registered apps.
     List,
@@ -96,6 +107,24 @@ pub fn run(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<i32> {
                 println!("client_secret: {secret}   (shown once; only its hash is kept)");
             }
             println!("scopes:        {}", registered.client.scopes);
+            Ok(0)
+        }
+        ClientsCommand::Keygen { out, ec } => {
+            let key = if ec {
+                SigningKey::generate_ec()
+            } else {
+                SigningKey::generate_rsa()
+            }
+            .map_err(anyhow::Error::msg)?;
+            std::fs::create_dir_all(&out)?;
+            let kid = key.thumbprint();
+            let jwks = serde_json::json!({"keys": [key.public_jwk(&kid)]});
+            let key_path = out.join("private-key.pem");
+            crate::udap::ca::write_private(&key_path, &key.to_pem().map_err(anyhow::Error::msg)?)?;
+            let jwks_path = out.join("jwks.json");
+            std::fs::write(&jwks_path, serde_json::to_string_pretty(&jwks)?)?;
+            println!("private key: {} ({})", key_path.display(), key.alg());
+            println!("public JWKS: {} (kid {kid})", jwks_path.display());
             Ok(0)
         }
         ClientsCommand::List => {
