@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::db::{secret_key, JTIS};
+use super::db::{secret_key, Tx, JTIS};
 use super::jws::Jws;
 use super::records::{Client, ClientJwks, JtiRecord};
 use super::token::TokenRequest;
@@ -36,6 +36,20 @@ impl AuthServer {
         req: &TokenRequest,
         now: i64,
     ) -> Result<Client, OAuthError> {
+        let (client, jti) = self.verify_assertion(req, now)?;
+        if !self.db.write(|tx| jti.record(tx, now))? {
+            return Err(OAuthError::invalid_client(REPLAYED));
+        }
+        Ok(client)
+    }
+
+    /// Every check but the replay one: the app, and the `jti` to record in the transaction
+    /// that acts on the request (so a backend token costs one commit).
+    pub(super) fn verify_assertion(
+        &self,
+        req: &TokenRequest,
+        now: i64,
+    ) -> Result<(Client, Jti), OAuthError> {
         let bad = |d: String| OAuthError::invalid_client(d);
         match req.param("client_assertion_type") {
             Some(JWT_BEARER) => {}
@@ -101,27 +115,37 @@ impl AuthServer {
         check_claims(claims, &req.token_endpoint, now).map_err(bad)?;
         let jti = claims["jti"].as_str().unwrap_or_default();
         let exp = claims["exp"].as_i64().unwrap_or_default();
-        let key = secret_key(&format!("{iss}\0{jti}"));
-        let fresh = self.db.write(|tx| -> Result<bool, StoreError> {
-            if let Some(seen) = tx.get::<JtiRecord>(JTIS, &key)? {
-                if seen.expires_at >= now {
-                    return Ok(false);
-                }
-            }
-            let record = JtiRecord {
+        let jti = Jti {
+            key: secret_key(&format!("{iss}\0{jti}")),
+            record: JtiRecord {
                 client_id: iss.to_string(),
                 expires_at: exp + SKEW,
-            };
-            tx.put(JTIS, &key, &record)?;
-            Ok(true)
-        })?;
-        if !fresh {
-            return Err(bad(
-                "the client assertion's jti was already used: sign a new assertion for every request"
-                    .into(),
-            ));
+            },
+        };
+        Ok((client, jti))
+    }
+}
+
+/// The refusal of a replayed assertion.
+pub const REPLAYED: &str =
+    "the client assertion's jti was already used: sign a new assertion for every request";
+
+/// A verified assertion's `jti`, still to be recorded.
+pub struct Jti {
+    key: String,
+    record: JtiRecord,
+}
+
+impl Jti {
+    /// Records it; false when it was seen before and has not expired (a replay).
+    pub fn record(&self, tx: &mut Tx<'_>, now: i64) -> Result<bool, StoreError> {
+        if let Some(seen) = tx.get::<JtiRecord>(JTIS, &self.key)? {
+            if seen.expires_at >= now {
+                return Ok(false);
+            }
         }
-        Ok(client)
+        tx.put(JTIS, &self.key, &self.record)?;
+        Ok(true)
     }
 }
 

@@ -340,9 +340,13 @@ impl AuthServer {
                 "client_credentials needs a signed client assertion (private_key_jwt)",
             ));
         }
-        let client = self
-            .authenticate(req, now)?
-            .ok_or_else(|| OAuthError::invalid_client("the client assertion names no app"))?;
+        if req.basic.is_some() || req.get("client_secret").is_some() {
+            return Err(OAuthError::invalid_client(
+                "authenticate one way: a client assertion or a client secret, not both",
+            ));
+        }
+        // The jti is recorded in the transaction that issues the token: one commit.
+        let (client, jti) = self.verify_assertion(req, now)?;
         if client
             .udap
             .as_ref()
@@ -362,6 +366,9 @@ impl AuthServer {
         };
         let ttl = self.config.access_token_ttl.min(SYSTEM_TOKEN_TTL);
         self.db.write(|tx| -> Result<Decided, StoreError> {
+            if !jti.record(tx, now)? {
+                return Ok(Err(OAuthError::invalid_client(super::assertion::REPLAYED)));
+            }
             let refusal = if registered.is_empty() {
                 Some(OAuthError::new(
                     400,
