@@ -26,7 +26,17 @@ struct Backend {
 
 async fn backend_with(key: SigningKey, scopes: &str, seed: bool) -> Backend {
     let kid = key.thumbprint();
-    let jwks = json!({"keys": [key.public_jwk(&kid)]});
+    let jwks = ClientJwks::Jwks(json!({"keys": [key.public_jwk(&kid)]}));
+    backend_registered(key, kid, jwks, scopes, seed).await
+}
+
+async fn backend_registered(
+    key: SigningKey,
+    kid: String,
+    jwks: ClientJwks,
+    scopes: &str,
+    seed: bool,
+) -> Backend {
     let mut client_id = String::new();
     let app = TestApp::spawn_prepared(seed, |dir| {
         let store = Store::open(dir).unwrap();
@@ -40,7 +50,7 @@ async fn backend_with(key: SigningKey, scopes: &str, seed: bool) -> Backend {
                     scopes: Some(scopes.into()),
                     pkce_required: true,
                     owner: None,
-                    jwks: Some(ClientJwks::Jwks(jwks)),
+                    jwks: Some(jwks),
                 },
                 0,
             )
@@ -395,4 +405,39 @@ async fn discovery_advertises_asymmetric_auth_and_backend_services() {
     for alg in ["RS384", "ES384"] {
         assert!(has("token_endpoint_auth_signing_alg_values_supported", alg));
     }
+}
+
+/// Serves `body` as JSON to every request on a loopback port (the app's jwks_uri).
+fn serve_json(body: String) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}/jwks.json")
+}
+
+#[tokio::test]
+async fn keys_are_fetched_from_a_jwks_uri() {
+    let key = SigningKey::generate_ec().unwrap();
+    let kid = key.thumbprint();
+    let uri = serve_json(json!({"keys": [key.public_jwk(&kid)]}).to_string());
+    let b = backend_registered(key, kid, ClientJwks::JwksUri(uri), "system/*.read", false).await;
+    let (status, body) = b.system_token(&b.assertion(), None).await;
+    assert_eq!(status, 200, "{body}");
+    // A key that is not in the fetched set is refused.
+    let stranger = SigningKey::generate_ec().unwrap();
+    let assertion = stranger.sign(&b.header(), &b.claims()).unwrap();
+    let (status, body) = b.system_token(&assertion, None).await;
+    assert_eq!(status, 401, "{body}");
 }
