@@ -14,7 +14,7 @@ use super::sessions::SignedIn;
 use super::{audit, date_of, not_found, open_flash, seal_flash, see_other, Ctx, Form, Nav};
 use crate::auth::clients::{check_redirect_uri, is_custom_scheme, NewClient, DEFAULT_SCOPES};
 use crate::auth::db::{CLIENTS, GRANTS};
-use crate::auth::records::{Client, ClientKind, Grant};
+use crate::auth::records::{Client, ClientJwks, ClientKind, Grant};
 use crate::auth::scopes::{describe, Scope};
 use crate::auth::AuthError;
 use crate::store::StoreError;
@@ -106,7 +106,7 @@ async fn list_apps(
     let apps = own_apps(&state, &who)?
         .into_iter()
         .map(|c| AppRow {
-            kind: kind_label(c.kind),
+            kind: kind_label(&c),
             redirect_uris: c.redirect_uris.len(),
             created: date_of(c.created_at),
             client_id: c.client_id,
@@ -123,8 +123,10 @@ async fn list_apps(
     Ok(ctx.page(&req, StatusCode::OK, &page))
 }
 
-fn kind_label(kind: ClientKind) -> &'static str {
-    match kind {
+fn kind_label(client: &Client) -> &'static str {
+    match client.kind {
+        ClientKind::Confidential if client.udap.is_some() => "Confidential (UDAP)",
+        ClientKind::Confidential if client.jwks.is_some() => "Confidential (private_key_jwt)",
         ClientKind::Confidential => "Confidential",
         ClientKind::Public => "Public",
     }
@@ -144,6 +146,8 @@ struct AppFields {
     redirect_uris: String,
     scopes: Vec<ScopeOption>,
     extra_scopes: String,
+    /// A pasted JWKS or its URL (private_key_jwt); shown as registered when editing.
+    jwks: String,
 }
 
 impl AppFields {
@@ -154,6 +158,7 @@ impl AppFields {
             redirect_uris: String::new(),
             scopes: scope_options(&DEFAULT_SCOPES.split(' ').collect::<Vec<_>>()),
             extra_scopes: String::new(),
+            jwks: String::new(),
         }
     }
 
@@ -171,6 +176,11 @@ impl AppFields {
                 .copied()
                 .collect::<Vec<_>>()
                 .join(" "),
+            jwks: match &client.jwks {
+                Some(ClientJwks::Jwks(v)) => v.to_string(),
+                Some(ClientJwks::JwksUri(u)) => u.clone(),
+                None => String::new(),
+            },
         }
     }
 
@@ -182,6 +192,7 @@ impl AppFields {
             redirect_uris: form.get("redirect_uris").to_string(),
             scopes: scope_options(&checked),
             extra_scopes: form.get("extra_scopes").to_string(),
+            jwks: form.get("jwks").to_string(),
         }
     }
 }
@@ -204,6 +215,7 @@ struct Checked {
     kind: ClientKind,
     redirect_uris: Vec<String>,
     scopes: String,
+    jwks: Option<ClientJwks>,
 }
 
 fn check_form(
@@ -255,7 +267,12 @@ fn check_form(
         }
     }
     for s in form.get("extra_scopes").split_ascii_whitespace() {
-        if Scope::parse(s).is_none() {
+        if s.starts_with("system/") {
+            errors.push(format!(
+                "\"{s}\": system/ scopes (backend services, every patient's data) are granted \
+                 only to apps the sandbox's operator registers (carin-sandbox clients add)."
+            ));
+        } else if Scope::parse(s).is_none() {
             errors.push(format!(
                 "\"{s}\" is not a scope this server can grant (see the list in the docs)."
             ));
@@ -266,12 +283,39 @@ fn check_form(
     if scopes.is_empty() {
         errors.push("Allow at least one scope.".to_string());
     }
+    // Public keys for private_key_jwt (new apps only): a pasted JWKS or its https URL.
+    let keys = form.get("jwks").trim();
+    let jwks = match (editing, keys) {
+        (Some(existing), _) => existing.jwks.clone(),
+        (None, "") => None,
+        (None, _) if kind != ClientKind::Confidential => {
+            errors.push("Only a confidential app authenticates with keys.".to_string());
+            None
+        }
+        (None, k) if k.starts_with("https://") || k.starts_with("http://") => {
+            Some(ClientJwks::JwksUri(k.to_string()))
+        }
+        (None, k) => match serde_json::from_str::<serde_json::Value>(k) {
+            Ok(v) => match crate::auth::jws::check_public_jwks(&v) {
+                Ok(()) => Some(ClientJwks::Jwks(v)),
+                Err(reason) => {
+                    errors.push(format!("Public keys refused: {reason}."));
+                    None
+                }
+            },
+            Err(e) => {
+                errors.push(format!("Public keys: not a JWKS (JSON) nor a URL: {e}."));
+                None
+            }
+        },
+    };
     if errors.is_empty() {
         Ok(Checked {
             name,
             kind,
             redirect_uris,
             scopes: scopes.join(" "),
+            jwks,
         })
     } else {
         Err(errors)
@@ -332,7 +376,7 @@ async fn create_app(
         scopes: Some(checked.scopes),
         pkce_required: true,
         owner: Some(who.email.clone()),
-        jwks: None,
+        jwks: checked.jwks,
     };
     let registered = {
         let state = state.clone();
@@ -440,6 +484,9 @@ fn app_page(
         ],
     );
     let auth = match client.kind {
+        ClientKind::Confidential if client.jwks.is_some() => {
+            "-d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \\\n     -d client_assertion=\"$SIGNED_JWT\"".to_string()
+        }
         ClientKind::Confidential => format!("-u '{}:'\"$CLIENT_SECRET\"", client.client_id),
         ClientKind::Public => format!("-d client_id={}", client.client_id),
     };
@@ -453,8 +500,9 @@ fn app_page(
         csrf: &ctx.csrf.token,
         client_id: client.client_id.clone(),
         name: client.name.clone(),
-        kind: kind_label(client.kind),
-        confidential: client.kind == ClientKind::Confidential,
+        kind: kind_label(client),
+        // An app with keys has no secret to show or rotate.
+        confidential: client.kind == ClientKind::Confidential && client.jwks.is_none(),
         secret,
         redirect_uris: client
             .redirect_uris
