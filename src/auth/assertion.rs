@@ -25,6 +25,8 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 pub const MAX_LIFETIME: i64 = 300;
 /// Clock skew tolerated between the app and the sandbox.
 const SKEW: i64 = 30;
+/// The most a `jwks_uri` may send.
+const MAX_JWKS: u64 = 64 * 1024;
 /// `jti` values longer than this are refused (they are stored).
 const MAX_JTI: usize = 256;
 
@@ -199,8 +201,14 @@ fn fetch_jwks(uri: &str) -> Result<Value, String> {
         .send()
         .and_then(reqwest::blocking::Response::error_for_status)
         .map_err(|e| format!("could not fetch the app's jwks_uri {uri}: {e}"))?;
-    response
-        .json::<Value>()
+    // A JWKS is small: read at most 64 KiB, whatever the URL sends.
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(response, MAX_JWKS + 1), &mut body)
+        .map_err(|e| format!("could not read the app's jwks_uri {uri}: {e}"))?;
+    if body.len() as u64 > MAX_JWKS {
+        return Err(format!("the app's jwks_uri {uri} sent more than 64 KiB"));
+    }
+    serde_json::from_slice(&body)
         .map_err(|e| format!("the app's jwks_uri {uri} did not return JSON: {e}"))
 }
 
