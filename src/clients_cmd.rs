@@ -131,6 +131,7 @@ pub fn run(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<i32> {
             for c in db.clients()? {
                 let kind = match c.kind {
                     ClientKind::Public => "public",
+                    ClientKind::Confidential if c.udap.is_some() => "udap",
                     ClientKind::Confidential if c.jwks.is_some() => "asymmetric",
                     ClientKind::Confidential => "confidential",
                 };
