@@ -96,6 +96,8 @@ impl Application {
         let started_at = config.clock.now();
         crate::audit::apply_policy(&store, &config.audit, started_at.unix_timestamp())?;
         let auth = crate::auth::AuthServer::open(&store, config.auth, started_at.unix_timestamp())?;
+        let udap = crate::udap::Udap::open(&config.data_dir, started_at)?;
+        auth.set_udap_anchors(udap.anchors().to_vec());
         let tls = match &config.tls {
             Some(source) => Some(crate::http::tls::server_config(source, &config.data_dir)?),
             None => None,
@@ -108,6 +110,7 @@ impl Application {
             public_url: config.public_url,
             insecure_open_api: config.insecure_open_api,
             auth,
+            udap,
             started_at,
             audit_reads: config.audit_reads,
         });

@@ -86,6 +86,13 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::clients_cmd::ClientsCommand,
     },
+    /// UDAP: mint client certificates from the sandbox CA (for testing registration).
+    Udap {
+        #[command(flatten)]
+        data: DataDir,
+        #[command(subcommand)]
+        command: crate::udap_cmd::UdapCommand,
+    },
     /// Rebuild the search index from the store.
     Reindex {
         #[command(flatten)]
@@ -388,6 +395,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Clients { data, command } => crate::clients_cmd::run(&data.data_dir, command),
+        Command::Udap { data, command } => crate::udap_cmd::run(&data.data_dir, command),
         Command::Validate { data, paths, show } => {
             crate::validate_cmd::run(&data.data_dir, &paths, show)
         }

@@ -10,6 +10,8 @@ use std::path::Path;
 use clap::Subcommand;
 
 use crate::auth::clients::NewClient;
+use crate::auth::jws::SigningKey;
+use crate::auth::records::ClientJwks;
 use crate::auth::{AuthDb, ClientKind};
 use crate::clock::{Clock, SystemClock};
 use crate::store::Store;
@@ -20,9 +22,17 @@ pub enum ClientsCommand {
     Add {
         /// The name beneficiaries see on the consent page.
         name: String,
-        /// A redirect URI (repeat for several). Loopback http URIs match on any port.
-        #[arg(long = "redirect-uri", required = true)]
+        /// A redirect URI (repeat for several). Loopback http URIs match on any port. Optional
+        /// for an app with keys (`--jwks`/`--jwks-uri`) that only runs backend services.
+        #[arg(long = "redirect-uri", required_unless_present_any = ["jwks", "jwks_uri"])]
         redirect_uris: Vec<String>,
+        /// A file holding the app's public JWK Set: it authenticates with private_key_jwt
+        /// (SMART client-confidential-asymmetric) and gets no secret.
+        #[arg(long, conflicts_with_all = ["public", "jwks_uri"])]
+        jwks: Option<std::path::PathBuf>,
+        /// The URL of the app's public JWK Set (fetched when the app authenticates).
+        #[arg(long, conflicts_with = "public")]
+        jwks_uri: Option<String>,
         /// A public app (native or browser): PKCE, no secret.
         #[arg(long)]
         public: bool,
@@ -32,6 +42,16 @@ pub enum ClientsCommand {
         /// Allow authorization without PKCE (legacy tools; custom-scheme redirects still need it).
         #[arg(long)]
         no_pkce: bool,
+    },
+    /// Make a key pair for private_key_jwt: `private-key.pem` (keep it) and `jwks.json` (its
+    /// public half, for `clients add --jwks`).
+    Keygen {
+        /// Where to write the two files.
+        #[arg(long, default_value = ".")]
+        out: std::path::PathBuf,
+        /// An EC P-384 key (ES384) instead of RSA-2048 (RS384).
+        #[arg(long)]
+        ec: bool,
     },
     /// List registered apps.
     List,
@@ -52,7 +72,20 @@ pub fn run(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<i32> {
             public,
             scope,
             no_pkce,
+            jwks,
+            jwks_uri,
         } => {
+            let jwks = match (jwks, jwks_uri) {
+                (Some(path), _) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    let value: serde_json::Value = serde_json::from_str(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", path.display()))?;
+                    Some(ClientJwks::Jwks(value))
+                }
+                (None, Some(uri)) => Some(ClientJwks::JwksUri(uri)),
+                (None, None) => None,
+            };
             let registered = db.register(
                 NewClient {
                     name,
@@ -66,6 +99,7 @@ pub fn run(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<i32> {
                     pkce_required: !no_pkce,
                     owner: None,
                     grant_model: Default::default(),
+                    jwks,
                 },
                 now,
             )?;
@@ -76,10 +110,30 @@ pub fn run(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<i32> {
             println!("scopes:        {}", registered.client.scopes);
             Ok(0)
         }
+        ClientsCommand::Keygen { out, ec } => {
+            let key = if ec {
+                SigningKey::generate_ec()
+            } else {
+                SigningKey::generate_rsa()
+            }
+            .map_err(anyhow::Error::msg)?;
+            std::fs::create_dir_all(&out)?;
+            let kid = key.thumbprint();
+            let jwks = serde_json::json!({"keys": [key.public_jwk(&kid)]});
+            let key_path = out.join("private-key.pem");
+            crate::udap::ca::write_private(&key_path, &key.to_pem().map_err(anyhow::Error::msg)?)?;
+            let jwks_path = out.join("jwks.json");
+            std::fs::write(&jwks_path, serde_json::to_string_pretty(&jwks)?)?;
+            println!("private key: {} ({})", key_path.display(), key.alg());
+            println!("public JWKS: {} (kid {kid})", jwks_path.display());
+            Ok(0)
+        }
         ClientsCommand::List => {
             for c in db.clients()? {
                 let kind = match c.kind {
                     ClientKind::Public => "public",
+                    ClientKind::Confidential if c.udap.is_some() => "udap",
+                    ClientKind::Confidential if c.jwks.is_some() => "asymmetric",
                     ClientKind::Confidential => "confidential",
                 };
                 println!("{:<28} {:<12} {}", c.client_id, kind, c.name);

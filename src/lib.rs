@@ -23,6 +23,8 @@ pub mod json;
 pub mod portal;
 pub mod seed;
 pub mod store;
+pub mod udap;
+pub mod udap_cmd;
 pub mod validate;
 pub mod validate_cmd;
 pub mod web;

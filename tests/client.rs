@@ -870,3 +870,74 @@ fn browser_login_takes_the_redirect_on_the_loopback_listener() {
     assert!(page.contains("You can close this window"), "{page}");
     assert_eq!(session.tokens.patient.as_deref(), Some("M00022"));
 }
+
+/// `client backend`: Backend Services with a key made here, against a server where the app
+/// was registered (with the public JWKS) before it started.
+#[test]
+fn backend_services_with_a_private_key() {
+    use carin_sandbox::auth::clients::NewClient;
+    use carin_sandbox::auth::jws::SigningKey;
+    use carin_sandbox::auth::records::ClientJwks;
+    use carin_sandbox::auth::{AuthDb, ClientKind};
+    use carin_sandbox::client::backend::{self, Backend};
+
+    let key = SigningKey::generate_rsa().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let pem = keys.path().join("private-key.pem");
+    std::fs::write(&pem, key.to_pem().unwrap()).unwrap();
+    let jwks = serde_json::json!({"keys": [key.public_jwk(&key.thumbprint())]});
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let dir = Box::leak(Box::new(tempfile::tempdir().expect("temp dir")));
+        let client_id = {
+            let store = carin_sandbox::store::Store::open(dir.path()).unwrap();
+            let db = AuthDb::open(&store).unwrap();
+            db.register(
+                NewClient {
+                    name: "backend".into(),
+                    kind: ClientKind::Confidential,
+                    redirect_uris: vec![],
+                    scopes: Some("system/*.read".into()),
+                    pkce_required: true,
+                    owner: None,
+                    grant_model: Default::default(),
+                    jwks: Some(ClientJwks::Jwks(jwks)),
+                },
+                0,
+            )
+            .unwrap()
+            .client
+            .client_id
+        };
+        actix_web::rt::System::new().block_on(async move {
+            let app = Application::build(ServeConfig::new(dir.path())).expect("server starts");
+            tx.send((app.addrs()[0], client_id)).expect("send addr");
+            app.run().await.expect("server runs");
+        });
+    });
+    let (addr, client_id) = rx.recv().expect("server address");
+    let server = Server { addr };
+    let http = Http::new().unwrap();
+    let base = server.base();
+    let run = |client_id: &str| {
+        backend::run(
+            &http,
+            &Backend {
+                fhir_base: &base,
+                client_id,
+                private_key: &pem,
+                kid: None,
+                scope: "system/*.read",
+                query: "Patient?_count=3",
+            },
+            now(),
+        )
+    };
+    let lines = run(&client_id).expect("backend flow");
+    assert!(lines[0].contains("scope \"system/*.read\""), "{lines:?}");
+    assert!(lines[0].contains("refresh token: no"), "{lines:?}");
+    assert!(lines[1].ends_with("total 200"), "{lines:?}");
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    let refused = run("test-client-id").unwrap_err().to_string();
+    assert!(refused.contains("invalid_client"), "{refused}");
+}

@@ -1092,3 +1092,89 @@ async fn the_consent_page_names_the_app_and_marks_portal_apps_unverified() {
     assert_eq!(by_id(&seeded, "client-id"), "test-client-id");
     assert!(by_id(&seeded, "registered-by").contains("seeded test app"));
 }
+
+/// Registers an app with these extra form fields; the page's status and HTML.
+async fn register_with(b: &Client, name: &str, extra: &[(&str, &str)]) -> (u16, String) {
+    let base = base();
+    let (_, csrf) = page(b, &format!("{base}/apps/new")).await;
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("name", name),
+        ("kind", "confidential"),
+        ("redirect_uris", "http://127.0.0.1/callback"),
+        ("scope", "openid"),
+        ("scope", "patient/*.rs"),
+    ];
+    form.extend_from_slice(extra);
+    let r = post(b, &format!("{base}/apps/new"), &form).await;
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_developer_registers_an_app_with_public_keys() {
+    use carin_sandbox::auth::jws::SigningKey;
+    let base = base();
+    let dev = developer("keys@example.com").await;
+    let key = SigningKey::generate_ec().unwrap();
+    let kid = key.thumbprint();
+    let jwks = serde_json::json!({"keys": [key.public_jwk(&kid)]}).to_string();
+
+    // A JWKS with a private member, and system/ scopes, are refused.
+    let mut private = key.public_jwk(&kid);
+    private["d"] = "secret".into();
+    let private = serde_json::json!({"keys": [private]}).to_string();
+    let (status, html) = register_with(&dev, "Leaky", &[("jwks", &private)]).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("private key"), "{html}");
+    let (status, html) = register_with(&dev, "Greedy", &[("extra_scopes", "system/*.read")]).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("only to apps the sandbox"), "{html}");
+
+    let (status, html) = register_with(&dev, "Keyed app", &[("jwks", &jwks)]).await;
+    assert_eq!(status, 201, "{html}");
+    assert!(
+        !html.contains("id=\"client-secret\""),
+        "no secret for an app with keys"
+    );
+    assert!(html.contains("private_key_jwt"), "{html}");
+    let client_id = by_id(&html, "client-id");
+
+    // The token endpoint authenticates it by its key: an unknown code is then invalid_grant,
+    // while an assertion signed by another key is invalid_client.
+    let now = carin_sandbox::clock::Clock::now(&carin_sandbox::clock::SystemClock).unix_timestamp();
+    let token_url = format!("{base}/v2/o/token");
+    let call = |assertion: String| {
+        let token_url = token_url.clone();
+        async move {
+            reqwest::Client::new()
+                .post(token_url)
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", "no-such-code"),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", &assertion),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let good = key
+        .client_assertion(&kid, &client_id, &token_url, now, 120)
+        .unwrap();
+    let r = call(good).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+    let stranger = SigningKey::generate_ec().unwrap();
+    let bad = stranger
+        .client_assertion(&kid, &client_id, &token_url, now, 120)
+        .unwrap();
+    let r = call(bad).await;
+    assert_eq!(r.status(), 401);
+}

@@ -91,6 +91,7 @@ mod tests {
             grant_id: "g".into(),
             issued_at: 0,
             failures: Default::default(),
+            system: false,
         }))
     }
 

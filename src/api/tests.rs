@@ -126,6 +126,20 @@ fn token(patient: &str, scopes: &str) -> Viewer {
         grant_id: "g".into(),
         issued_at: 0,
         failures: Default::default(),
+        system: false,
+    }))
+}
+
+/// A backend-services token (client_credentials): no patient.
+fn system_token(scopes: &str) -> Viewer {
+    Viewer::Token(Arc::new(Access {
+        client_id: "backend-app".into(),
+        patient: String::new(),
+        scopes: ScopeSet::parse(scopes),
+        grant_id: "g".into(),
+        issued_at: 0,
+        failures: Default::default(),
+        system: true,
     }))
 }
 
@@ -346,6 +360,36 @@ fn searching_for_another_patient_finds_nothing() {
     assert_eq!(find(&viewer, "Coverage", &[])["total"], 1);
     assert_eq!(find(&viewer, "Patient", &[])["total"], 1);
     assert_eq!(find(&viewer, "Organization", &[])["total"], 2);
+}
+
+#[test]
+fn a_system_token_reads_every_patient_within_its_scopes() {
+    let viewer = system_token("system/*.read");
+    for (ty, id) in [
+        ("Patient", "pat-1"),
+        ("Patient", "pat-2"),
+        ("Coverage", "cov-2"),
+        ("ExplanationOfBenefit", "eob-2"),
+        ("RelatedPerson", "rp-1"),
+    ] {
+        assert!(read_of(&viewer, ty, id).is_ok(), "{ty}/{id}");
+    }
+    assert_eq!(find(&viewer, "Patient", &[])["total"], 2);
+    assert_eq!(
+        find(&viewer, "ExplanationOfBenefit", &[("patient", "pat-2")])["total"],
+        find(
+            &Viewer::Open,
+            "ExplanationOfBenefit",
+            &[("patient", "pat-2")]
+        )["total"]
+    );
+    // Still only what its scopes name: v2 syntax, one type.
+    let eob_only = system_token("system/ExplanationOfBenefit.rs");
+    assert!(read_of(&eob_only, "ExplanationOfBenefit", "eob-2").is_ok());
+    assert_eq!(
+        status(&read_of(&eob_only, "Patient", "pat-2").err().unwrap()),
+        403
+    );
 }
 
 #[test]

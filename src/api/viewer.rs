@@ -12,7 +12,8 @@ use crate::fhir::error::FhirError;
 pub enum Viewer {
     /// `--insecure-open-api`: no token, no limits.
     Open,
-    /// A valid bearer token: its scopes, and the one patient whose data it reaches.
+    /// A valid bearer token: its scopes, and the one patient whose data it reaches (every
+    /// patient's, for a backend-services system token).
     Token(Arc<Access>),
 }
 
@@ -55,7 +56,8 @@ impl Viewer {
             Viewer::Open => true,
             Viewer::Token(access) => {
                 access.scopes.perms_for(resource_type).read
-                    && compartment::visible_to(resource_type, json, &access.patient)
+                    && (access.system
+                        || compartment::visible_to(resource_type, json, &access.patient))
             }
         }
     }
@@ -68,10 +70,11 @@ impl Viewer {
         }
     }
 
-    /// The patient a token is bound to (None for the open API).
+    /// The patient a token is bound to (None for the open API and system tokens).
     pub fn patient(&self) -> Option<&str> {
         match self {
             Viewer::Open => None,
+            Viewer::Token(access) if access.system => None,
             Viewer::Token(access) => Some(&access.patient),
         }
     }

@@ -18,7 +18,8 @@ use crate::store::StoreError;
 #[derive(Debug, Clone)]
 pub struct Access {
     pub client_id: String,
-    /// The beneficiary's Patient id: the only patient whose data the token reaches.
+    /// The beneficiary's Patient id: the only patient whose data the token reaches (empty for
+    /// a system token).
     pub patient: String,
     pub scopes: ScopeSet,
     /// The authorization the token belongs to.
@@ -26,6 +27,9 @@ pub struct Access {
     pub issued_at: i64,
     /// Simulated failures of the app and the grant (usually none: one test on the hot path).
     pub failures: Failures,
+    /// A backend-services token (`client_credentials`): it reaches every patient's data within
+    /// its `system/` scopes.
+    pub system: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +135,7 @@ impl AuthServer {
             grant_id: record.grant_id,
             issued_at: record.issued_at,
             failures,
+            system: grant.system,
         };
         Ok((access, record.expires_at.min(grant.expires_at)))
     }

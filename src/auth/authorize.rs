@@ -328,7 +328,8 @@ impl AuthServer {
                 .map_err(|why| refuse(OAuthCode::InvalidRequest, why))?,
         };
 
-        let registered = ScopeSet::parse(&client.scopes);
+        // system/ scopes are for backend services (client_credentials): no beneficiary grants them.
+        let registered = ScopeSet::parse(&client.scopes).without_system();
         let scopes = match get("scope") {
             None => registered,
             Some(requested) => registered.allowed_subset(&ScopeSet::parse(requested)),
@@ -391,7 +392,7 @@ impl AuthServer {
         share_demographics: bool,
         now: i64,
     ) -> Result<String, OAuthError> {
-        let mut scopes = ScopeSet::parse(&request.scopes);
+        let mut scopes = ScopeSet::parse(&request.scopes).without_system();
         if !share_demographics {
             scopes = scopes.without_demographics();
         }
@@ -410,6 +411,7 @@ impl AuthServer {
             revoked_at: None,
             model: request.grant_model,
             simulated_failures: request.sim_failures.clone(),
+            system: false,
         };
         let record = CodeRecord {
             grant_id: grant.id.clone(),

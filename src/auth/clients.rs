@@ -5,7 +5,7 @@ use url::Url;
 
 use super::db::{secret_key, AuthDb, CLIENTS};
 use super::keys::random_token;
-use super::records::{Client, ClientKind, GrantModel};
+use super::records::{Client, ClientJwks, ClientKind, GrantModel};
 use super::AuthError;
 use crate::store::StoreError;
 
@@ -145,6 +145,8 @@ pub struct NewClient {
     pub owner: Option<String>,
     /// One-time or thirteen-month access (Blue Button's grant types).
     pub grant_model: GrantModel,
+    /// Public keys for `private_key_jwt` (the app then gets no secret).
+    pub jwks: Option<ClientJwks>,
 }
 
 impl NewClient {
@@ -155,9 +157,30 @@ impl NewClient {
                 "the app name must be 1 to 100 printable characters".into(),
             ));
         }
-        if self.redirect_uris.is_empty() {
+        // A backend-services app (keys, no user) never redirects anywhere.
+        if self.redirect_uris.is_empty() && self.jwks.is_none() {
             return Err(AuthError::InvalidClient(
                 "an app needs at least one redirect URI".into(),
+            ));
+        }
+        match &self.jwks {
+            Some(ClientJwks::Jwks(jwks)) => {
+                super::jws::check_public_jwks(jwks).map_err(AuthError::InvalidClient)?;
+            }
+            Some(ClientJwks::JwksUri(uri)) => {
+                let url = Url::parse(uri)
+                    .map_err(|e| AuthError::InvalidClient(format!("jwks_uri {uri}: {e}")))?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(AuthError::InvalidClient(format!(
+                        "jwks_uri {uri} must be an http(s) URL"
+                    )));
+                }
+            }
+            None => {}
+        }
+        if self.jwks.is_some() && self.kind != ClientKind::Confidential {
+            return Err(AuthError::InvalidClient(
+                "an app with keys is confidential".into(),
             ));
         }
         for uri in &self.redirect_uris {
@@ -185,7 +208,8 @@ impl AuthDb {
     pub fn register(&self, new: NewClient, now: i64) -> Result<Registered, AuthError> {
         new.check()?;
         let client_id = format!("app-{}", &random_token()[..22]);
-        let secret = (new.kind == ClientKind::Confidential).then(random_token);
+        let secret =
+            (new.kind == ClientKind::Confidential && new.jwks.is_none()).then(random_token);
         let client = Client {
             client_id,
             name: new.name.trim().to_string(),
@@ -198,6 +222,8 @@ impl AuthDb {
             created_at: now,
             grant_model: new.grant_model,
             simulated_failures: Vec::new(),
+            jwks: new.jwks,
+            udap: None,
         };
         self.write(|tx| tx.put(CLIENTS, &client.client_id, &client))?;
         Ok(Registered { client, secret })
@@ -213,6 +239,7 @@ impl AuthDb {
             pkce_required: client.pkce_required,
             owner: client.owner.clone(),
             grant_model: client.grant_model,
+            jwks: client.jwks.clone(),
         }
         .check()?;
         self.write(|tx| tx.put(CLIENTS, &client.client_id, client))?;
@@ -229,6 +256,11 @@ impl AuthDb {
             if client.kind != ClientKind::Confidential {
                 return Err(AuthError::InvalidClient(
                     "a public app has no secret to rotate".into(),
+                ));
+            }
+            if client.jwks.is_some() {
+                return Err(AuthError::InvalidClient(
+                    "this app authenticates with its keys (private_key_jwt), not a secret".into(),
                 ));
             }
             client.secret_hash = Some(secret_key(&secret));
@@ -279,6 +311,8 @@ impl AuthDb {
                 created_at: now,
                 grant_model: GrantModel::ThirteenMonth,
                 simulated_failures: Vec::new(),
+                jwks: None,
+                udap: None,
             },
             Client {
                 client_id: TEST_PUBLIC_CLIENT_ID.into(),
@@ -292,6 +326,8 @@ impl AuthDb {
                 created_at: now,
                 grant_model: GrantModel::ThirteenMonth,
                 simulated_failures: Vec::new(),
+                jwks: None,
+                udap: None,
             },
         ];
         self.write(|tx| {
@@ -402,6 +438,7 @@ mod tests {
                     pkce_required: true,
                     owner: None,
                     grant_model: GrantModel::ThirteenMonth,
+                    jwks: None,
                 },
                 0,
             )

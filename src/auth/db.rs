@@ -8,12 +8,12 @@ use redb::{ReadableDatabase, WriteTransaction};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::records::{Client, CodeRecord, Grant, SessionRecord, TokenRecord};
+use super::records::{Client, CodeRecord, Grant, JtiRecord, SessionRecord, TokenRecord};
 use crate::store::record;
 use crate::store::tables::RecordTable;
 pub use crate::store::tables::{
-    AUTH_CLIENTS as CLIENTS, AUTH_CODES as CODES, AUTH_GRANTS as GRANTS, AUTH_SESSIONS as SESSIONS,
-    AUTH_TOKENS as TOKENS,
+    AUTH_CLIENTS as CLIENTS, AUTH_CODES as CODES, AUTH_GRANTS as GRANTS, AUTH_JTIS as JTIS,
+    AUTH_SESSIONS as SESSIONS, AUTH_TOKENS as TOKENS,
 };
 use crate::store::{Store, StoreError};
 
@@ -128,8 +128,8 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Drops expired codes, sessions, and tokens of dead grants (kept small on long-running
-    /// sandboxes).
+    /// Drops expired codes, sessions, assertion ids, backend-services grants, and tokens of dead
+    /// grants (kept small on long-running sandboxes).
     pub fn prune(&mut self, now: i64) -> Result<usize, StoreError> {
         let mut dead = Vec::new();
         {
@@ -141,6 +141,17 @@ impl Tx<'_> {
             for (key, token) in record::scan_keyed::<TokenRecord>(&self.tx.open_table(TOKENS)?)? {
                 if token.expires_at < now || token.revoked {
                     dead.push((TOKENS, key));
+                }
+            }
+            // Backend-services grants live as long as their one token.
+            for (key, grant) in record::scan_keyed::<Grant>(&self.tx.open_table(GRANTS)?)? {
+                if grant.system && grant.expires_at < now {
+                    dead.push((GRANTS, key));
+                }
+            }
+            for (key, jti) in record::scan_keyed::<JtiRecord>(&self.tx.open_table(JTIS)?)? {
+                if jti.expires_at < now {
+                    dead.push((JTIS, key));
                 }
             }
             let sessions = self.tx.open_table(SESSIONS)?;
@@ -257,6 +268,7 @@ mod tests {
             revoked_at: None,
             model: Default::default(),
             simulated_failures: Vec::new(),
+            system: false,
         }
     }
 

@@ -7,6 +7,8 @@
 //! - [`authorize`]: validating an authorization request, consent, codes.
 //! - [`token`]: the token endpoint (code exchange, refresh), revocation, introspection.
 //! - [`access`]: bearer tokens on the FHIR API.
+//! - [`assertion`], [`jws`]: `private_key_jwt` client assertions checked against an app's JWKS.
+//! - [`x509`]: UDAP certificate chains (`x5c`) to the trusted anchors.
 //! - [`pkce`]: the S256 challenge (RFC 7636), for the server and every client of it.
 //! - [`keys`]: RSA (id_tokens) and Ed25519 (what the server signs for itself).
 //! - [`sessions`]: beneficiaries' sign-ins and their server-side browser sessions.
@@ -14,10 +16,12 @@
 //! - [`failures`]: simulated failures an app's developer switches on to test the app.
 
 pub mod access;
+pub mod assertion;
 pub mod authorize;
 pub mod clients;
 pub mod db;
 pub mod failures;
+pub mod jws;
 pub mod keys;
 pub mod oauth_code;
 pub mod pkce;
@@ -29,6 +33,7 @@ mod tests;
 pub mod throttle;
 pub mod token;
 pub mod users;
+pub mod x509;
 
 use crate::store::{Store, StoreError};
 
@@ -165,6 +170,8 @@ pub struct AuthServer {
     pub throttles: throttle::Throttles,
     store: Store,
     access_cache: access::AccessCache,
+    /// UDAP trust anchors (DER), set by the composition root once the CA is loaded.
+    udap_anchors: std::sync::RwLock<Vec<Vec<u8>>>,
 }
 
 impl AuthServer {
@@ -185,7 +192,22 @@ impl AuthServer {
             throttles: throttle::Throttles::new(config.throttle),
             store: store.clone(),
             access_cache: access::AccessCache::default(),
+            udap_anchors: std::sync::RwLock::new(Vec::new()),
         })
+    }
+
+    /// The anchors UDAP client certificates must chain to.
+    pub fn set_udap_anchors(&self, anchors: Vec<Vec<u8>>) {
+        if let Ok(mut a) = self.udap_anchors.write() {
+            *a = anchors;
+        }
+    }
+
+    pub fn udap_anchors(&self) -> Vec<Vec<u8>> {
+        self.udap_anchors
+            .read()
+            .map(|a| a.clone())
+            .unwrap_or_default()
     }
 
     pub fn store(&self) -> &Store {

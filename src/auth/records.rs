@@ -38,6 +38,36 @@ pub struct Client {
     /// Failures the developer switched on for the app (portal), applied to every grant of it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub simulated_failures: Vec<Failure>,
+    /// The public keys of an app that authenticates with signed assertions (`private_key_jwt`)
+    /// instead of a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<ClientJwks>,
+    /// Registered by UDAP Dynamic Client Registration: authenticates with assertions whose
+    /// `x5c` chains to a trusted anchor and names this `iss` as a SAN URI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub udap: Option<UdapClient>,
+}
+
+/// A UDAP registration: the certificate SAN URI it is bound to and its grant types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UdapClient {
+    pub iss: String,
+    pub grant_types: Vec<String>,
+}
+
+/// Where an asymmetric app's public keys are: registered inline, or fetched from its URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientJwks {
+    Jwks(serde_json::Value),
+    JwksUri(String),
+}
+
+/// A client assertion's `jti`, kept until the assertion expires so it cannot be replayed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JtiRecord {
+    pub client_id: String,
+    pub expires_at: i64,
 }
 
 /// Blue Button's data access grant types: what an app chooses at registration.
@@ -96,6 +126,10 @@ pub struct Grant {
     /// Failures a seeded app asked for on the authorization request (`sim_failure=`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub simulated_failures: Vec<Failure>,
+    /// A backend-services grant (`client_credentials`, `system/` scopes): no beneficiary, every
+    /// patient's data.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub system: bool,
 }
 
 impl Grant {

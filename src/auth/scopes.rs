@@ -22,6 +22,8 @@ const DEMOGRAPHIC_TYPES: &[&str] = &["Patient", "RelatedPerson"];
 pub enum Context {
     Patient,
     User,
+    /// Backend services (`client_credentials`): every patient's data.
+    System,
 }
 
 impl Context {
@@ -29,6 +31,7 @@ impl Context {
         match self {
             Context::Patient => "patient",
             Context::User => "user",
+            Context::System => "system",
         }
     }
 }
@@ -99,7 +102,8 @@ impl Scope {
         let context = match context {
             "patient" => Context::Patient,
             "user" => Context::User,
-            _ => return None, // system/ needs backend services, which are not offered
+            "system" => Context::System,
+            _ => return None,
         };
         // v2 allows `?query` constraints on a scope; they are not supported, so such a scope is
         // not granted (granting it unconstrained would give more than was asked).
@@ -356,6 +360,44 @@ impl ScopeSet {
         perms
     }
 
+    /// The `system/` scopes only (what a client_credentials token may carry).
+    pub fn only_system(&self) -> ScopeSet {
+        ScopeSet(
+            self.0
+                .iter()
+                .filter(|s| {
+                    matches!(
+                        s,
+                        Scope::Resource {
+                            context: Context::System,
+                            ..
+                        }
+                    )
+                })
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// Everything but the `system/` scopes (what a beneficiary can grant).
+    pub fn without_system(&self) -> ScopeSet {
+        ScopeSet(
+            self.0
+                .iter()
+                .filter(|s| {
+                    !matches!(
+                        s,
+                        Scope::Resource {
+                            context: Context::System,
+                            ..
+                        }
+                    )
+                })
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// True when some resource scope is granted at all.
     pub fn has_resource_scopes(&self) -> bool {
         self.0.iter().any(|s| s.resource_type().is_some())
@@ -386,7 +428,7 @@ pub fn supported() -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for context in ["patient", "user"] {
+    for context in ["patient", "user", "system"] {
         for ty in std::iter::once("*").chain(scoped_types().iter().copied()) {
             for perm in ["read", "rs", "r", "s"] {
                 out.push(format!("{context}/{ty}.{perm}"));
@@ -447,12 +489,15 @@ mod tests {
     fn unknown_and_unsupported_scopes_are_dropped() {
         let set = ScopeSet::parse(
             "launch/patient user/*.* patient/*.read openid profile launch system/Patient.read \
-             patient/Observation.read patient/Patient.write patient/Patient.cud bogus",
+             patient/Observation.read patient/Patient.write patient/Patient.cud bogus \
+             system/Observation.rs organization/*.read",
         );
         assert_eq!(
             set.to_string(),
-            "launch/patient user/*.read patient/*.read openid profile"
+            "launch/patient user/*.read patient/*.read openid profile system/Patient.read"
         );
+        assert_eq!(set.only_system().to_string(), "system/Patient.read");
+        assert!(!set.without_system().to_string().contains("system/"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::*;
 use crate::audit;
 
 const ISSUER: &str = "http://127.0.0.1:8000/v2/fhir";
+const TOKEN_ENDPOINT: &str = "http://127.0.0.1:8000/v2/o/token";
 
 fn server() -> AuthServer {
     let store = Store::in_memory().unwrap();
@@ -34,6 +35,7 @@ fn request(pairs: &[(&str, &str)]) -> TokenRequest {
             .collect(),
         basic: Some((TEST_CLIENT_ID.into(), TEST_CLIENT_SECRET.into())),
         client_address: None,
+        token_endpoint: TOKEN_ENDPOINT.into(),
     }
 }
 

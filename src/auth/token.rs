@@ -19,6 +19,9 @@ use super::{AuthServer, OAuthCode, OAuthError};
 use crate::audit::AuditRecord;
 use crate::store::StoreError;
 
+/// Lifetime of a backend-services access token (SMART recommends five minutes at most).
+pub const SYSTEM_TOKEN_TTL: i64 = 300;
+
 /// A request to the token, revocation or introspection endpoint: its form fields (from a
 /// urlencoded or multipart body) and HTTP Basic credentials, if any.
 #[derive(Debug, Clone, Default)]
@@ -28,9 +31,16 @@ pub struct TokenRequest {
     pub basic: Option<(String, String)>,
     /// Who sent it (the TCP peer), for the budget of failed client authentications.
     pub client_address: Option<IpAddr>,
+    /// The token endpoint's URL as the client sees it: the `aud` of client assertions.
+    pub token_endpoint: String,
 }
 
 impl TokenRequest {
+    /// A form field, None when absent or empty.
+    pub fn param(&self, k: &str) -> Option<&str> {
+        self.get(k)
+    }
+
     fn get(&self, k: &str) -> Option<&str> {
         self.params
             .get(k)
@@ -47,6 +57,14 @@ impl AuthServer {
     /// Who is calling: None when the request names no client at all. A secret is checked
     /// only within the budgets of the client address and of the client id (429 beyond them).
     fn authenticate(&self, req: &TokenRequest, now: i64) -> Result<Option<Client>, OAuthError> {
+        if req.get("client_assertion").is_some() || req.get("client_assertion_type").is_some() {
+            if req.basic.is_some() || req.get("client_secret").is_some() {
+                return Err(OAuthError::invalid_client(
+                    "authenticate one way: a client assertion or a client secret, not both",
+                ));
+            }
+            return self.authenticate_assertion(req, now).map(Some);
+        }
         let body_id = req.get("client_id");
         let (id, secret) = match (&req.basic, req.get("client_secret")) {
             (Some((id, secret)), _) => {
@@ -92,6 +110,11 @@ impl AuthServer {
             (ClientKind::Confidential, Some(_)) => {
                 Err(OAuthError::invalid_client("the client secret is wrong"))
             }
+            (ClientKind::Confidential, None) if client.jwks.is_some() => {
+                Err(OAuthError::invalid_client(
+                    "this app authenticates with a signed client assertion (private_key_jwt)",
+                ))
+            }
             (ClientKind::Confidential, None) => Err(OAuthError::invalid_client(
                 "this app is confidential: authenticate with its client secret",
             )),
@@ -122,10 +145,14 @@ impl AuthServer {
         let result = match req.get("grant_type") {
             Some("authorization_code") => self.exchange_code(req, issuer, now),
             Some("refresh_token") => self.refresh(req, issuer, now),
+            Some("client_credentials") => self.client_credentials(req, now),
             Some(other) => Err(OAuthError::new(
                 400,
                 OAuthCode::UnsupportedGrantType,
-                format!("grant_type {other} is not supported (authorization_code, refresh_token)"),
+                format!(
+                    "grant_type {other} is not supported \
+                     (authorization_code, refresh_token, client_credentials)"
+                ),
             )),
             None => Err(OAuthError::invalid_request("grant_type is missing")),
         };
@@ -353,6 +380,119 @@ impl AuthServer {
         })?
     }
 
+    /// Backend services (SMART App Launch 2.2): an app with registered keys trades a signed
+    /// client assertion for a short-lived access token to its `system/` scopes. No beneficiary,
+    /// no refresh token; the token reads every patient's data its scopes name.
+    fn client_credentials(&self, req: &TokenRequest, now: i64) -> Decided {
+        if req.get("client_assertion").is_none() {
+            return Err(OAuthError::invalid_client(
+                "client_credentials needs a signed client assertion (private_key_jwt)",
+            ));
+        }
+        if req.basic.is_some() || req.get("client_secret").is_some() {
+            return Err(OAuthError::invalid_client(
+                "authenticate one way: a client assertion or a client secret, not both",
+            ));
+        }
+        // The jti is recorded in the transaction that issues the token: one commit.
+        let (client, jti) = self.verify_assertion(req, now)?;
+        if client
+            .udap
+            .as_ref()
+            .is_some_and(|u| !u.grant_types.iter().any(|g| g == "client_credentials"))
+        {
+            return Err(OAuthError::new(
+                400,
+                OAuthCode::UnauthorizedClient,
+                "this app was not registered (UDAP) for the client_credentials grant",
+            ));
+        }
+        let b2b = b2b_extension(req.get("client_assertion").unwrap_or_default())?;
+        let registered = ScopeSet::parse(&client.scopes).only_system();
+        let scopes = match req.get("scope") {
+            None => registered.clone(),
+            Some(requested) => registered.allowed_subset(&ScopeSet::parse(requested)),
+        };
+        let ttl = self.config.access_token_ttl.min(SYSTEM_TOKEN_TTL);
+        self.db.write(|tx| -> Result<Decided, StoreError> {
+            if !jti.record(tx, now)? {
+                return Ok(Err(OAuthError::invalid_client(super::assertion::REPLAYED)));
+            }
+            let refusal = if registered.is_empty() {
+                Some(OAuthError::new(
+                    400,
+                    OAuthCode::UnauthorizedClient,
+                    "this app is not registered for system/ scopes (backend services)",
+                ))
+            } else if scopes.is_empty() {
+                Some(OAuthError::invalid_scope(format!(
+                    "none of the requested scopes can be granted to this app (registered: {registered})"
+                )))
+            } else {
+                None
+            };
+            if let Some(e) = refusal {
+                tx.audit(&AuditRecord {
+                    at: now,
+                    event: "token".into(),
+                    outcome: e.error.as_str().into(),
+                    client_id: Some(client.client_id.clone()),
+                    detail: Some(format!("client_credentials: {}", e.description)),
+                    ..AuditRecord::default()
+                })?;
+                return Ok(Err(e));
+            }
+            let grant = Grant {
+                id: random_token(),
+                client_id: client.client_id.clone(),
+                patient: String::new(),
+                username: String::new(),
+                scopes: scopes.to_string(),
+                created_at: now,
+                expires_at: now + ttl,
+                revoked_at: None,
+                model: Default::default(),
+                simulated_failures: Vec::new(),
+                system: true,
+            };
+            tx.put(GRANTS, &grant.id, &grant)?;
+            let access = random_token();
+            tx.put(
+                TOKENS,
+                &secret_key(&access),
+                &TokenRecord {
+                    kind: TokenKind::Access,
+                    grant_id: grant.id.clone(),
+                    client_id: client.client_id.clone(),
+                    patient: String::new(),
+                    scopes: grant.scopes.clone(),
+                    issued_at: now,
+                    expires_at: now + ttl,
+                    revoked: false,
+                    used: false,
+                },
+            )?;
+            tx.audit(&AuditRecord {
+                at: now,
+                event: "token".into(),
+                outcome: "success".into(),
+                client_id: Some(client.client_id.clone()),
+                scopes: Some(grant.scopes.clone()),
+                detail: Some(format!(
+                    "client_credentials (system token: every patient){}",
+                    b2b.map(|b| format!("; hl7-b2b {b}")).unwrap_or_default()
+                )),
+                ..AuditRecord::default()
+            })?;
+            Ok(Ok(json!({
+                "access_token": access,
+                "token_type": "Bearer",
+                "expires_in": ttl,
+                "scope": grant.scopes,
+            })))
+        })?
+    }
+
     /// Writes a new access token (and refresh token, with offline_access) and builds the
     /// response body.
     fn issue(
@@ -518,6 +658,18 @@ impl AuthServer {
         {
             return Ok(inactive);
         }
+        if grant.is_some_and(|g| g.system) {
+            return Ok(json!({
+                "active": true,
+                "scope": record.scopes,
+                "client_id": record.client_id,
+                "token_type": "Bearer",
+                "exp": record.expires_at,
+                "iat": record.issued_at,
+                "iss": issuer,
+                "sub": record.client_id,
+            }));
+        }
         Ok(json!({
             "active": true,
             "scope": record.scopes,
@@ -554,6 +706,34 @@ pub fn rfc3339(at: i64) -> Option<String> {
             t.format(&time::format_description::well_known::Rfc3339)
                 .ok()
         })
+}
+
+/// The UDAP `hl7-b2b` authorization extension of a client assertion (B2B profile): when
+/// present it must have `version` "1", an `organization_id` and a non-empty `purpose_of_use`.
+/// Returns how it reads in the audit trail.
+fn b2b_extension(assertion: &str) -> Result<Option<String>, OAuthError> {
+    let Ok(jws) = super::jws::Jws::parse(assertion) else {
+        return Ok(None);
+    };
+    let b2b = &jws.claims["extensions"]["hl7-b2b"];
+    if b2b.is_null() {
+        return Ok(None);
+    }
+    let org = b2b["organization_id"].as_str().filter(|s| !s.is_empty());
+    let purposes: Vec<&str> = b2b["purpose_of_use"]
+        .as_array()
+        .map(|l| l.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    match (b2b["version"].as_str(), org) {
+        (Some("1"), Some(org)) if !purposes.is_empty() => Ok(Some(format!(
+            "organization {org}, subject {}, purpose {}",
+            b2b["subject_name"].as_str().unwrap_or("-"),
+            purposes.join(",")
+        ))),
+        _ => Err(OAuthError::invalid_request(
+            "the hl7-b2b extension needs version \"1\", organization_id and purpose_of_use",
+        )),
+    }
 }
 
 /// RFC 7636 S256: base64url(SHA-256(verifier)) equals the stored challenge. Verifiers must be

@@ -12,10 +12,14 @@ use base64::Engine;
 
 use super::api::{get_request, load, prepare_store, start_server_with, ApiBench, Repeat};
 use crate::app::ServeConfig;
+use crate::auth::assertion::JWT_BEARER;
+use crate::auth::clients::NewClient;
 use crate::auth::clients::{TEST_CLIENT_ID, TEST_CLIENT_SECRET};
+use crate::auth::jws::SigningKey;
 use crate::auth::pkce::s256_challenge;
+use crate::auth::records::ClientJwks;
 use crate::auth::users::{username_of_patient, Beneficiary};
-use crate::auth::{AuthConfig, AuthServer, PendingRequest, TokenRequest};
+use crate::auth::{AuthConfig, AuthServer, ClientKind, PendingRequest, TokenRequest};
 use crate::clock::{Clock, SystemClock};
 use crate::store::Store;
 
@@ -40,6 +44,7 @@ pub fn run(opts: &ApiBench, codes: usize) -> anyhow::Result<i32> {
     let Minted {
         reads,
         codes: code_list,
+        asymmetric,
     } = mint(&secured_dir, codes)?;
     println!(
         "minted {} access tokens and {} authorization codes in {:.1} s",
@@ -82,6 +87,54 @@ pub fn run(opts: &ApiBench, codes: usize) -> anyhow::Result<i32> {
             .into_bytes()
         })
         .collect();
+    // Each assertion is signed ahead (fresh jti, 5 minutes): the server's cost is verifying it.
+    let token_endpoint = "http://127.0.0.1/v2/o/token";
+    let form_post = |pairs: &[(&str, &str)]| {
+        let body = serde_urlencoded::to_string(pairs).unwrap_or_default();
+        format!(
+            "POST /v2/o/token HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    };
+    let now = SystemClock.now().unix_timestamp();
+    let assertion = || {
+        asymmetric
+            .key
+            .client_assertion(
+                &asymmetric.kid,
+                &asymmetric.client_id,
+                token_endpoint,
+                now,
+                300,
+            )
+            .unwrap_or_default()
+    };
+    let jwt_code_posts: Vec<Vec<u8>> = asymmetric
+        .codes
+        .iter()
+        .map(|code| {
+            form_post(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+                ("client_assertion_type", JWT_BEARER),
+                ("client_assertion", &assertion()),
+            ])
+        })
+        .collect();
+    let credentials_posts: Vec<Vec<u8>> = (0..codes)
+        .map(|_| {
+            form_post(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "system/*.read"),
+                ("client_assertion_type", JWT_BEARER),
+                ("client_assertion", &assertion()),
+            ])
+        })
+        .collect();
     let open_reads: Vec<Vec<u8>> = reads
         .iter()
         .map(|(path, _)| get_request(path, None))
@@ -102,6 +155,18 @@ pub fn run(opts: &ApiBench, codes: usize) -> anyhow::Result<i32> {
             "token endpoint: code exchange",
             secured,
             &token_posts,
+            Repeat::Once,
+        ),
+        (
+            "token: code + private_key_jwt",
+            secured,
+            &jwt_code_posts,
+            Repeat::Once,
+        ),
+        (
+            "token: client_credentials (ES384)",
+            secured,
+            &credentials_posts,
             Repeat::Once,
         ),
     ];
@@ -133,6 +198,15 @@ pub fn run(opts: &ApiBench, codes: usize) -> anyhow::Result<i32> {
 struct Minted {
     reads: Vec<(String, String)>,
     codes: Vec<String>,
+    asymmetric: Asymmetric,
+}
+
+/// An app registered with an ES384 key (private_key_jwt, backend services) and codes for it.
+struct Asymmetric {
+    key: SigningKey,
+    kid: String,
+    client_id: String,
+    codes: Vec<String>,
 }
 
 /// Access tokens for a sample of patients (with one EOB path each) and single-use codes, made
@@ -156,18 +230,40 @@ fn mint(data_dir: &Path, codes: usize) -> anyhow::Result<Minted> {
         nonce: None,
         ..PendingRequest::default()
     };
-    let code_for = |patient: &str| -> anyhow::Result<String> {
+    let key = SigningKey::generate_ec().map_err(anyhow::Error::msg)?;
+    let kid = key.thumbprint();
+    let registered = auth.db.register(
+        NewClient {
+            name: "bench asymmetric".into(),
+            kind: ClientKind::Confidential,
+            redirect_uris: vec![REDIRECT.into()],
+            scopes: Some("launch/patient openid offline_access patient/*.rs system/*.read".into()),
+            pkce_required: true,
+            owner: None,
+            grant_model: Default::default(),
+            jwks: Some(ClientJwks::Jwks(
+                serde_json::json!({"keys": [key.public_jwk(&kid)]}),
+            )),
+        },
+        now,
+    )?;
+    let asymmetric_pending = PendingRequest {
+        client_id: registered.client.client_id.clone(),
+        ..pending.clone()
+    };
+    let code_for_app = |pending: &PendingRequest, patient: &str| -> anyhow::Result<String> {
         let who = Beneficiary {
             username: username_of_patient(patient),
             patient: patient.to_string(),
         };
-        let location = auth.approve(&pending, &who, true, now)?;
+        let location = auth.approve(pending, &who, true, now)?;
         url::Url::parse(&location)?
             .query_pairs()
             .find(|(k, _)| k == "code")
             .map(|(_, v)| v.into_owned())
             .ok_or_else(|| anyhow::anyhow!("no code in {location}"))
     };
+    let code_for = |patient: &str| code_for_app(&pending, patient);
 
     // EOBs of the first PATIENTS patients met, round-robin so reads spread over patients.
     let mut by_patient: HashMap<String, Vec<String>> = HashMap::new();
@@ -202,6 +298,7 @@ fn mint(data_dir: &Path, codes: usize) -> anyhow::Result<Minted> {
             .collect(),
             basic: Some((TEST_CLIENT_ID.into(), TEST_CLIENT_SECRET.into())),
             client_address: None,
+            token_endpoint: "http://127.0.0.1/v2/o/token".into(),
         };
         let body = auth
             .token(&request, "http://127.0.0.1/v2/fhir", now)
@@ -222,9 +319,22 @@ fn mint(data_dir: &Path, codes: usize) -> anyhow::Result<Minted> {
     for i in 0..codes {
         code_list.push(code_for(patients[i % patients.len()])?);
     }
+    let mut key_codes = Vec::with_capacity(codes);
+    for i in 0..codes {
+        key_codes.push(code_for_app(
+            &asymmetric_pending,
+            patients[i % patients.len()],
+        )?);
+    }
     Ok(Minted {
         reads,
         codes: code_list,
+        asymmetric: Asymmetric {
+            key,
+            kid,
+            client_id: registered.client.client_id,
+            codes: key_codes,
+        },
     })
 }
 

@@ -81,6 +81,27 @@ pub enum ClientCommand {
         #[arg(long, default_value_t = 300)]
         timeout: u64,
     },
+    /// SMART Backend Services: a system token by client_credentials with a client assertion
+    /// signed by --private-key (private_key_jwt), then one FHIR search with it.
+    Backend {
+        /// The FHIR base URL, e.g. http://127.0.0.1:8000/v2/fhir.
+        #[arg(long, env = "CARIN_FHIR_BASE")]
+        fhir_base: String,
+        /// The app's client id (registered with its public JWKS).
+        #[arg(long, env = "CARIN_CLIENT_ID")]
+        client_id: String,
+        /// The app's PKCS#8 PEM private key (RSA signs RS384, EC P-384 signs ES384).
+        #[arg(long)]
+        private_key: PathBuf,
+        /// The key id registered in the JWKS (default: the key's RFC 7638 thumbprint).
+        #[arg(long)]
+        kid: Option<String>,
+        #[arg(long, default_value = "system/*.read")]
+        scope: String,
+        /// The search to run with the token, relative to the base.
+        #[arg(long, default_value = "Patient?_count=5")]
+        query: String,
+    },
     /// Revoke the tokens at the server and delete them here.
     Logout {
         #[command(flatten)]
@@ -272,6 +293,31 @@ pub fn run(cmd: ClientCommand) -> anyhow::Result<i32> {
                 ))?;
             }
             say(&format!("tokens saved to {}", store.path().display()))?;
+            Ok(0)
+        }
+        ClientCommand::Backend {
+            fhir_base,
+            client_id,
+            private_key,
+            kid,
+            scope,
+            query,
+        } => {
+            let lines = super::backend::run(
+                &http,
+                &super::backend::Backend {
+                    fhir_base: &fhir_base,
+                    client_id: &client_id,
+                    private_key: &private_key,
+                    kid: kid.as_deref(),
+                    scope: &scope,
+                    query: &query,
+                },
+                clock.now().unix_timestamp(),
+            )?;
+            for line in lines {
+                say(&line)?;
+            }
             Ok(0)
         }
         ClientCommand::Logout { server } => {

@@ -12,6 +12,7 @@
 //! * [`callback_server`]: a local page that completes the flow and prints curl commands;
 //! * [`cli`], [`commands`]: the subcommands.
 
+pub mod backend;
 pub mod callback_server;
 pub mod cli;
 pub mod commands;

@@ -14,6 +14,7 @@ pub mod oauth;
 pub mod observe;
 pub mod request_id;
 pub mod tls;
+pub mod udap;
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
@@ -41,6 +42,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
             .wrap(cors())
             .configure(discovery::configure)
             .configure(oauth::configure)
+            .configure(udap::configure)
             .configure(fhir::configure),
     );
 }

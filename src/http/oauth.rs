@@ -155,6 +155,7 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAut
 }
 
 async fn token_request(
+    state: &AppState,
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<TokenRequest, OAuthError> {
@@ -162,6 +163,7 @@ async fn token_request(
         basic: basic_credentials(req)?,
         params: read_form(req, payload).await?,
         client_address: req.peer_addr().map(|a| a.ip()),
+        token_endpoint: endpoints(state, req).token,
     })
 }
 
@@ -187,7 +189,7 @@ async fn decide<T: Send + 'static>(
     payload: web::Payload,
     f: impl FnOnce(&AuthServer, &TokenRequest, &str, i64) -> Result<T, OAuthError> + Send + 'static,
 ) -> Result<T, OAuthError> {
-    let request = token_request(&req, payload).await?;
+    let request = token_request(&state, &req, payload).await?;
     let issuer = endpoints(&state, &req).issuer().to_string();
     blocking(move || {
         let now = unix(state.clock.now());

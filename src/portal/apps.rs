@@ -15,7 +15,7 @@ use super::{audit, date_of, not_found, open_flash, seal_flash, see_other, Ctx, F
 use crate::auth::clients::{check_redirect_uri, is_custom_scheme, NewClient, DEFAULT_SCOPES};
 use crate::auth::db::{CLIENTS, GRANTS};
 use crate::auth::failures::Failure;
-use crate::auth::records::{Client, ClientKind, Grant, GrantModel};
+use crate::auth::records::{Client, ClientJwks, ClientKind, Grant, GrantModel};
 use crate::auth::scopes::{describe, Scope};
 use crate::auth::AuthError;
 use crate::store::StoreError;
@@ -108,7 +108,7 @@ async fn list_apps(
     let apps = own_apps(&state, &who)?
         .into_iter()
         .map(|c| AppRow {
-            kind: kind_label(c.kind),
+            kind: kind_label(&c),
             redirect_uris: c.redirect_uris.len(),
             created: date_of(c.created_at),
             client_id: c.client_id,
@@ -125,8 +125,10 @@ async fn list_apps(
     Ok(ctx.page(&req, StatusCode::OK, &page))
 }
 
-fn kind_label(kind: ClientKind) -> &'static str {
-    match kind {
+fn kind_label(client: &Client) -> &'static str {
+    match client.kind {
+        ClientKind::Confidential if client.udap.is_some() => "Confidential (UDAP)",
+        ClientKind::Confidential if client.jwks.is_some() => "Confidential (private_key_jwt)",
         ClientKind::Confidential => "Confidential",
         ClientKind::Public => "Public",
     }
@@ -148,6 +150,8 @@ struct AppFields {
     extra_scopes: String,
     /// One-time access (else thirteen-month).
     one_time: bool,
+    /// A pasted JWKS or its URL (private_key_jwt); shown as registered when editing.
+    jwks: String,
 }
 
 impl AppFields {
@@ -159,6 +163,7 @@ impl AppFields {
             scopes: scope_options(&DEFAULT_SCOPES.split(' ').collect::<Vec<_>>()),
             extra_scopes: String::new(),
             one_time: false,
+            jwks: String::new(),
         }
     }
 
@@ -177,6 +182,11 @@ impl AppFields {
                 .collect::<Vec<_>>()
                 .join(" "),
             one_time: client.grant_model == GrantModel::OneTime,
+            jwks: match &client.jwks {
+                Some(ClientJwks::Jwks(v)) => v.to_string(),
+                Some(ClientJwks::JwksUri(u)) => u.clone(),
+                None => String::new(),
+            },
         }
     }
 
@@ -189,6 +199,7 @@ impl AppFields {
             scopes: scope_options(&checked),
             extra_scopes: form.get("extra_scopes").to_string(),
             one_time: form.get("grant_model") == GrantModel::OneTime.name(),
+            jwks: form.get("jwks").to_string(),
         }
     }
 }
@@ -212,6 +223,7 @@ struct Checked {
     redirect_uris: Vec<String>,
     scopes: String,
     grant_model: GrantModel,
+    jwks: Option<ClientJwks>,
 }
 
 fn check_form(
@@ -263,7 +275,12 @@ fn check_form(
         }
     }
     for s in form.get("extra_scopes").split_ascii_whitespace() {
-        if Scope::parse(s).is_none() {
+        if s.starts_with("system/") {
+            errors.push(format!(
+                "\"{s}\": system/ scopes (backend services, every patient's data) are granted \
+                 only to apps the sandbox's operator registers (carin-sandbox clients add)."
+            ));
+        } else if Scope::parse(s).is_none() {
             errors.push(format!(
                 "\"{s}\" is not a scope this server can grant (see the list in the docs)."
             ));
@@ -282,6 +299,32 @@ fn check_form(
             GrantModel::ThirteenMonth
         }),
     };
+    // Public keys for private_key_jwt (new apps only): a pasted JWKS or its https URL.
+    let keys = form.get("jwks").trim();
+    let jwks = match (editing, keys) {
+        (Some(existing), _) => existing.jwks.clone(),
+        (None, "") => None,
+        (None, _) if kind != ClientKind::Confidential => {
+            errors.push("Only a confidential app authenticates with keys.".to_string());
+            None
+        }
+        (None, k) if k.starts_with("https://") || k.starts_with("http://") => {
+            Some(ClientJwks::JwksUri(k.to_string()))
+        }
+        (None, k) => match serde_json::from_str::<serde_json::Value>(k) {
+            Ok(v) => match crate::auth::jws::check_public_jwks(&v) {
+                Ok(()) => Some(ClientJwks::Jwks(v)),
+                Err(reason) => {
+                    errors.push(format!("Public keys refused: {reason}."));
+                    None
+                }
+            },
+            Err(e) => {
+                errors.push(format!("Public keys: not a JWKS (JSON) nor a URL: {e}."));
+                None
+            }
+        },
+    };
     if errors.is_empty() {
         Ok(Checked {
             name,
@@ -289,6 +332,7 @@ fn check_form(
             redirect_uris,
             scopes: scopes.join(" "),
             grant_model,
+            jwks,
         })
     } else {
         Err(errors)
@@ -350,6 +394,7 @@ async fn create_app(
         pkce_required: true,
         owner: Some(who.email.clone()),
         grant_model: checked.grant_model,
+        jwks: checked.jwks,
     };
     let registered = {
         let state = state.clone();
@@ -469,6 +514,9 @@ fn app_page(
         ],
     );
     let auth = match client.kind {
+        ClientKind::Confidential if client.jwks.is_some() => {
+            "-d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \\\n     -d client_assertion=\"$SIGNED_JWT\"".to_string()
+        }
         ClientKind::Confidential => format!("-u '{}:'\"$CLIENT_SECRET\"", client.client_id),
         ClientKind::Public => format!("-d client_id={}", client.client_id),
     };
@@ -482,8 +530,9 @@ fn app_page(
         csrf: &ctx.csrf.token,
         client_id: client.client_id.clone(),
         name: client.name.clone(),
-        kind: kind_label(client.kind),
-        confidential: client.kind == ClientKind::Confidential,
+        kind: kind_label(client),
+        // An app with keys has no secret to show or rotate.
+        confidential: client.kind == ClientKind::Confidential && client.jwks.is_none(),
         grant_model: client.grant_model.describe(),
         secret,
         redirect_uris: client

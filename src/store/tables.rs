@@ -47,6 +47,9 @@ pub const AUTH_CODES: RecordTable = TableDefinition::new("auth_codes");
 pub const AUTH_TOKENS: RecordTable = TableDefinition::new("auth_tokens");
 /// Beneficiaries' browser sessions: BLAKE3 of the cookie's value → `auth::records::SessionRecord`.
 pub const AUTH_SESSIONS: RecordTable = TableDefinition::new("auth_sessions");
+/// Client assertion ids seen (replay cache): BLAKE3 of `client_id`, NUL, `jti` →
+/// `auth::records::JtiRecord`; dropped once the assertion has expired.
+pub const AUTH_JTIS: RecordTable = TableDefinition::new("auth_jtis");
 /// The audit trail: time-ordered key → `audit::AuditEntry`.
 pub const AUDIT: RecordTable = TableDefinition::new("audit");
 /// One row: the `audit::AuditPolicy` the server was last started with.
@@ -55,8 +58,9 @@ pub const AUDIT_POLICY: RecordTable = TableDefinition::new("audit_policy");
 pub const PORTAL_DEVELOPERS: RecordTable = TableDefinition::new("portal_developers");
 
 /// Every record table, created when the store is opened.
-pub const RECORD_TABLES: [RecordTable; 8] = [
+pub const RECORD_TABLES: [RecordTable; 9] = [
     AUTH_CLIENTS,
+    AUTH_JTIS,
     AUTH_GRANTS,
     AUTH_CODES,
     AUTH_TOKENS,

@@ -6,13 +6,14 @@ use actix_web::HttpRequest;
 use serde_json::{json, Value};
 
 use super::AppState;
-use crate::auth::scopes;
+use crate::auth::{jws, scopes};
 
 /// SMART capabilities: the CARIN IG's required set plus what else this server does.
 const CAPABILITIES: &[&str] = &[
     "launch-standalone",
     "client-public",
     "client-confidential-symmetric",
+    "client-confidential-asymmetric",
     "sso-openid-connect",
     "context-standalone-patient",
     "permission-offline",
@@ -23,7 +24,15 @@ const CAPABILITIES: &[&str] = &[
     "authorize-post",
 ];
 
-const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "none"];
+const AUTH_METHODS: &[&str] = &[
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+];
+
+/// Grant types: the code flow with refresh, and backend services.
+const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
 
 /// Absolute URLs of everything the authorization server offers, as the client sees them.
 pub struct Endpoints {
@@ -36,6 +45,8 @@ pub struct Endpoints {
     pub userinfo: String,
     pub jwks: String,
     pub manage: String,
+    /// UDAP Dynamic Client Registration.
+    pub register: String,
 }
 
 impl Endpoints {
@@ -50,6 +61,7 @@ impl Endpoints {
             userinfo: format!("{origin}/v2/connect/userinfo"),
             jwks: format!("{origin}/.well-known/jwks.json"),
             manage: format!("{origin}/connected-apps"),
+            register: format!("{origin}/v2/o/register"),
             origin,
         }
     }
@@ -66,7 +78,8 @@ impl Endpoints {
             "authorization_endpoint": self.authorize,
             "token_endpoint": self.token,
             "token_endpoint_auth_methods_supported": AUTH_METHODS,
-            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_signing_alg_values_supported": jws::ALGORITHMS,
+            "grant_types_supported": GRANT_TYPES,
             "scopes_supported": scopes::supported(),
             "response_types_supported": ["code"],
             "management_endpoint": self.manage,
@@ -94,7 +107,8 @@ impl Endpoints {
             "scopes_supported": scopes::supported(),
             "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "fhirUser"],
             "token_endpoint_auth_methods_supported": AUTH_METHODS,
-            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_signing_alg_values_supported": jws::ALGORITHMS,
+            "grant_types_supported": GRANT_TYPES,
             "code_challenge_methods_supported": ["S256"],
             "ui_locales_supported": ["en"],
             "fhir_metadata_uri": format!("{}/metadata", self.fhir_base),

@@ -20,6 +20,8 @@ pub struct AppState {
     /// Serve the FHIR API without tokens (demos only: every patient's data is open).
     pub insecure_open_api: bool,
     pub auth: crate::auth::AuthServer,
+    /// The sandbox CA, trust anchors and server certificates (UDAP).
+    pub udap: crate::udap::Udap,
     pub started_at: OffsetDateTime,
     /// Record every FHIR interaction in the audit trail (`serve --no-audit-reads` turns it off).
     pub audit_reads: bool,

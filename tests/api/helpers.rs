@@ -77,6 +77,26 @@ impl TestApp {
         .await
     }
 
+    /// A secured server of its own (seeded or not), after `prepare` ran on its (empty) data directory:
+    /// registering apps there is what `carin-sandbox clients add` does before `serve`.
+    pub async fn spawn_prepared(load_seed: bool, prepare: impl FnOnce(&std::path::Path)) -> Self {
+        Self::spawn_configured(|dir, clock| {
+            prepare(dir);
+            config(dir, load_seed, false, clock)
+        })
+        .await
+    }
+
+    /// The server's clock now, in unix seconds.
+    pub fn now(&self) -> i64 {
+        use carin_sandbox::clock::Clock;
+        self.clock
+            .as_ref()
+            .expect("own server")
+            .now()
+            .unix_timestamp()
+    }
+
     async fn spawn_configured(
         make: impl FnOnce(&std::path::Path, Arc<FixedClock>) -> ServeConfig,
     ) -> Self {

@@ -6,6 +6,7 @@
 )]
 //! The one integration binary that talks HTTP to a real server (see helpers.rs).
 
+mod asymmetric;
 mod audit_events;
 mod failures;
 mod fhir_api;
@@ -18,3 +19,4 @@ mod serve;
 mod slow_clients;
 mod smart;
 mod snapshots;
+mod udap;

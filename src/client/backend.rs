@@ -1,0 +1,110 @@
+//! `carin-sandbox client backend`: SMART Backend Services. Discovery gives the token
+//! endpoint; a client assertion signed with the app's private key (`private_key_jwt`, RS384 or
+//! ES384) buys a system token (`client_credentials`); one FHIR search shows what it reaches.
+//! The token is never printed.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::error::ClientError;
+use super::http::Http;
+use crate::auth::assertion::{JWT_BEARER, MAX_LIFETIME};
+use crate::auth::jws::SigningKey;
+
+/// What to run.
+pub struct Backend<'a> {
+    pub fhir_base: &'a str,
+    pub client_id: &'a str,
+    pub private_key: &'a Path,
+    /// Default: the key's RFC 7638 thumbprint.
+    pub kid: Option<&'a str>,
+    pub scope: &'a str,
+    /// A FHIR search relative to the base, e.g. `Patient?_count=5`.
+    pub query: &'a str,
+}
+
+fn unreachable(url: &str, e: impl std::fmt::Display) -> ClientError {
+    ClientError::Unreachable {
+        url: url.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// Runs the flow at `now` (unix seconds); the lines to print.
+pub fn run(http: &Http, b: &Backend<'_>, now: i64) -> Result<Vec<String>, ClientError> {
+    let pem = std::fs::read_to_string(b.private_key).map_err(|e| {
+        ClientError::Usage(format!("--private-key {}: {e}", b.private_key.display()))
+    })?;
+    let key = SigningKey::from_pem(&pem).map_err(|e| {
+        ClientError::Usage(format!("--private-key {}: {e}", b.private_key.display()))
+    })?;
+    let kid = b.kid.map_or_else(|| key.thumbprint(), str::to_string);
+    let base = b.fhir_base.trim_end_matches('/');
+    let discovery_url = format!("{base}/.well-known/smart-configuration");
+    let discovery: Value = http
+        .plain()
+        .get(&discovery_url)
+        .send()
+        .and_then(reqwest::blocking::Response::error_for_status)
+        .and_then(reqwest::blocking::Response::json)
+        .map_err(|e| unreachable(&discovery_url, e))?;
+    let token_url = discovery["token_endpoint"]
+        .as_str()
+        .ok_or_else(|| unreachable(&discovery_url, "no token_endpoint"))?
+        .to_string();
+    let assertion = key
+        .client_assertion(&kid, b.client_id, &token_url, now, MAX_LIFETIME - 60)
+        .map_err(ClientError::Usage)?;
+    let response = http
+        .plain()
+        .post(&token_url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", b.scope),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", &assertion),
+        ])
+        .send()
+        .map_err(|e| unreachable(&token_url, e))?;
+    let status = response.status();
+    let body: Value = response.json().unwrap_or_default();
+    if !status.is_success() {
+        return Err(ClientError::Usage(format!(
+            "the token endpoint refused ({status}): {} {}",
+            body["error"].as_str().unwrap_or("?"),
+            body["error_description"].as_str().unwrap_or("")
+        )));
+    }
+    let token = body["access_token"].as_str().unwrap_or_default();
+    let mut lines = vec![format!(
+        "system token: scope \"{}\", expires in {} s, refresh token: {}",
+        body["scope"].as_str().unwrap_or(""),
+        body["expires_in"],
+        if body.get("refresh_token").is_some() {
+            "yes"
+        } else {
+            "no"
+        }
+    )];
+    let url = format!("{base}/{}", b.query.trim_start_matches('/'));
+    let bundle: Value = http
+        .plain()
+        .get(&url)
+        .bearer_auth(token)
+        .header(reqwest::header::ACCEPT, "application/fhir+json")
+        .send()
+        .and_then(reqwest::blocking::Response::error_for_status)
+        .and_then(reqwest::blocking::Response::json)
+        .map_err(|e| unreachable(&url, e))?;
+    lines.push(format!("GET {url}: total {}", bundle["total"]));
+    for entry in bundle["entry"].as_array().into_iter().flatten() {
+        let r = &entry["resource"];
+        lines.push(format!(
+            "  {}/{}",
+            r["resourceType"].as_str().unwrap_or("?"),
+            r["id"].as_str().unwrap_or("?")
+        ));
+    }
+    Ok(lines)
+}
