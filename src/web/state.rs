@@ -21,6 +21,10 @@ pub struct AppState {
     pub insecure_open_api: bool,
     pub auth: crate::auth::AuthServer,
     pub started_at: OffsetDateTime,
+    /// The generated members beyond the seed (background fill, sign-in materialization).
+    pub fill: crate::fill::Filler,
+    /// The CapabilityStatement and discovery documents, serialized once per origin.
+    pub documents: super::documents::Documents,
 }
 
 /// Where the self-signed certificate and its key live inside the data directory (`serve`
