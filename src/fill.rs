@@ -127,6 +127,9 @@ impl Filler {
             self.write(store, index, next..end, now())?;
             store.set_meta(META_FILL_NEXT, &end.to_be_bytes())?;
             self.done.store(end, Ordering::Relaxed);
+            if end == self.target || (end - from) % (BATCH * 40) < BATCH {
+                tracing::info!("generated members: {end} of {}", self.target);
+            }
             next = end;
         }
         Ok(next.saturating_sub(from))

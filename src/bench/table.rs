@@ -212,6 +212,8 @@ fn spawn_and_wait(data_dir: &std::path::Path) -> anyhow::Result<(Server, Duratio
         .arg("--listen")
         .arg(addr.to_string())
         .args(["--no-seed", "--insecure-open-api", "--beneficiaries", "0"])
+        // No line per request: the load is measured, not the log (as `bench api` does).
+        .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
