@@ -37,7 +37,20 @@ struct Server {
 }
 
 impl Drop for Server {
+    /// Stops the server as an operator would (SIGTERM, so the store closes cleanly and the
+    /// restart measured next is not a crash recovery), and kills it if it lingers.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
