@@ -25,6 +25,34 @@ pub fn open_index(store: &Store, data_dir: &std::path::Path) -> anyhow::Result<S
     Ok(index)
 }
 
+/// The folder inside the data directory where the fill writes generated files it imports.
+pub const FILL_SCRATCH_DIR: &str = "fill-scratch";
+
+/// Runs the background fill on a thread of its own (nothing to do when it is complete).
+fn start_fill(state: web::Data<AppState>) {
+    let status = state.fill.status();
+    if status.done >= status.target {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("member-fill".into())
+        .spawn(move || {
+            let started = std::time::Instant::now();
+            let clock = state.clock.clone();
+            match state.fill.run(&state.store, &state.index, &|| clock.now()) {
+                Ok(n) => tracing::info!(
+                    "generated {n} members in {:.1} s; {} beneficiaries",
+                    started.elapsed().as_secs_f64(),
+                    state.fill.status().target
+                ),
+                Err(e) => tracing::error!("the member fill stopped: {e}"),
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the member fill: {e}");
+    }
+}
+
 /// Everything `serve` needs, whoever starts it.
 pub struct ServeConfig {
     pub data_dir: PathBuf,
@@ -44,7 +72,16 @@ pub struct ServeConfig {
     pub audit: crate::audit::AuditPolicy,
     /// Record every FHIR read, vread and search in the audit trail (on unless measuring).
     pub audit_reads: bool,
+    /// Generated members `M00000` … served on a seeded store (logins `BBUser00000` …): the
+    /// seed's are loaded before listening, the rest by a background fill (see `fill`).
+    pub beneficiaries: u64,
 }
+
+/// `serve`'s member count: the Blue Button tutorial's 30,000 (`BBUser00000` … `BBUser29999`).
+pub const DEFAULT_BENEFICIARIES: u64 = 30_000;
+
+/// `ServeConfig::new`'s member count: the bundled seed only, so tests start fast.
+pub const TEST_BENEFICIARIES: u64 = 200;
 
 impl ServeConfig {
     /// Defaults for everything but the data directory: 127.0.0.1 on a free port, the wall
@@ -62,6 +99,7 @@ impl ServeConfig {
             limits: crate::http::limits::ServerLimits::default(),
             audit: crate::audit::AuditPolicy::default(),
             audit_reads: true,
+            beneficiaries: TEST_BENEFICIARIES,
         }
     }
 }
@@ -93,6 +131,15 @@ impl Application {
             None
         };
         let index = open_index(&store, &config.data_dir)?;
+        let fill = if config.load_seed {
+            crate::fill::Filler::for_store(
+                &store,
+                config.beneficiaries,
+                config.data_dir.join(FILL_SCRATCH_DIR),
+            )?
+        } else {
+            crate::fill::Filler::disabled()
+        };
         let started_at = config.clock.now();
         crate::audit::apply_policy(&store, &config.audit, started_at.unix_timestamp())?;
         let auth = crate::auth::AuthServer::open(&store, config.auth, started_at.unix_timestamp())?;
@@ -113,7 +160,10 @@ impl Application {
             udap,
             started_at,
             audit_reads: config.audit_reads,
+            fill,
+            documents: crate::web::documents::Documents::default(),
         });
+        start_fill(state.clone());
         let mut addrs = Vec::new();
         let limits = config.limits;
         let request_ids = Arc::new(crate::http::request_id::RequestIds::new());

@@ -55,6 +55,12 @@ pub enum Command {
         /// Start with an empty store instead of loading the bundled seed.
         #[arg(long)]
         no_seed: bool,
+        /// Generated beneficiaries on a seeded store (logins BBUser00000 … and PW00000! …):
+        /// the seed's 200 before listening, the rest written in the background (each one who
+        /// signs in earlier is made on the spot).
+        #[arg(long, env = "CARIN_BENEFICIARIES", default_value_t = crate::app::DEFAULT_BENEFICIARIES,
+              value_parser = clap::value_parser!(u64).range(0..=100_000))]
+        beneficiaries: u64,
         /// The base URL clients reach the sandbox at (default: the request's scheme and Host).
         #[arg(long, env = "CARIN_PUBLIC_URL")]
         public_url: Option<String>,
@@ -176,6 +182,20 @@ pub enum BenchCommand {
         #[arg(long)]
         no_audit_reads: bool,
     },
+    /// Every figure of the scale table in one run: import until searchable, restart to the
+    /// first /metadata, RSS idle and under load, EOB read vs /ping, search by patient,
+    /// _include, /metadata (a release build, with a server process of its own).
+    Table {
+        #[arg(long, default_value_t = 30_000)]
+        beneficiaries: u64,
+        /// Work folder; the generated CPCDS files are kept there and reused by later runs.
+        #[arg(long, default_value = "./bench-work")]
+        work_dir: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+    },
     /// The authorization server's cost: token endpoint exchanges/s, and EOB reads with bearer
     /// validation vs. the same reads with --insecure-open-api.
     Auth {
@@ -287,6 +307,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             data,
             listen,
             no_seed,
+            beneficiaries,
             public_url,
             insecure_open_api,
             access_token_lifetime,
@@ -307,6 +328,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 listen,
                 clock,
                 load_seed: !no_seed,
+                beneficiaries,
                 public_url,
                 insecure_open_api,
                 auth: crate::auth::AuthConfig {
@@ -447,6 +469,17 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 seconds,
                 connections,
                 audit_reads: !no_audit_reads,
+            }),
+            BenchCommand::Table {
+                beneficiaries,
+                work_dir,
+                seconds,
+                connections,
+            } => crate::bench::table::run(&crate::bench::table::TableBench {
+                beneficiaries,
+                work_dir,
+                seconds,
+                connections,
             }),
             BenchCommand::Auth {
                 beneficiaries,

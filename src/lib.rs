@@ -16,6 +16,7 @@ pub mod clock;
 pub mod cpcds;
 pub mod export;
 pub mod fhir;
+pub mod fill;
 pub mod generate;
 pub mod http;
 pub mod index;

@@ -29,6 +29,14 @@ pub fn seed_digest() -> String {
     h.finalize().to_hex()[..16].to_string()
 }
 
+/// How many members the embedded seed holds (`M00000` … ): rows of its members file.
+pub fn member_count() -> u64 {
+    SeedFiles::get(crate::generate::MEMBERS_FILE).map_or(0, |f| {
+        let lines = f.data.iter().filter(|&&b| b == b'\n').count() as u64;
+        lines.saturating_sub(1)
+    })
+}
+
 /// Imports the embedded seed unless the store was seeded before (or holds data of its own).
 /// Returns the import report when it loaded the seed.
 pub fn load_if_empty(

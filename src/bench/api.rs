@@ -164,7 +164,11 @@ pub(super) fn start_server_with(config: ServeConfig) -> anyhow::Result<SocketAdd
 /// About 5,000 EOB ids and 1,000 patient ids spread over the store (read before the server
 /// opens it).
 fn sample_ids(data_dir: &Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
-    let store = Store::open(data_dir)?;
+    sample_ids_of(&Store::open(data_dir)?)
+}
+
+/// `sample_ids` of an open store.
+pub(super) fn sample_ids_of(store: &Store) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     let read = store.read()?;
     let sample = |ty: &str, want: u64| -> anyhow::Result<Vec<String>> {
         let step = (read.count(ty)? / want).max(1);

@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod ingest;
 pub mod logins;
+pub mod table;
 
 pub use ingest::ingest;
 

@@ -182,8 +182,33 @@ impl Directory {
         Ok((kind, self.provider_as(npi, kind, w)?))
     }
 
-    pub fn taxonomy(&self, npi: &str) -> Option<&str> {
-        self.providers.get(npi).and_then(|p| p.taxonomy.as_deref())
+    /// The practitioner's NUCC taxonomy: from this import's practitioners file, else from
+    /// the stored Practitioner's qualification (read once per import), so a claims file
+    /// imported after its practitioners gives the same care team as one imported with them.
+    pub fn taxonomy(&mut self, npi: &str, w: &ReadTx) -> Result<Option<&str>, StoreError> {
+        if !self.providers.contains_key(npi) {
+            let id = id_for(npi);
+            let Some(json) = w.get("Practitioner", &id)? else {
+                return Ok(None);
+            };
+            let stored: serde_json::Value = serde_json::from_slice(&json).unwrap_or_default();
+            let taxonomy = stored["qualification"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|q| q["code"]["coding"].as_array().into_iter().flatten())
+                .find(|c| c["system"] == crate::fhir::codes::NUCC_TAXONOMY)
+                .and_then(|c| c["code"].as_str())
+                .map(str::to_string);
+            self.providers.insert(
+                npi.to_string(),
+                ProviderInfo {
+                    kind: Some(ProviderKind::Practitioner),
+                    taxonomy,
+                },
+            );
+        }
+        Ok(self.providers.get(npi).and_then(|p| p.taxonomy.as_deref()))
     }
 
     pub fn related_person(&self, id: &str, w: &ReadTx) -> Result<Option<String>, StoreError> {

@@ -146,6 +146,21 @@ pub fn generate(
     out: &Path,
     progress: &mut dyn FnMut(u64),
 ) -> Result<GenerateReport, GenerateError> {
+    generate_members(opts, 0..opts.beneficiaries, true, out, progress)
+}
+
+/// Writes the same six files for the members `range` of the run `opts` describes: their rows
+/// are exactly those of [`generate`] for `opts` (member `n` depends only on the seed and `n`;
+/// providers come from the pools of an `opts.beneficiaries` run). With `with_providers`
+/// false, `Organizations.csv` and `PractitionerRoles.csv` hold only their headers (for a
+/// store that already has them). `progress(members_done)` counts from the range's start.
+pub fn generate_members(
+    opts: &GenerateOptions,
+    range: std::ops::Range<u64>,
+    with_providers: bool,
+    out: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<GenerateReport, GenerateError> {
     std::fs::create_dir_all(out).map_err(|source| GenerateError::Io {
         path: out.to_path_buf(),
         source,
@@ -158,61 +173,15 @@ pub fn generate(
     let mut claims = Sink::open(out, CLAIMS_FILE, CLAIM_HEADER)?;
     let mut report = GenerateReport::default();
 
-    // Payers, then providers with their staff.
-    for (i, p) in PAYERS.iter().enumerate() {
-        // Payers bill nothing, but an NPI lets the first referenced organization (the insurer)
-        // carry every C4BB Organization identifier slice.
-        let nine = 170_000_000 + i as u64 * 1_111;
-        let npi = format!("{nine}{}", pools::npi_check_digit(nine));
-        orgs.row([
-            p.id,
-            p.name,
-            p.address,
-            p.city,
-            p.state,
-            p.zip,
-            p.phone,
-            "payer",
-            p.tax_id,
-            p.naic,
-            npi.as_str(),
-        ])?;
-        report.organizations += 1;
-    }
     let pools = Pools::build(opts.seed, Sizes::for_count(opts.beneficiaries));
-    for o in pools.all_orgs() {
-        let npi = o.npi.to_string();
-        orgs.row([
-            npi.as_str(),
-            &o.name,
-            &o.street,
-            o.city,
-            o.state,
-            o.zip,
-            &o.phone,
-            o.kind.type_text(),
-            &o.tax_id,
-            "",
-            "",
-        ])?;
-        report.organizations += 1;
-        for p in &o.staff {
-            pracs.row([
-                p.npi.to_string().as_str(),
-                &p.display_name(),
-                &npi,
-                "provider",
-                p.specialty.text(),
-                p.specialty.taxonomy(),
-                &o.tax_id,
-            ])?;
-            report.practitioners += 1;
-        }
+    if with_providers {
+        write_providers(&pools, &mut orgs, &mut pracs, &mut report)?;
     }
 
     let mut row = Row::new();
     let mut built = Vec::new();
-    for n in 0..opts.beneficiaries {
+    let first = range.start;
+    for n in range {
         let view = pools.view(n);
         let mut rng = Rng::derive(opts.seed, stream::MEMBER, n);
         let m = make_member(&mut rng, n, &view);
@@ -295,15 +264,74 @@ pub fn generate(
                     .or_insert(0) += 1;
             }
         }
-        if (n + 1) % 100 == 0 {
-            progress(n + 1);
+        if (n + 1 - first) % 100 == 0 {
+            progress(n + 1 - first);
         }
     }
     for s in [members, coverages, orgs, pracs, related, claims] {
         s.finish()?;
     }
-    progress(opts.beneficiaries);
+    progress(report.members);
     Ok(report)
+}
+
+/// Payers, then providers with their staff.
+fn write_providers(
+    pools: &Pools,
+    orgs: &mut Sink,
+    pracs: &mut Sink,
+    report: &mut GenerateReport,
+) -> Result<(), GenerateError> {
+    for (i, p) in PAYERS.iter().enumerate() {
+        // Payers bill nothing, but an NPI lets the first referenced organization (the insurer)
+        // carry every C4BB Organization identifier slice.
+        let nine = 170_000_000 + i as u64 * 1_111;
+        let npi = format!("{nine}{}", pools::npi_check_digit(nine));
+        orgs.row([
+            p.id,
+            p.name,
+            p.address,
+            p.city,
+            p.state,
+            p.zip,
+            p.phone,
+            "payer",
+            p.tax_id,
+            p.naic,
+            npi.as_str(),
+        ])?;
+        report.organizations += 1;
+    }
+    for o in pools.all_orgs() {
+        let npi = o.npi.to_string();
+        orgs.row([
+            npi.as_str(),
+            &o.name,
+            &o.street,
+            o.city,
+            o.state,
+            o.zip,
+            &o.phone,
+            o.kind.type_text(),
+            &o.tax_id,
+            "",
+            "",
+        ])?;
+        report.organizations += 1;
+        for p in &o.staff {
+            pracs.row([
+                p.npi.to_string().as_str(),
+                &p.display_name(),
+                &npi,
+                "provider",
+                p.specialty.text(),
+                p.specialty.taxonomy(),
+                &o.tax_id,
+            ])?;
+            report.practitioners += 1;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -422,6 +450,45 @@ mod tests {
             let (x, y) = (pick(&small), pick(&large));
             assert!(!x.is_empty() || f == RELATED_PERSONS_FILE, "{f}");
             assert_eq!(x, y, "{f}: member 3 differs");
+        }
+    }
+
+    #[test]
+    fn a_range_of_members_is_the_same_rows_as_in_the_whole_run() {
+        let opts = GenerateOptions {
+            beneficiaries: 12,
+            seed: 77,
+        };
+        let (whole, _) = run(12, 77);
+        let part = tempfile::TempDir::new().expect("tempdir");
+        let report = generate_members(&opts, 5..9, false, part.path(), &mut |_| {})
+            .expect("generate members");
+        assert_eq!(report.members, 4);
+        assert_eq!(report.organizations + report.practitioners, 0);
+        for (f, key) in [
+            (MEMBERS_FILE, "Member id"),
+            (COVERAGES_FILE, "Member id"),
+            (RELATED_PERSONS_FILE, "Member id"),
+            (CLAIMS_FILE, "Patient account number"),
+        ] {
+            let all = Table::read(&whole.path().join(f));
+            let some = Table::read(&part.path().join(f));
+            let k = all.col(key);
+            let wanted: Vec<Vec<String>> = all
+                .rows
+                .iter()
+                .filter(|r| (5..9).any(|n| r[k] == member_id(n)))
+                .cloned()
+                .collect();
+            assert!(!wanted.is_empty() || f == RELATED_PERSONS_FILE, "{f}");
+            assert_eq!(some.rows, wanted, "{f}");
+        }
+        let providers = tempfile::TempDir::new().expect("tempdir");
+        generate_members(&opts, 0..0, true, providers.path(), &mut |_| {}).expect("providers");
+        for f in [ORGANIZATIONS_FILE, PRACTITIONERS_FILE] {
+            let x = std::fs::read(whole.path().join(f)).expect("read");
+            let y = std::fs::read(providers.path().join(f)).expect("read");
+            assert!(x == y, "{f} differs");
         }
     }
 

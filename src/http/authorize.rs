@@ -333,7 +333,8 @@ async fn post_login(
         &form.password,
         Some(pending.client_id.clone()),
         "",
-    )?;
+    )
+    .await?;
     let who = match outcome {
         SignIn::Welcome(who) => who,
         SignIn::Refused => {

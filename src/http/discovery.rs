@@ -4,7 +4,8 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::web::endpoints::endpoints;
+use crate::web::documents::Document;
+use crate::web::endpoints::{origin, Endpoints};
 use crate::web::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -26,11 +27,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn get_smart_configuration(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    HttpResponse::Ok().json(endpoints(&state, &req).smart_configuration())
+    document(&state, &req, Document::SmartConfiguration, |e| {
+        e.smart_configuration()
+    })
 }
 
 async fn get_openid_configuration(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    HttpResponse::Ok().json(endpoints(&state, &req).openid_configuration())
+    document(&state, &req, Document::OpenidConfiguration, |e| {
+        e.openid_configuration()
+    })
+}
+
+/// A discovery document from the bytes made once for the request's origin.
+fn document(
+    state: &AppState,
+    req: &HttpRequest,
+    which: Document,
+    make: impl FnOnce(&Endpoints) -> serde_json::Value,
+) -> HttpResponse {
+    let origin = origin(state, req);
+    let bytes = state.documents.get(which, &origin, || {
+        serde_json::to_vec(&make(&Endpoints::new(&origin))).unwrap_or_default()
+    });
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(bytes)
 }
 
 async fn get_jwks(state: web::Data<AppState>) -> HttpResponse {

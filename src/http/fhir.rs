@@ -52,16 +52,24 @@ async fn get_capabilities(
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
     check_format(&query_pairs(&req))?;
-    let date = crate::clock::fhir_instant(state.started_at);
-    let endpoints = crate::web::endpoints::endpoints(&state, &req);
-    let security = (!state.insecure_open_api).then(|| endpoints.capability_security());
-    let statement = search::capability_statement(
-        &endpoints.fhir_base,
-        env!("CARGO_PKG_VERSION"),
-        &date,
-        security,
+    let origin = crate::web::endpoints::origin(&state, &req);
+    let bytes = state.documents.get(
+        crate::web::documents::Document::Capabilities,
+        &origin,
+        || {
+            let date = crate::clock::fhir_instant(state.started_at);
+            let endpoints = crate::web::endpoints::Endpoints::new(&origin);
+            let security = (!state.insecure_open_api).then(|| endpoints.capability_security());
+            let statement = search::capability_statement(
+                &endpoints.fhir_base,
+                env!("CARGO_PKG_VERSION"),
+                &date,
+                security,
+            );
+            serde_json::to_vec(&statement).unwrap_or_default()
+        },
     );
-    Ok(HttpResponse::Ok().content_type(FHIR_JSON).json(statement))
+    Ok(HttpResponse::Ok().content_type(FHIR_JSON).body(bytes))
 }
 
 /// The URL's query parameters, decoded (empty when the query string is not well formed; a

@@ -5,7 +5,7 @@
 use std::sync::mpsc;
 use std::sync::Mutex;
 
-use tantivy::IndexWriter;
+use tantivy::{IndexWriter, Term};
 
 use super::prune;
 use super::schema::Fields;
@@ -73,6 +73,60 @@ pub fn add_all(
     read: &ReadTx,
     workers: usize,
 ) -> Result<u64, IndexError> {
+    add_with(fields, writer, workers, |push| {
+        for ty in RESOURCE_TYPES {
+            read.for_each(ty, |id, json| push(ty, id, json))?;
+        }
+        Ok(())
+    })
+}
+
+/// Replaces the documents of these resources (`Type/id`) with their current versions in the
+/// snapshot (none for a resource that is gone), with `workers` parsing threads; returns how
+/// many were added. Each key's old document is deleted before its new one is handed to a
+/// worker, so the add comes after the delete whichever thread makes it; a key named twice is
+/// indexed once.
+pub fn add_keys(
+    fields: &Fields,
+    writer: &IndexWriter,
+    read: &ReadTx,
+    keys: &[String],
+    workers: usize,
+) -> Result<u64, IndexError> {
+    add_with(fields, writer, workers, |push| {
+        let mut seen = std::collections::HashSet::with_capacity(keys.len());
+        for key in keys {
+            if !seen.insert(key.as_str()) {
+                continue;
+            }
+            let (ty, id) = key
+                .split_once('/')
+                .filter(|(t, i)| !t.is_empty() && !i.is_empty())
+                .ok_or_else(|| IndexError::BadKey(key.clone()))?;
+            let ty = RESOURCE_TYPES
+                .iter()
+                .copied()
+                .find(|t| *t == ty)
+                .ok_or_else(|| IndexError::BadKey(key.clone()))?;
+            writer.delete_term(Term::from_field_text(fields.key, key));
+            if let Some(json) = read.get(ty, id)? {
+                push(ty, id, &json)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Hands what `source` pushes to `workers` parsing threads (in batches); returns how many
+/// documents they added.
+fn add_with(
+    fields: &Fields,
+    writer: &IndexWriter,
+    workers: usize,
+    source: impl FnOnce(
+        &mut dyn FnMut(&'static str, &str, &[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), IndexError>,
+) -> Result<u64, IndexError> {
     let workers = workers.max(1);
     let (tx, rx) = mpsc::sync_channel::<Batch>(workers * 2);
     let (give_back, recycled) = mpsc::channel::<Batch>();
@@ -86,7 +140,7 @@ pub fn add_all(
             })
             .collect();
         drop(give_back);
-        let scanned = scan(read, &tx, &recycled);
+        let scanned = scan(source, &tx, &recycled);
         drop(tx);
         let mut added = 0u64;
         let mut failure = scanned.err();
@@ -104,9 +158,11 @@ pub fn add_all(
     })
 }
 
-/// The store scan: batches of `(type, id, json)`.
+/// The source's resources in batches of `(type, id, json)`.
 fn scan(
-    read: &ReadTx,
+    source: impl FnOnce(
+        &mut dyn FnMut(&'static str, &str, &[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), IndexError>,
     tx: &mpsc::SyncSender<Batch>,
     recycled: &mpsc::Receiver<Batch>,
 ) -> Result<(), IndexError> {
@@ -115,17 +171,15 @@ fn scan(
         reason: "indexing workers stopped".into(),
     };
     let mut batch = Batch::default();
-    for ty in RESOURCE_TYPES {
-        read.for_each(ty, |id, json| {
-            batch.push(ty, id, json);
-            if batch.len == BATCH {
-                let next = recycled.try_recv().unwrap_or_default();
-                tx.send(std::mem::replace(&mut batch, next))
-                    .map_err(|_| closed())?;
-            }
-            Ok(())
-        })?;
-    }
+    source(&mut |ty, id, json| {
+        batch.push(ty, id, json);
+        if batch.len == BATCH {
+            let next = recycled.try_recv().unwrap_or_default();
+            tx.send(std::mem::replace(&mut batch, next))
+                .map_err(|_| closed())?;
+        }
+        Ok(())
+    })?;
     if batch.len > 0 {
         tx.send(batch).map_err(|_| closed())?;
     }

@@ -30,7 +30,7 @@ use std::sync::{Mutex, MutexGuard};
 use serde_json::Value;
 use tantivy::directory::MmapDirectory;
 use tantivy::indexer::IndexWriterOptions;
-use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyError, Term};
+use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyError};
 
 use crate::fhir::search::{matches_at, SearchQuery};
 use crate::store::{Generation, ReadTx, Store, StoreError};
@@ -259,16 +259,7 @@ impl SearchIndex {
         let reflects = read.generation()?;
         let mut writer = self.writer()?;
         let result = (|| {
-            for key in keys {
-                let (ty, id) = key
-                    .split_once('/')
-                    .filter(|(t, i)| !t.is_empty() && !i.is_empty())
-                    .ok_or_else(|| IndexError::BadKey(key.clone()))?;
-                writer.delete_term(Term::from_field_text(self.fields.key, key));
-                if let Some(json) = read.get(ty, id)? {
-                    build::add(self.fields, &writer, ty, id, &json)?;
-                }
-            }
+            build::add_keys(self.fields, &writer, read, keys, self.parse_threads)?;
             self.commit(&mut writer, &reflects)
         })();
         Self::rollback_on_error(&mut writer, result)

@@ -259,7 +259,8 @@ async fn post_login(
         form.get("password"),
         None,
         "connected apps",
-    )?;
+    )
+    .await?;
     let who = match outcome {
         SignIn::Welcome(who) => who,
         SignIn::Refused => {

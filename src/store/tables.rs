@@ -33,6 +33,8 @@ pub const META_STORE_ID: &str = "store_id";
 /// Counts the write transactions that changed a resource (u64 BE), bumped in the same
 /// transaction as the change: the search index records the value it reflects.
 pub const META_GENERATION: &str = "generation";
+/// The first generated member the background fill (`fill`) has not written yet (u64 BE).
+pub const META_FILL_NEXT: &str = "fill_next";
 
 /// A table of JSON records keyed by a string (`store::record` reads and writes them).
 pub type RecordTable = TableDefinition<'static, &'static str, &'static [u8]>;

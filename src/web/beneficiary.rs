@@ -85,14 +85,31 @@ pub fn end_session(state: &AppState, req: &HttpRequest) -> Result<Cookie<'static
 /// Checks a beneficiary's login and password within the throttles' budgets (keyed by the
 /// TCP peer's address: a forwarded-for header would let anyone choose their budget), and
 /// audits the answer. `context` says which page asked.
-pub fn check_beneficiary(
-    state: &AppState,
+///
+/// A correct synthetic login whose member the background fill has not written yet is
+/// materialized first (`fill::Filler::ensure_login`), so it signs in like any other.
+pub async fn check_beneficiary(
+    state: &web::Data<AppState>,
     req: &HttpRequest,
     username: &str,
     password: &str,
     client_id: Option<String>,
     context: &str,
 ) -> Result<SignIn, PageError> {
+    let fill = state.fill.status();
+    if fill.done < fill.target {
+        let (state, username, password) =
+            (state.clone(), username.to_string(), password.to_string());
+        web::block(move || {
+            let now = state.clock.now();
+            state
+                .fill
+                .ensure_login(&state.store, &state.index, &username, &password, now)
+        })
+        .await
+        .map_err(PageError::internal)?
+        .map_err(PageError::internal)?;
+    }
     let now = unix(state.clock.now());
     let address = req.peer_addr().map(|a| a.ip());
     let outcome = state

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod beneficiary;
 pub mod cookies;
 pub mod csrf;
+pub mod documents;
 pub mod endpoints;
 pub mod flash;
 pub mod forms;

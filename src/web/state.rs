@@ -25,6 +25,10 @@ pub struct AppState {
     pub started_at: OffsetDateTime,
     /// Record every FHIR interaction in the audit trail (`serve --no-audit-reads` turns it off).
     pub audit_reads: bool,
+    /// The generated members beyond the seed (background fill, sign-in materialization).
+    pub fill: crate::fill::Filler,
+    /// The CapabilityStatement and discovery documents, serialized once per origin.
+    pub documents: super::documents::Documents,
 }
 
 /// Where the self-signed certificate and its key live inside the data directory (`serve`

@@ -247,7 +247,7 @@ pub fn care_team(
             None => dir.provider(npi, ProviderKind::Practitioner, w)?,
         };
         let qualification = if with_qualification && k == ProviderKind::Practitioner {
-            dir.taxonomy(npi)
+            dir.taxonomy(npi, w)?
                 .map(|t| concept(codes::NUCC_TAXONOMY, t.to_string()))
         } else {
             None

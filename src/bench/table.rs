@@ -1,0 +1,262 @@
+//! `bench table`: every figure of the scale table (issue 15) in one run, against a server in
+//! a process of its own (this binary's `serve`), so its RSS and start-up are its own:
+//!
+//! * import N generated beneficiaries into a fresh data directory, index included: EOB/s
+//!   until searchable;
+//! * restart: spawn `serve` on that directory, time until the first `/metadata` answers;
+//! * RSS idle (after start) and peak (`VmHWM`) after the loads;
+//! * `/ping`, EOB read, search by patient (at `connections`, p99), search by patient and
+//!   `_include=ExplanationOfBenefit:*` at 1 connection (p50), and `/metadata`.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use super::api::{get_request, load, LoadResult, Repeat};
+use super::{mib, rate};
+use crate::clock::{Clock, SystemClock};
+use crate::generate::{self, GenerateOptions};
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct TableBench {
+    pub beneficiaries: u64,
+    pub work_dir: PathBuf,
+    pub seconds: u64,
+    pub connections: usize,
+}
+
+/// The server process; killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    /// Stops the server as an operator would (SIGTERM, so the store closes cleanly and the
+    /// restart measured next is not a crash recovery), and kills it if it lingers.
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn status_kb(&self, field: &str) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with(field))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+}
+
+pub fn run(opts: &TableBench) -> anyhow::Result<i32> {
+    std::fs::create_dir_all(&opts.work_dir)?;
+    let cpcds = opts
+        .work_dir
+        .join(format!("table-cpcds-{}", opts.beneficiaries));
+    if !cpcds.join(generate::CLAIMS_FILE).exists() {
+        println!("generating {} beneficiaries …", opts.beneficiaries);
+        generate::generate(
+            &GenerateOptions {
+                beneficiaries: opts.beneficiaries,
+                seed: 1,
+            },
+            &cpcds,
+            &mut |_| {},
+        )?;
+    }
+    let data_dir = opts
+        .work_dir
+        .join(format!("table-data-{}", opts.beneficiaries));
+    if data_dir.exists() {
+        std::fs::remove_dir_all(&data_dir)?;
+    }
+    std::fs::create_dir_all(&data_dir)?;
+
+    // Import until searchable, as `carin-sandbox import` does it.
+    let started = Instant::now();
+    let (eobs, import_secs, eob_ids, patient_ids) = {
+        let store = Store::open(&data_dir)?;
+        let report = crate::cpcds::import_dir(&cpcds, &store, SystemClock.now(), &mut |_, _| {})?;
+        let import_secs = started.elapsed().as_secs_f64();
+        let index = crate::index::SearchIndex::open(&data_dir.join(crate::app::INDEX_DIR))?;
+        index.catch_up(&store, Some(&report.written()))?;
+        let (eob_ids, patient_ids) = super::api::sample_ids_of(&store)?;
+        (report.eobs(), import_secs, eob_ids, patient_ids)
+    };
+    let searchable_secs = started.elapsed().as_secs_f64();
+
+    let server = spawn_server(&data_dir)?;
+    std::thread::sleep(Duration::from_secs(2));
+    let rss_idle = server.status_kb("VmRSS:").unwrap_or(0) * 1024;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let run = |paths: &[String], connections: usize| -> anyhow::Result<LoadResult> {
+        let requests = Arc::new(paths.iter().map(|p| get_request(p, None)).collect());
+        runtime.block_on(load(
+            server.addr,
+            requests,
+            connections,
+            Duration::from_secs(opts.seconds),
+            Repeat::Cycle,
+        ))
+    };
+    let eob_paths: Vec<String> = eob_ids
+        .iter()
+        .map(|id| format!("/v2/fhir/ExplanationOfBenefit/{id}"))
+        .collect();
+    let search_paths: Vec<String> = patient_ids
+        .iter()
+        .map(|p| format!("/v2/fhir/ExplanationOfBenefit?patient={p}"))
+        .collect();
+    let include_paths: Vec<String> = search_paths
+        .iter()
+        .map(|p| format!("{p}&_include=ExplanationOfBenefit:*"))
+        .collect();
+    let c = opts.connections;
+    let ping = run(&["/ping".to_string()], c)?;
+    let read = run(&eob_paths, c)?;
+    let search = run(&search_paths, c)?;
+    let search_1 = run(&search_paths, 1)?;
+    let include_1 = run(&include_paths, 1)?;
+    let metadata = run(&["/v2/fhir/metadata".to_string()], c)?;
+    let rss_peak = server.status_kb("VmHWM:").unwrap_or(0) * 1024;
+    let errors = ping.errors
+        + read.errors
+        + search.errors
+        + search_1.errors
+        + include_1.errors
+        + metadata.errors;
+    drop(server);
+
+    let restart = time_restart(&data_dir)?;
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+
+    println!(
+        "{} beneficiaries, {eobs} EOBs; {c} connections, {} s per load; server: `serve --no-seed --insecure-open-api` in its own process",
+        opts.beneficiaries, opts.seconds
+    );
+    println!("| figure | measured | goal |");
+    println!("|---|---|---|");
+    println!(
+        "| EOB read vs `GET /ping` | {:.1}k vs {:.1}k req/s = **{:.2}×** | ≥ 0.5× |",
+        read.rate / 1000.0,
+        ping.rate / 1000.0,
+        ratio(read.rate, ping.rate)
+    );
+    println!(
+        "| search by patient | {:.1}k req/s, p99 {:.2} ms; 1 connection p50 {:.2} ms | p99 ≤ 5 ms at 32 connections; p50 ≤ 0.3 ms at 1 |",
+        search.rate / 1000.0,
+        search.p99_ms,
+        search_1.p50_ms
+    );
+    println!(
+        "| `_include=ExplanationOfBenefit:*` | {:.0} req/s at 1 connection (p50 {:.2} ms), {:.2}× a plain search ({:.0} req/s) | ≥ 0.5× a plain search |",
+        include_1.rate,
+        include_1.p50_ms,
+        ratio(include_1.rate, search_1.rate),
+        search_1.rate
+    );
+    println!(
+        "| import {} beneficiaries | {:.1} s to the store, {:.1} s searchable → **{:.1}k EOB/s searchable** | ≥ 25k EOB/s |",
+        opts.beneficiaries,
+        import_secs,
+        searchable_secs,
+        rate(eobs, searchable_secs) / 1000.0
+    );
+    println!(
+        "| restart to first `/metadata` | {:.0} ms | ≤ 250 ms |",
+        restart.as_secs_f64() * 1000.0
+    );
+    println!(
+        "| RSS idle / peak under load | {:.0} / {:.0} MiB | ≤ 150 / ≤ 400 MiB |",
+        mib(rss_idle),
+        mib(rss_peak)
+    );
+    println!(
+        "| `/metadata` | {:.1}k req/s ({:.2}× `/ping`) | served from bytes made once |",
+        metadata.rate / 1000.0,
+        ratio(metadata.rate, ping.rate)
+    );
+    if errors > 0 {
+        println!("non-200 answers during the loads: {errors}");
+    }
+    Ok(0)
+}
+
+/// `serve` on `data_dir` in a child process, on a free loopback port, once `/metadata` answers.
+fn spawn_server(data_dir: &std::path::Path) -> anyhow::Result<Server> {
+    let (server, _) = spawn_and_wait(data_dir)?;
+    Ok(server)
+}
+
+/// Time from spawning `serve` on an existing data directory to its first `/metadata` answer.
+fn time_restart(data_dir: &std::path::Path) -> anyhow::Result<Duration> {
+    let (_server, took) = spawn_and_wait(data_dir)?;
+    Ok(took)
+}
+
+fn spawn_and_wait(data_dir: &std::path::Path) -> anyhow::Result<(Server, Duration)> {
+    let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let exe = std::env::current_exe().context("this binary's path")?;
+    let started = Instant::now();
+    let child = Command::new(exe)
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--listen")
+        .arg(addr.to_string())
+        .args(["--no-seed", "--insecure-open-api", "--beneficiaries", "0"])
+        // No line per request: the load is measured, not the log (as `bench api` does).
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting serve")?;
+    let mut server = Server { child, addr };
+    let request = get_request("/v2/fhir/metadata", None);
+    loop {
+        if let Some(status) = server.child.try_wait()? {
+            anyhow::bail!("serve exited: {status}");
+        }
+        if metadata_answers(addr, &request) {
+            return Ok((server, started.elapsed()));
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(120),
+            "serve did not answer within 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn metadata_answers(addr: SocketAddr, request: &[u8]) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
+        return false;
+    };
+    if stream.write_all(request).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && &head[9..12] == b"200"
+}

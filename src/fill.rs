@@ -1,0 +1,242 @@
+//! The generated beneficiaries beyond the bundled seed: `serve --beneficiaries N` makes members
+//! `M00000` … `M{N-1}` (logins `BBUser00000` …) exist without a long first start.
+//!
+//! The seed (members below [`crate::seed::member_count`]) is loaded before the server listens;
+//! the rest are written while it serves, by a background fill in batches of [`BATCH`] members
+//! — each batch one store transaction (`cpcds::import_dir` over the generator's files for those
+//! members) followed by one index commit stamped with the store generation, so a member is
+//! searchable as soon as it is readable. The fill resumes where it stopped: `META_FILL_NEXT`
+//! holds the first member it has not written. A beneficiary who signs in before the fill
+//! reached them is materialized on the spot ([`Filler::ensure_login`]), one member, the same
+//! way: the generator is deterministic per member, so the data is the same whichever way it
+//! was made (only `meta.lastUpdated` tells when).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+
+use crate::auth::users::{login_number, password_for, patient_for};
+use crate::cpcds::IngestError;
+use crate::generate::{GenerateError, GenerateOptions};
+use crate::index::{IndexError, SearchIndex};
+use crate::store::tables::{META_FILL_NEXT, META_SEEDED_FROM};
+use crate::store::{Store, StoreError};
+
+/// Members per fill transaction (about 1,900 EOBs).
+pub const BATCH: u64 = 128;
+
+/// The generator seed of the bundled `seed/` folder (`generate --seed 2026`): the fill
+/// continues that run, so member `n` is the same person whatever the member count.
+pub const SEED: u64 = 2026;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FillError {
+    #[error("generating members: {0}")]
+    Generate(#[from] GenerateError),
+    #[error("importing generated members: {0}")]
+    Import(#[from] IngestError),
+    #[error("indexing generated members: {0}")]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("fill scratch folder {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The fill's state, shared by the background thread and the sign-in path.
+pub struct Filler {
+    /// Members `0..target` should exist.
+    target: u64,
+    /// Members below this come from the bundled seed and are never written here.
+    first: u64,
+    /// Where generated files are written before they are imported.
+    scratch: PathBuf,
+    /// Held while a batch (or one member) is generated, imported and indexed: the index's
+    /// catch-up needs the store writes in sequence. `true` once providers are in the store.
+    writing: Mutex<bool>,
+    /// Members below this have been written by the fill (for status).
+    done: AtomicU64,
+    stop: AtomicBool,
+}
+
+/// A status line: `(members written or seeded, target)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FillStatus {
+    pub done: u64,
+    pub target: u64,
+}
+
+impl Filler {
+    /// A fill of members `first..target` that writes its scratch files under `scratch`.
+    pub fn new(target: u64, first: u64, scratch: PathBuf) -> Self {
+        Filler {
+            target,
+            first,
+            scratch,
+            writing: Mutex::new(false),
+            done: AtomicU64::new(first.min(target)),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    /// Nothing to fill: only what the store holds is served.
+    pub fn disabled() -> Self {
+        Self::new(0, 0, PathBuf::new())
+    }
+
+    /// The fill for a store that was seeded from the bundled seed, else a disabled one (a
+    /// store with data of its own gets no synthetic members added).
+    pub fn for_store(store: &Store, target: u64, scratch: PathBuf) -> Result<Self, StoreError> {
+        if store.meta(META_SEEDED_FROM)?.is_none() {
+            return Ok(Self::disabled());
+        }
+        Ok(Self::new(target, crate::seed::member_count(), scratch))
+    }
+
+    pub fn status(&self) -> FillStatus {
+        FillStatus {
+            done: self.done.load(Ordering::Relaxed),
+            target: self.target,
+        }
+    }
+
+    /// Asks a running [`Filler::run`] to stop after its current batch.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Writes every member not written yet, batch by batch, resuming at `META_FILL_NEXT`.
+    /// Returns how many members this call wrote. `now` gives each batch its `lastUpdated`.
+    pub fn run(
+        &self,
+        store: &Store,
+        index: &SearchIndex,
+        now: &dyn Fn() -> OffsetDateTime,
+    ) -> Result<u64, FillError> {
+        let mut next = self.next(store)?;
+        let from = next;
+        while next < self.target && !self.stop.load(Ordering::Relaxed) {
+            let end = (next + BATCH).min(self.target);
+            self.write(store, index, next..end, now())?;
+            store.set_meta(META_FILL_NEXT, &end.to_be_bytes())?;
+            self.done.store(end, Ordering::Relaxed);
+            if end == self.target || (end - from) % (BATCH * 40) < BATCH {
+                tracing::info!("generated members: {end} of {}", self.target);
+            }
+            next = end;
+        }
+        Ok(next.saturating_sub(from))
+    }
+
+    /// The first member the fill has not written (the seed's size on a first start).
+    fn next(&self, store: &Store) -> Result<u64, StoreError> {
+        let stored = store
+            .meta(META_FILL_NEXT)?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+            .map(u64::from_be_bytes);
+        let next = stored.unwrap_or(0).max(self.first);
+        self.done.store(next.min(self.target), Ordering::Relaxed);
+        Ok(next)
+    }
+
+    /// Makes sure the generated member behind a correct synthetic login exists before the
+    /// login is checked; returns whether it wrote the member. A wrong password, a name that is
+    /// not a synthetic login or a member outside the fill's range change nothing.
+    pub fn ensure_login(
+        &self,
+        store: &Store,
+        index: &SearchIndex,
+        username: &str,
+        password: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, FillError> {
+        let Some(n) = login_number(username.trim()) else {
+            return Ok(false);
+        };
+        let n = u64::from(n);
+        if n < self.first || n >= self.target {
+            return Ok(false);
+        }
+        let expected = password_for(u32::try_from(n).unwrap_or(u32::MAX));
+        if !bool::from(expected.as_bytes().ct_eq(password.as_bytes())) {
+            return Ok(false);
+        }
+        self.ensure_member(store, index, n, now)
+    }
+
+    /// Writes member `n` unless the store already has it; returns whether it did.
+    pub fn ensure_member(
+        &self,
+        store: &Store,
+        index: &SearchIndex,
+        n: u64,
+        now: OffsetDateTime,
+    ) -> Result<bool, FillError> {
+        let patient = patient_for(u32::try_from(n).unwrap_or(u32::MAX));
+        if n >= self.target || store.read()?.exists("Patient", &patient)? {
+            return Ok(false);
+        }
+        self.write(store, index, n..n + 1, now)?;
+        Ok(true)
+    }
+
+    /// Generates, imports and indexes `members` (skipping none: an unchanged resource is not
+    /// rewritten by the import).
+    fn write(
+        &self,
+        store: &Store,
+        index: &SearchIndex,
+        members: std::ops::Range<u64>,
+        now: OffsetDateTime,
+    ) -> Result<(), FillError> {
+        let mut providers_loaded = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        // Another writer may have made a single member while this one waited.
+        if members.end - members.start == 1 {
+            let patient = patient_for(u32::try_from(members.start).unwrap_or(u32::MAX));
+            if store.read()?.exists("Patient", &patient)? {
+                return Ok(());
+            }
+        }
+        let dir = self
+            .scratch
+            .join(format!("fill-{}-{}", members.start, members.end));
+        let io = |source| FillError::Io {
+            path: dir.clone(),
+            source,
+        };
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(io)?;
+        }
+        let opts = GenerateOptions {
+            beneficiaries: self.target,
+            seed: SEED,
+        };
+        let written = crate::generate::generate_members(
+            &opts,
+            members,
+            !*providers_loaded,
+            &dir,
+            &mut |_| {},
+        )
+        .map_err(FillError::from)
+        .and_then(|_| {
+            crate::cpcds::import_dir(&dir, store, now, &mut |_, _| {}).map_err(FillError::from)
+        });
+        // The files served their purpose whatever happened; a leftover folder is replaced.
+        let _ = std::fs::remove_dir_all(&dir);
+        let report = written?;
+        index.catch_up(store, Some(&report.written()))?;
+        *providers_loaded = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
