@@ -94,7 +94,8 @@ fn synthea_mainline_sample_imports_and_validates() {
     assert_eq!(report.eobs(), 52, "one EOB per claim");
     assert_eq!(report.claim_rows, 183);
     let checked = assert_all_valid(&store);
-    assert_eq!(checked, 1 + 55 + 3 + 4 + 52);
+    // and the import's two Provenance records: the beneficiary's and the directory data's
+    assert_eq!(checked, 1 + 55 + 3 + 4 + 52 + 2);
 
     // The pharmacy fills keep Synthea's RxNorm code beside the NDC C4BB requires.
     let read = store.read().unwrap();
