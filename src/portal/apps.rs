@@ -83,6 +83,17 @@ struct AppRow {
     created: String,
 }
 
+/// An app registered through UDAP Dynamic Client Registration: no developer owns it, so every
+/// signed-in developer sees it listed (its name, client id and certificate SAN are what the
+/// registering party published about itself; nothing secret).
+struct UdapRow {
+    client_id: String,
+    name: String,
+    iss: String,
+    grant_types: String,
+    created: String,
+}
+
 #[derive(Template)]
 #[template(path = "portal/apps.html")]
 struct AppsPage {
@@ -91,6 +102,7 @@ struct AppsPage {
     welcome: bool,
     deleted: Option<String>,
     apps: Vec<AppRow>,
+    udap_apps: Vec<UdapRow>,
 }
 
 #[derive(Deserialize)]
@@ -121,8 +133,36 @@ async fn list_apps(
         welcome: query.welcome.is_some(),
         deleted: open_flash(&state, query.deleted.as_deref(), ctx.now),
         apps,
+        udap_apps: udap_apps(&state)?,
     };
     Ok(ctx.page(&req, StatusCode::OK, &page))
+}
+
+/// Every app registered through UDAP, newest first (cancelling a registration deletes it).
+fn udap_apps(state: &AppState) -> Result<Vec<UdapRow>, PageError> {
+    let mut clients: Vec<Client> = state
+        .auth
+        .db
+        .clients()
+        .map_err(PageError::internal)?
+        .into_iter()
+        .filter(|c| c.udap.is_some())
+        .collect();
+    clients.sort_by_key(|c| std::cmp::Reverse(c.created_at));
+    Ok(clients
+        .into_iter()
+        .filter_map(|c| {
+            let udap = c.udap?;
+            let grant_types = udap.grant_types.join(", ");
+            Some(UdapRow {
+                created: date_of(c.created_at),
+                client_id: c.client_id,
+                name: c.name,
+                iss: udap.iss,
+                grant_types,
+            })
+        })
+        .collect())
 }
 
 fn kind_label(client: &Client) -> &'static str {

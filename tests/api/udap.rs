@@ -421,3 +421,50 @@ async fn refuses_wrong_grant_types_and_auth_method() {
     )
     .await;
 }
+
+/// The portal lists UDAP-registered apps (which no developer owns) for every signed-in
+/// developer: name, client id, the certificate's SAN and the grant types; a cancelled
+/// registration is gone from the list.
+#[tokio::test]
+async fn udap_apps_are_listed_on_the_portal() {
+    let f = fixture(false).await;
+    let cert = cert(&f.ca, ISS);
+    let client_id = f.registered(&cert, &["client_credentials"]).await;
+
+    let b = browser();
+    let signup = f.app.url("/account/signup");
+    let html = b.get(&signup).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&html, "csrf");
+    let password = "correct horse battery";
+    let r = b
+        .post(&signup)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "udap-viewer@example.com"),
+            ("name", "Viewer"),
+            ("organization", ""),
+            ("password", password),
+            ("password_again", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let apps = || async {
+        let r = b.get(f.app.url("/apps")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        r.text().await.unwrap()
+    };
+    let html = apps().await;
+    let listed = &html[html.find("id=\"udap-apps\"").unwrap()..];
+    assert!(listed.contains(&client_id), "{listed}");
+    assert!(listed.contains(ISS), "{listed}");
+    assert!(listed.contains("client_credentials"), "{listed}");
+
+    let cancel = signed(&cert, &f.ca, &f.statement_claims(ISS, &[]));
+    let (status, body) = f.register(&cancel).await;
+    assert_eq!(status, 200, "{body}");
+    let html = apps().await;
+    let listed = &html[html.find("id=\"udap-apps\"").unwrap()..];
+    assert!(!listed.contains(&client_id), "{listed}");
+}
