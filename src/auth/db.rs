@@ -180,14 +180,14 @@ impl AuthDb {
         Ok(grants)
     }
 
-    /// Sandbox only (Blue Button's `expire_authenticated_user`): every live authorization a
-    /// beneficiary gave an app ends now, as if its time were up. Its tokens stop working at
-    /// once and a refresh is refused as expired. Returns how many were live.
-    pub fn expire_app_for(
+    /// Ends every live authorization a beneficiary gave an app, the way `how` says, in one
+    /// write with its audit record. Returns how many were live.
+    pub fn end_app_for(
         &self,
         client_id: &str,
         patient: &str,
         now: i64,
+        how: Ending,
     ) -> Result<usize, StoreError> {
         let live: Vec<Grant> = self
             .all::<Grant>(GRANTS)?
@@ -196,60 +196,46 @@ impl AuthDb {
             .collect();
         self.write(|tx| {
             for g in &live {
-                let mut ended = g.clone();
-                ended.expires_at = now;
-                tx.put(GRANTS, &g.id, &ended)?;
+                match how {
+                    Ending::Revoke => tx.revoke_grant(&g.id, now)?,
+                    Ending::Expire => {
+                        let mut ended = g.clone();
+                        ended.expires_at = now;
+                        tx.put(GRANTS, &g.id, &ended)?;
+                    }
+                }
             }
+            let n = live.len();
+            let (event, detail) = match how {
+                Ending::Revoke => (
+                    "revoke",
+                    format!("beneficiary revoked {n} authorization(s)"),
+                ),
+                Ending::Expire => ("expire", format!("sandbox: {n} authorization(s) ended now")),
+            };
             tx.audit(&crate::audit::AuditRecord {
                 at: now,
-                event: "expire".into(),
+                event: event.into(),
                 outcome: "success".into(),
                 client_id: Some(client_id.to_string()),
                 patient: Some(patient.to_string()),
-                detail: Some(format!(
-                    "sandbox: {} authorization(s) ended now",
-                    live.len()
-                )),
+                detail: Some(detail),
                 ..Default::default()
             })?;
             Ok::<_, StoreError>(())
         })?;
         Ok(live.len())
     }
+}
 
-    /// Revokes every authorization a beneficiary gave an app; its tokens die at once.
-    /// Returns how many were live.
-    pub fn revoke_app_for(
-        &self,
-        client_id: &str,
-        patient: &str,
-        now: i64,
-    ) -> Result<usize, StoreError> {
-        let live: Vec<Grant> = self
-            .all::<Grant>(GRANTS)?
-            .into_iter()
-            .filter(|g| g.client_id == client_id && g.patient == patient && g.is_live(now))
-            .collect();
-        self.write(|tx| {
-            for g in &live {
-                tx.revoke_grant(&g.id, now)?;
-            }
-            tx.audit(&crate::audit::AuditRecord {
-                at: now,
-                event: "revoke".into(),
-                outcome: "success".into(),
-                client_id: Some(client_id.to_string()),
-                patient: Some(patient.to_string()),
-                detail: Some(format!(
-                    "beneficiary revoked {} authorization(s)",
-                    live.len()
-                )),
-                ..Default::default()
-            })?;
-            Ok::<_, StoreError>(())
-        })?;
-        Ok(live.len())
-    }
+/// How a beneficiary's authorizations of an app end ([`AuthDb::end_app_for`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Revoked: its tokens die at once and the app shows as revoked.
+    Revoke,
+    /// Sandbox only (Blue Button's `expire_authenticated_user`): as if its time were up; its
+    /// tokens stop working at once and a refresh is refused as expired.
+    Expire,
 }
 
 #[cfg(test)]
@@ -284,7 +270,10 @@ mod tests {
         })
         .unwrap();
         let before = db.epoch();
-        assert_eq!(db.revoke_app_for("app", "M00001", 10).unwrap(), 2);
+        assert_eq!(
+            db.end_app_for("app", "M00001", 10, Ending::Revoke).unwrap(),
+            2
+        );
         assert!(db.epoch() > before, "a write retires cached token checks");
         let live: Vec<String> = db
             .live_grants_of("M00001", 10)

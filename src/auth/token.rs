@@ -622,7 +622,9 @@ impl AuthServer {
         let client = self.authenticate(req, now)?.ok_or_else(|| {
             OAuthError::invalid_client("name the app: client_id, or HTTP Basic credentials")
         })?;
-        let ended = self.db.expire_app_for(&client.client_id, patient, now)?;
+        let ended =
+            self.db
+                .end_app_for(&client.client_id, patient, now, super::db::Ending::Expire)?;
         Ok(json!({"patient": patient, "client_id": client.client_id, "expired_grants": ended}))
     }
 

@@ -8,6 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{date_of, open_flash, seal_flash, see_other, Ctx, Form, Nav};
+use crate::auth::db::Ending;
 use crate::auth::records::{Grant, GrantModel};
 use crate::auth::scopes::{describe, ScopeSet};
 use crate::auth::sessions::{Session, SignIn};
@@ -287,41 +288,7 @@ async fn post_revoke(
     signed_in: Option<SignedInBeneficiary>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let form = Form::verified(&body, &state, &req, ctx.now)?;
-    let Some(SignedInBeneficiary(Session { who, .. })) = signed_in else {
-        return Ok(see_other("/connected-apps"));
-    };
-    let client_id = form.get("client_id").to_string();
-    let name = state
-        .auth
-        .db
-        .client(&client_id)
-        .map_err(PageError::internal)?
-        .map_or_else(|| client_id.clone(), |c| c.name);
-    let revoked = {
-        let state = state.clone();
-        let patient = who.patient.clone();
-        let client_id = client_id.clone();
-        let now = ctx.now;
-        web::block(move || state.auth.db.revoke_app_for(&client_id, &patient, now))
-            .await
-            .map_err(PageError::internal)?
-            .map_err(PageError::internal)?
-    };
-    tracing::info!(
-        "{} revoked {client_id} ({revoked} authorization(s))",
-        who.username
-    );
-    let flash = seal_flash(&state, &name, ctx.now);
-    Ok(see_other(&format!("/connected-apps?revoked={flash}")))
-}
-
-/// `2026-01-02 04:04 UTC`: a one-time authorization ends within the hour.
-fn instant_of(at: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(at).map_or_else(
-        |_| String::new(),
-        |t| format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute()),
-    )
+    end_access(state, req, ctx, signed_in, body, Ending::Revoke).await
 }
 
 /// Sandbox only: the app's access ends now as if its time were up (not revoked), so the app
@@ -332,6 +299,19 @@ async fn post_expire(
     ctx: Ctx,
     signed_in: Option<SignedInBeneficiary>,
     body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    end_access(state, req, ctx, signed_in, body, Ending::Expire).await
+}
+
+/// The form behind both buttons of an app: check CSRF, then end the signed-in beneficiary's
+/// authorizations of the posted app `how` says, and come back with the app's name in a flash.
+async fn end_access(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ctx: Ctx,
+    signed_in: Option<SignedInBeneficiary>,
+    body: web::Bytes,
+    how: Ending,
 ) -> Result<HttpResponse, PageError> {
     let form = Form::verified(&body, &state, &req, ctx.now)?;
     let Some(SignedInBeneficiary(Session { who, .. })) = signed_in else {
@@ -349,17 +329,36 @@ async fn post_expire(
         let patient = who.patient.clone();
         let client_id = client_id.clone();
         let now = ctx.now;
-        web::block(move || state.auth.db.expire_app_for(&client_id, &patient, now))
+        web::block(move || state.auth.db.end_app_for(&client_id, &patient, now, how))
             .await
             .map_err(PageError::internal)?
             .map_err(PageError::internal)?
     };
-    tracing::info!(
-        "{} ended {client_id}'s access now ({ended} authorization(s), sandbox expiry)",
-        who.username
-    );
     let flash = seal_flash(&state, &name, ctx.now);
-    Ok(see_other(&format!("/connected-apps?expired={flash}")))
+    match how {
+        Ending::Revoke => {
+            tracing::info!(
+                "{} revoked {client_id} ({ended} authorization(s))",
+                who.username
+            );
+            Ok(see_other(&format!("/connected-apps?revoked={flash}")))
+        }
+        Ending::Expire => {
+            tracing::info!(
+                "{} ended {client_id}'s access now ({ended} authorization(s), sandbox expiry)",
+                who.username
+            );
+            Ok(see_other(&format!("/connected-apps?expired={flash}")))
+        }
+    }
+}
+
+/// `2026-01-02 04:04 UTC`: a one-time authorization ends within the hour.
+fn instant_of(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at).map_or_else(
+        |_| String::new(),
+        |t| format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute()),
+    )
 }
 
 async fn post_logout(
