@@ -2,6 +2,7 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
+    clippy::print_stderr,
     reason = "test code, helpers included: a failed unwrap, expect or panic is the test failing"
 )]
 //! A client library nobody here wrote — Python's Authlib (`authlib` 1.6.5 from PyPI) — drives
@@ -12,11 +13,10 @@
 //! Authlib is installed into `target/authlib-venv` (created with `python3 -m venv` on the first
 //! run, which needs PyPI, and reused afterwards). Set `PYTHON` to choose the interpreter.
 
-use std::io::Read;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
 
 use carin_sandbox::app::{Application, ServeConfig};
 use carin_sandbox::auth::clients::NewClient;
@@ -25,6 +25,10 @@ use carin_sandbox::auth::records::ClientJwks;
 use carin_sandbox::auth::{AuthDb, ClientKind};
 use carin_sandbox::store::Store;
 
+#[path = "sdk/python.rs"]
+mod python;
+use python::{run, Venv};
+
 const PACKAGES: &[&str] = &["authlib==1.6.5", "requests==2.32.5"];
 const AUTHLIB_VERSION: &str = "1.6.5";
 
@@ -32,92 +36,16 @@ fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs `command` to completion (killed after `timeout`): success, stdout, stderr.
-fn run(mut command: Command, timeout: Duration) -> (bool, String, String) {
-    let description = format!("{command:?}");
-    let started = Instant::now();
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {description}: {e}"));
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for child") {
-            break status;
-        }
-        if started.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{description} did not finish within {timeout:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    (
-        status.success(),
-        stdout.join().unwrap(),
-        stderr.join().unwrap(),
-    )
-}
-
-fn authlib_installed(python: &Path) -> bool {
-    if !python.exists() {
-        return false;
-    }
-    let mut check = Command::new(python);
-    check.args([
-        "-c",
-        "import authlib, requests, cryptography; print(authlib.__version__)",
-    ]);
-    let (ok, out, _) = run(check, Duration::from_secs(120));
-    ok && out.trim() == AUTHLIB_VERSION
-}
-
-/// `target/authlib-venv` with Authlib installed; a failure fails the test (never skipped).
+/// `target/authlib-venv` with Authlib at its pinned version.
 fn ensure_venv() -> PathBuf {
-    let venv = manifest_dir().join("target").join("authlib-venv");
-    let python = venv.join("bin").join("python");
-    if authlib_installed(&python) {
-        return python;
+    Venv {
+        dir: "authlib-venv",
+        packages: PACKAGES,
+        check: "import authlib, requests, cryptography; print(authlib.__version__)",
+        version: AUTHLIB_VERSION,
+        needed_by: "the Authlib test",
     }
-    let interpreter = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    std::fs::create_dir_all(venv.parent().unwrap()).expect("create target/");
-    let mut create = Command::new(&interpreter);
-    create.args(["-m", "venv", "--clear"]).arg(&venv);
-    let (ok, out, err) = run(create, Duration::from_secs(300));
-    assert!(
-        ok,
-        "`{interpreter} -m venv` failed: the Authlib test needs Python 3 with venv\n{out}\n{err}"
-    );
-    let mut install = Command::new(&python);
-    install
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--no-input",
-        ])
-        .args(PACKAGES);
-    let (ok, out, err) = run(install, Duration::from_secs(900));
-    assert!(
-        ok,
-        "`pip install {PACKAGES:?}` failed: the test needs PyPI once\n{out}\n{err}"
-    );
-    assert!(
-        authlib_installed(&python),
-        "Authlib {AUTHLIB_VERSION} did not import"
-    );
-    python
+    .ensure()
 }
 
 /// The real server (system clock: Authlib signs with the real time), seeded, with one backend
@@ -189,8 +117,13 @@ fn authlib_runs_backend_services_with_private_key_jwt() {
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("NO_PROXY", "127.0.0.1,localhost")
             .env("no_proxy", "127.0.0.1,localhost");
-        let (ok, out, err) = run(command, Duration::from_secs(300));
-        eprintln!("authlib ({}):\n{out}{err}", key.alg());
+        let done = run(command, Duration::from_secs(300));
+        let (ok, out, err) = (done.success, done.stdout, done.stderr);
+        eprintln!(
+            "authlib ({}, {:.1} s):\n{out}{err}",
+            key.alg(),
+            done.elapsed.as_secs_f64()
+        );
         assert!(ok, "the Authlib flow failed ({}):\n{err}", key.alg());
         let summary: serde_json::Value =
             serde_json::from_str(out.lines().last().unwrap_or_default()).unwrap();

@@ -14,151 +14,38 @@
 //! `python3 -m venv` on the first run (it needs PyPI) and reused afterwards. Set `PYTHON` to
 //! choose the interpreter that creates it.
 
-use std::io::Read;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
 
 use carin_sandbox::app::{Application, ServeConfig};
+
+#[path = "sdk/python.rs"]
+mod python;
+use python::{run, Venv};
 
 const SDK: &str = "cms-bluebutton-sdk==1.1.0";
 const SDK_VERSION: &str = "1.1.0";
 /// Access-token lifetime for this server, in seconds: the script sleeps past it.
 const ACCESS_TOKEN_TTL: i64 = 4;
-const INSTALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn venv_python(venv: &Path) -> PathBuf {
-    if cfg!(windows) {
-        venv.join("Scripts").join("python.exe")
-    } else {
-        venv.join("bin").join("python")
-    }
-}
-
-/// Output of a finished child process.
-struct Finished {
-    success: bool,
-    status: String,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
-/// Runs `command` to completion, killing it after `timeout` (a test failure).
-fn run(mut command: Command, timeout: Duration) -> Finished {
-    let description = format!("{command:?}");
-    let started = Instant::now();
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {description}: {e}"));
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for child") {
-            break status;
-        }
-        if started.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{description} did not finish within {timeout:?}\nstdout:\n{}\nstderr:\n{}",
-                stdout.join().unwrap(),
-                stderr.join().unwrap()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    Finished {
-        success: status.success(),
-        status: status.to_string(),
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-        elapsed: started.elapsed(),
-    }
-}
-
-/// Whether `python` imports the SDK at the pinned version.
-fn sdk_installed(python: &Path) -> bool {
-    if !python.exists() {
-        return false;
-    }
-    let mut check = Command::new(python);
-    check.args([
-        "-c",
-        "from cms_bluebutton.version import __version__; import requests, requests_toolbelt; \
-         print(__version__)",
-    ]);
-    let done = run(check, Duration::from_secs(120));
-    done.success && done.stdout.trim() == SDK_VERSION
-}
-
-/// `target/sdk-venv` with the SDK installed: reused when it already works, otherwise
-/// (re)created. A failure here fails the test; it is never skipped.
+/// `target/sdk-venv` with the SDK at its pinned version.
 fn ensure_venv() -> PathBuf {
-    let venv = manifest_dir().join("target").join("sdk-venv");
-    let python = venv_python(&venv);
-    if sdk_installed(&python) {
-        eprintln!("reusing {}", venv.display());
-        return python;
+    Venv {
+        dir: "sdk-venv",
+        packages: &[SDK],
+        check: "from cms_bluebutton.version import __version__; import requests, \
+                requests_toolbelt; print(__version__)",
+        version: SDK_VERSION,
+        needed_by: "the Blue Button SDK test",
     }
-    let interpreter = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    eprintln!("creating {} with {interpreter}", venv.display());
-    std::fs::create_dir_all(venv.parent().unwrap()).expect("create target/");
-    let mut create = Command::new(&interpreter);
-    create.args(["-m", "venv", "--clear"]).arg(&venv);
-    let done = run(create, Duration::from_secs(300));
-    assert!(
-        done.success,
-        "`{interpreter} -m venv --clear {}` failed ({}): the Blue Button SDK test needs Python 3 \
-         with the venv module\nstdout:\n{}\nstderr:\n{}",
-        venv.display(),
-        done.status,
-        done.stdout,
-        done.stderr
-    );
-    let mut install = Command::new(&python);
-    install
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--no-input",
-        ])
-        .arg(SDK);
-    let done = run(install, INSTALL_TIMEOUT);
-    assert!(
-        done.success,
-        "`pip install {SDK}` into {} failed ({}): the test needs PyPI to install the official \
-         Blue Button SDK\nstdout:\n{}\nstderr:\n{}",
-        venv.display(),
-        done.status,
-        done.stdout,
-        done.stderr
-    );
-    assert!(
-        sdk_installed(&python),
-        "{SDK} was installed into {} but `import cms_bluebutton` does not report version \
-         {SDK_VERSION}",
-        venv.display()
-    );
-    python
+    .ensure()
 }
 
 /// The real server, seeded, with short-lived access tokens, on a thread of its own for the
