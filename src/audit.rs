@@ -316,8 +316,7 @@ fn clip(s: &str, max: usize) -> String {
 /// queued for the store's background writer, which commits a batch per transaction, so the
 /// request does not wait for the disk. A store failure there is logged, not raised: the
 /// request it describes has been decided already.
-pub fn record(store: &Store, record: &AuditRecord) {
-    let record = record.clone();
+pub fn record(store: &Store, record: AuditRecord) {
     store.defer(Box::new(move |tx| {
         append(tx, &record).inspect_err(|e| {
             tracing::error!(

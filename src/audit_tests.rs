@@ -140,7 +140,7 @@ fn record_uses_the_policy_the_server_stored() {
         ..AuditPolicy::default()
     });
     for i in 0..10 {
-        record(&store, &bad_secret(1_000 + i, "a"));
+        record(&store, bad_secret(1_000 + i, "a"));
     }
     assert_eq!(size(&store).unwrap().0, 3);
 }

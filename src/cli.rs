@@ -364,7 +364,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             print_import(&report);
             crate::audit::record(
                 &store,
-                &crate::audit::AuditRecord {
+                crate::audit::AuditRecord {
                     at: clock.now().unix_timestamp(),
                     event: "import".into(),
                     outcome: "success".into(),
@@ -435,7 +435,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             let total: u64 = counts.iter().map(|(_, n)| *n).sum();
             crate::audit::record(
                 &store,
-                &crate::audit::AuditRecord {
+                crate::audit::AuditRecord {
                     at: clock.now().unix_timestamp(),
                     event: "export".into(),
                     outcome: "success".into(),

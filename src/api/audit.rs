@@ -33,7 +33,7 @@ pub fn record_interaction(
     result: Result<Vec<String>, &FhirError>,
     now: OffsetDateTime,
 ) {
-    crate::audit::record(store, &interaction_record(viewer, interaction, result, now));
+    crate::audit::record(store, interaction_record(viewer, interaction, result, now));
 }
 
 /// The record `record_interaction` queues.

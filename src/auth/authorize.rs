@@ -449,7 +449,7 @@ impl AuthServer {
             scopes: Some(request.scopes.clone()),
             ..AuditRecord::default()
         };
-        crate::audit::record(self.store(), &audit);
+        crate::audit::record(self.store(), audit);
         request.error_url(
             OAuthCode::AccessDenied,
             "the beneficiary did not authorize this app",

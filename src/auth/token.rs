@@ -140,7 +140,7 @@ impl AuthServer {
                 detail: Some(e.description.clone()),
                 ..AuditRecord::default()
             };
-            crate::audit::record(self.store(), &record);
+            crate::audit::record(self.store(), record);
         };
         let result = match req.get("grant_type") {
             Some("authorization_code") => self.exchange_code(req, issuer, now),

@@ -199,12 +199,26 @@ fn search(
         base: base_url(state, req),
     };
     let now = state.clock.now();
-    let searched = work(|| api::search(&state.store, &state.index, viewer, request, now));
-    let result = searched.as_ref().map(|s| s.touched.clone());
-    record(state, viewer, "search-type", resource_type, params, result);
-    Ok(HttpResponse::Ok()
-        .content_type(FHIR_JSON)
-        .body(searched?.body))
+    // The audit record takes what the search touched; the body goes to the client.
+    match work(|| api::search(&state.store, &state.index, viewer, request, now)) {
+        Ok(searched) => {
+            record(
+                state,
+                viewer,
+                "search-type",
+                resource_type,
+                params,
+                Ok(searched.touched),
+            );
+            Ok(HttpResponse::Ok()
+                .content_type(FHIR_JSON)
+                .body(searched.body))
+        }
+        Err(e) => {
+            record(state, viewer, "search-type", resource_type, params, Err(&e));
+            Err(e)
+        }
+    }
 }
 
 /// `POST [base]/Provenance` (the one type clients may create): 201 with `Location`, the
@@ -254,6 +268,10 @@ fn audit<T>(
     found: &Result<T, FhirError>,
     touched: impl FnOnce() -> Vec<String>,
 ) {
+    // Nothing to build when reads are not audited (`serve --no-audit-reads`).
+    if !state.audit_reads {
+        return;
+    }
     let result = found.as_ref().map(|_| touched());
     record(state, viewer, interaction, resource_type, params, result);
 }

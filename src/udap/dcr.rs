@@ -84,7 +84,7 @@ impl Udap {
         };
         crate::audit::record(
             auth.store(),
-            &AuditRecord {
+            AuditRecord {
                 at: now,
                 event: "udap_register".into(),
                 outcome,

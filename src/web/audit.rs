@@ -22,5 +22,5 @@ pub(crate) fn audit(
         detail,
         ..AuditRecord::default()
     };
-    crate::audit::record(&state.store, &record);
+    crate::audit::record(&state.store, record);
 }
