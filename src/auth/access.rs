@@ -7,7 +7,7 @@ use redb::ReadableDatabase;
 
 use super::db::{secret_key, CLIENTS, GRANTS, TOKENS};
 use super::failures::Failures;
-use super::records::Client;
+use super::records::{simulated_failures, Client};
 use super::records::{Grant, TokenKind, TokenRecord};
 use super::scopes::ScopeSet;
 use super::AuthServer;
@@ -125,9 +125,7 @@ impl AuthServer {
         };
         let clients = tx.open_table(CLIENTS).map_err(StoreError::from)?;
         let client: Option<Client> = record::get(&clients, &record.client_id)?;
-        let failures = Failures::of(&grant.simulated_failures).union(Failures::of(
-            client.iter().flat_map(|c| c.simulated_failures.iter()),
-        ));
+        let failures = simulated_failures(client.as_ref(), Some(&grant));
         let access = Access {
             client_id: record.client_id,
             patient: record.patient,

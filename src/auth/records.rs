@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::failures::Failure;
+use super::failures::{Failure, Failures};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -198,4 +198,13 @@ pub struct SessionRecord {
     /// When the beneficiary typed their password (OIDC `max_age`, `prompt=login`).
     pub signed_in_at: i64,
     pub expires_at: i64,
+}
+
+/// The simulated failures in force for a token: the app's (switched on in the portal) and its
+/// grant's (asked for with `sim_failure=` by a seeded app). One place, for the bearer check and
+/// the token endpoint alike.
+pub fn simulated_failures(client: Option<&Client>, grant: Option<&Grant>) -> Failures {
+    let of_client = client.map_or_else(Failures::default, |c| Failures::of(&c.simulated_failures));
+    let of_grant = grant.map_or_else(Failures::default, |g| Failures::of(&g.simulated_failures));
+    of_client.union(of_grant)
 }

@@ -9,10 +9,12 @@ use subtle::ConstantTimeEq;
 
 use super::clients::secret_matches;
 use super::db::{secret_key, Tx, CODES, GRANTS, TOKENS};
-use super::failures::{Failure, Failures};
+use super::failures::Failure;
 use super::keys::random_token;
 use super::pkce::s256_challenge;
-use super::records::{Client, ClientKind, CodeRecord, Grant, GrantModel, TokenKind, TokenRecord};
+use super::records::{
+    simulated_failures, Client, ClientKind, CodeRecord, Grant, GrantModel, TokenKind, TokenRecord,
+};
 use super::scopes::{Scope, ScopeSet};
 use super::throttle::Account;
 use super::{AuthServer, OAuthCode, OAuthError};
@@ -197,7 +199,7 @@ impl AuthServer {
                 return refuse(tx, OAuthError::invalid_grant("the authorization code is not known"), None);
             };
             let grant: Option<Grant> = tx.get(GRANTS, &record.grant_id)?;
-            if simulated(Some(&client), grant.as_ref()).contains(Failure::TokenInvalidClient) {
+            if simulated_failures(Some(&client), grant.as_ref()).contains(Failure::TokenInvalidClient) {
                 return refuse(tx, simulated_invalid_client(), grant.as_ref());
             }
             if record.used {
@@ -310,7 +312,7 @@ impl AuthServer {
             // Blue Button: a one-time app may not refresh (APPLICATION_ONE_TIME_REFRESH_NOT_ALLOWED).
             let one_time = grant.as_ref().is_some_and(|g| g.model == GrantModel::OneTime)
                 || app.as_ref().is_some_and(|c| c.grant_model == GrantModel::OneTime);
-            let failures = simulated(app.as_ref(), grant.as_ref());
+            let failures = simulated_failures(app.as_ref(), grant.as_ref());
             if failures.contains(Failure::TokenInvalidClient) {
                 return refuse(tx, simulated_invalid_client(), Some(&record));
             }
@@ -654,7 +656,7 @@ impl AuthServer {
         // `access_token_expires_early`: introspection agrees with the FHIR API.
         let expired_early = record.kind == TokenKind::Access
             && now >= record.issued_at + super::failures::EARLY_EXPIRY_SECS
-            && simulated(self.db.client(&record.client_id)?.as_ref(), grant.as_ref())
+            && simulated_failures(self.db.client(&record.client_id)?.as_ref(), grant.as_ref())
                 .contains(Failure::AccessTokenExpiresEarly);
         if record.revoked || record.expires_at <= now || !live_grant || record.used || expired_early
         {
@@ -685,13 +687,6 @@ impl AuthServer {
             "fhirUser": format!("{issuer}/Patient/{}", record.patient),
         }))
     }
-}
-
-/// The simulated failures of an app and of one of its grants.
-fn simulated(client: Option<&Client>, grant: Option<&Grant>) -> Failures {
-    let of_client = client.map_or_else(Failures::default, |c| Failures::of(&c.simulated_failures));
-    let of_grant = grant.map_or_else(Failures::default, |g| Failures::of(&g.simulated_failures));
-    of_client.union(of_grant)
 }
 
 fn simulated_invalid_client() -> OAuthError {
