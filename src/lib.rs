@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod app;
+pub mod arrivals;
 pub mod audit;
 pub mod auth;
 pub mod bench;

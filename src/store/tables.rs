@@ -35,6 +35,8 @@ pub const META_STORE_ID: &str = "store_id";
 pub const META_GENERATION: &str = "generation";
 /// The first generated member the background fill (`fill`) has not written yet (u64 BE).
 pub const META_FILL_NEXT: &str = "fill_next";
+/// The last tick the claims-arrive mode (`arrivals`) wrote (u64 BE).
+pub const META_ARRIVALS_TICK: &str = "arrivals_tick";
 
 /// A table of JSON records keyed by a string (`store::record` reads and writes them).
 pub type RecordTable = TableDefinition<'static, &'static str, &'static [u8]>;
@@ -59,8 +61,12 @@ pub const AUDIT_POLICY: RecordTable = TableDefinition::new("audit_policy");
 /// Developer accounts: lower-cased e-mail → `portal::accounts::Developer`.
 pub const PORTAL_DEVELOPERS: RecordTable = TableDefinition::new("portal_developers");
 
+/// Beneficiaries who switched the claims-arrive mode on in the portal: patient id →
+/// `arrivals::Switched`.
+pub const ARRIVALS: RecordTable = TableDefinition::new("arrivals");
+
 /// Every record table, created when the store is opened.
-pub const RECORD_TABLES: [RecordTable; 9] = [
+pub const RECORD_TABLES: [RecordTable; 10] = [
     AUTH_CLIENTS,
     AUTH_JTIS,
     AUTH_GRANTS,
@@ -70,4 +76,5 @@ pub const RECORD_TABLES: [RecordTable; 9] = [
     AUDIT,
     AUDIT_POLICY,
     PORTAL_DEVELOPERS,
+    ARRIVALS,
 ];
