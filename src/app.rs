@@ -53,6 +53,39 @@ fn start_fill(state: web::Data<AppState>) {
     }
 }
 
+/// Starts the claims-arrive ticker when the mode is on: a tick every interval for as long as
+/// the server's state lives (the thread holds it only while it ticks).
+fn start_arrivals(state: &web::Data<AppState>) {
+    let Some(interval) = state.arrivals.interval() else {
+        return;
+    };
+    let weak = Arc::downgrade(&state.clone().into_inner());
+    let spawned = std::thread::Builder::new()
+        .name("claims-arrive".into())
+        .spawn(move || loop {
+            std::thread::sleep(interval);
+            let Some(state) = weak.upgrade() else {
+                break;
+            };
+            let now = state.clock.now();
+            match state
+                .arrivals
+                .run_once(&state.store, &state.index, &state.fill, now)
+            {
+                Ok(r) => tracing::info!(
+                    "claims arrived (tick {}): {} new, {} adjusted",
+                    r.tick,
+                    r.arrived.len(),
+                    r.adjusted.len()
+                ),
+                Err(e) => tracing::error!("claims-arrive tick failed: {e}"),
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the claims-arrive ticker: {e}");
+    }
+}
+
 /// Everything `serve` needs, whoever starts it.
 pub struct ServeConfig {
     pub data_dir: PathBuf,
@@ -75,6 +108,10 @@ pub struct ServeConfig {
     /// Generated members `M00000` … served on a seeded store (logins `BBUser00000` …): the
     /// seed's are loaded before listening, the rest by a background fill (see `fill`).
     pub beneficiaries: u64,
+    /// `--claims-arrive`: a tick every this long (none: the mode is off) …
+    pub claims_arrive: Option<std::time::Duration>,
+    /// … for these generated members (`--arrive-for`), and whoever switches it on.
+    pub arrive_for: Vec<u64>,
 }
 
 /// `serve`'s member count: the Blue Button tutorial's 30,000 (`BBUser00000` … `BBUser29999`).
@@ -100,6 +137,8 @@ impl ServeConfig {
             audit: crate::audit::AuditPolicy::default(),
             audit_reads: true,
             beneficiaries: TEST_BENEFICIARIES,
+            claims_arrive: None,
+            arrive_for: Vec::new(),
         }
     }
 }
@@ -161,9 +200,14 @@ impl Application {
             started_at,
             audit_reads: config.audit_reads,
             fill,
+            arrivals: match config.claims_arrive {
+                Some(interval) => crate::arrivals::Arrivals::new(interval, config.arrive_for),
+                None => crate::arrivals::Arrivals::disabled(),
+            },
             documents: crate::web::documents::Documents::default(),
         });
         start_fill(state.clone());
+        start_arrivals(&state);
         let mut addrs = Vec::new();
         let limits = config.limits;
         let request_ids = Arc::new(crate::http::request_id::RequestIds::new());

@@ -38,6 +38,23 @@ pub struct DataDir {
     pub data_dir: PathBuf,
 }
 
+/// `serve`'s claims-arrive mode (see `arrivals`).
+#[derive(Args, Debug, Clone)]
+pub struct ArrivalArgs {
+    /// Claims keep arriving: every INTERVAL (seconds, or 30s, 5m, 1h) each member in the mode
+    /// gets a new ExplanationOfBenefit and the previous one is adjusted (a new version,
+    /// cancelled and replaced by a corrected claim), so apps can test incremental sync.
+    #[arg(long, env = "CARIN_CLAIMS_ARRIVE", value_name = "INTERVAL",
+          value_parser = crate::arrivals::parse_interval)]
+    pub claims_arrive: Option<std::time::Duration>,
+    /// The members in the mode (logins or member ids); beneficiaries can also switch it on
+    /// for themselves on the portal's "Claims that keep arriving" page.
+    #[arg(long, env = "CARIN_ARRIVE_FOR", value_delimiter = ',',
+          default_value = "BBUser00000,BBUser00001", requires = "claims_arrive",
+          value_parser = crate::arrivals::parse_member)]
+    pub arrive_for: Vec<u64>,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the sandbox (loads the bundled seed into an empty data directory first).
@@ -84,6 +101,8 @@ pub enum Command {
         tls_self_signed: bool,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        arrivals: ArrivalArgs,
     },
     /// Manage registered apps (OAuth clients).
     Clients {
@@ -315,6 +334,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             tls_key,
             tls_self_signed,
             limits,
+            arrivals,
         } => {
             if insecure_open_api {
                 eprintln!("WARNING: --insecure-open-api: the FHIR API answers without an access token; every patient's data is readable by anyone who can reach this port.");
@@ -339,6 +359,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 limits: limits.server(),
                 audit: limits.audit(),
                 audit_reads: !limits.no_audit_reads,
+                claims_arrive: arrivals.claims_arrive,
+                arrive_for: arrivals.arrive_for,
                 ..crate::app::ServeConfig::new(data.data_dir)
             };
             serve(config)

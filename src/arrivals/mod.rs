@@ -16,7 +16,6 @@
 //! switched it on in the portal (table `ARRIVALS`). The ticker thread is started by the
 //! composition root only when the mode is on.
 
-use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use redb::ReadableDatabase;
@@ -142,13 +141,11 @@ pub enum MemberMode {
     Off,
 }
 
-/// The mode as `serve` runs it: the interval (none = off), the members `--arrive-for` named,
-/// and the ticker's stop signal.
+/// The mode as `serve` runs it: the interval (none = off) and the members `--arrive-for`
+/// named. The ticker thread (`app`) calls [`Arrivals::run_once`] every interval.
 pub struct Arrivals {
     interval: Option<Duration>,
     chosen: Vec<u64>,
-    stop: Mutex<bool>,
-    wake: Condvar,
 }
 
 impl Arrivals {
@@ -157,8 +154,6 @@ impl Arrivals {
         Arrivals {
             interval: Some(interval),
             chosen,
-            stop: Mutex::new(false),
-            wake: Condvar::new(),
         }
     }
 
@@ -167,8 +162,6 @@ impl Arrivals {
         Arrivals {
             interval: None,
             chosen: Vec::new(),
-            stop: Mutex::new(false),
-            wake: Condvar::new(),
         }
     }
 
@@ -259,47 +252,72 @@ impl Arrivals {
             Ok(report)
         })
     }
+}
 
-    /// The ticker's loop: a tick every interval until [`Arrivals::stop`]; `now` gives each
-    /// tick its `lastUpdated`. Returns at once when the mode is off.
-    pub fn run(
-        &self,
-        store: &Store,
-        index: &SearchIndex,
-        fill: &Filler,
-        now: &dyn Fn() -> OffsetDateTime,
-    ) {
-        let Some(interval) = self.interval else {
-            return;
-        };
-        loop {
-            let stop = self.stop.lock().unwrap_or_else(PoisonError::into_inner);
-            let (stop, _) = self
-                .wake
-                .wait_timeout_while(stop, interval, |stop| !*stop)
-                .unwrap_or_else(PoisonError::into_inner);
-            if *stop {
-                break;
-            }
-            drop(stop);
-            match self.run_once(store, index, fill, now()) {
-                Ok(r) if r.changed > 0 => tracing::info!(
-                    "claims arrived (tick {}): {} new, {} adjusted",
-                    r.tick,
-                    r.arrived.len(),
-                    r.adjusted.len()
-                ),
-                Ok(_) => {}
-                Err(e) => tracing::error!("claims-arrive tick failed: {e}"),
-            }
+/// The generated member behind a patient id (`M00001` → 1; see `auth::users::patient_for`).
+pub fn member_of(patient: &str) -> Option<u64> {
+    parse_member(patient).ok()
+}
+
+/// One arrived claim as a beneficiary's page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrivedClaim {
+    pub id: String,
+    pub version: String,
+    pub last_updated: String,
+    pub status: String,
+    /// What `related` says: `prior C…` or `replacedby C…`.
+    pub related: Vec<String>,
+}
+
+/// The EOBs of `patient`'s last `ticks` ticks (newest first): each tick's claim and, once
+/// adjusted, its replacement.
+pub fn recent(store: &Store, patient: &str, ticks: u64) -> Result<Vec<ArrivedClaim>, StoreError> {
+    let Some(n) = member_of(patient) else {
+        return Ok(Vec::new());
+    };
+    let last = Arrivals::last_tick(store)?;
+    let read = store.read()?;
+    let mut out = Vec::new();
+    for t in (last.saturating_sub(ticks) + 1..=last).rev() {
+        let (claim, replacement) = arrival_ids(n, t);
+        for id in [replacement, claim] {
+            let Some(json) = read.get("ExplanationOfBenefit", &id_for(&id))? else {
+                continue;
+            };
+            let v: serde_json::Value =
+                serde_json::from_slice(&json).map_err(|e| StoreError::Corrupt {
+                    key: format!("ExplanationOfBenefit/{id}"),
+                    reason: e.to_string(),
+                })?;
+            let text = |p: &str| {
+                v.pointer(p)
+                    .and_then(|x| x.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let related = v["related"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| {
+                    let code = r
+                        .pointer("/relationship/coding/0/code")
+                        .and_then(|x| x.as_str());
+                    let other = r.pointer("/reference/value").and_then(|x| x.as_str());
+                    format!("{} {}", code.unwrap_or("?"), other.unwrap_or("?"))
+                })
+                .collect();
+            out.push(ArrivedClaim {
+                id: text("/id"),
+                version: text("/meta/versionId"),
+                last_updated: text("/meta/lastUpdated"),
+                status: text("/status"),
+                related,
+            });
         }
     }
-
-    /// Asks a running [`Arrivals::run`] to stop (it wakes at once).
-    pub fn stop(&self) {
-        *self.stop.lock().unwrap_or_else(PoisonError::into_inner) = true;
-        self.wake.notify_all();
-    }
+    Ok(out)
 }
 
 /// The members `--arrive-for` names: synthetic logins (`BBUser00001`) or member ids (`M00001`).

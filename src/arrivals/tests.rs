@@ -284,37 +284,22 @@ fn the_mode_is_the_flag_members_and_the_switched_on_ones() {
     assert_eq!(second.tick, 2);
     assert_eq!(second.arrived, ["C00002-T0002"]);
 
+    let listed = recent(&store, "M00002", 5).expect("recent");
+    let ids: Vec<&str> = listed.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["C00002-T0002", "C00002-T0001-R", "C00002-T0001"]);
+    assert_eq!(listed[2].version, "2");
+    assert_eq!(listed[2].status, "cancelled");
+    assert_eq!(listed[2].related, ["replacedby C00002-T0001-R"]);
+    assert_eq!(listed[1].related, ["prior C00002-T0001"]);
+    assert!(recent(&store, "M00004", 5).expect("recent").is_empty());
+    assert!(recent(&store, "someone", 5).expect("recent").is_empty());
+
     // A member the fill has not written yet is made first (member 5 of the 6-member run).
     let later = Arrivals::new(Duration::from_secs(60), vec![5]);
     let third = later.run_once(&store, &index, &fill, now).expect("tick");
     assert_eq!(
         (third.arrived.as_slice(), third.skipped.len()),
         (&["C00005-T0003".to_string()][..], 0)
-    );
-}
-
-#[test]
-fn the_ticker_stops_when_asked() {
-    let (_scratch, store, index, fill) = store_with_members();
-    let arrivals = Arrivals::new(Duration::from_secs(3600), vec![2]);
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            arrivals.run(
-                &store,
-                &index,
-                &fill,
-                &|| datetime!(2026-01-10 10:00:00 UTC),
-            );
-        });
-        arrivals.stop();
-    });
-    assert_eq!(Arrivals::last_tick(&store).expect("tick"), 0);
-    // Off: returns at once.
-    Arrivals::disabled().run(
-        &store,
-        &index,
-        &fill,
-        &|| datetime!(2026-01-10 10:00:00 UTC),
     );
 }
 

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 mod apps;
+mod arrivals;
 mod connected;
 mod developer;
 mod docs;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     developer::configure(cfg);
     apps::configure(cfg);
     connected::configure(cfg);
+    arrivals::configure(cfg);
     testclient::configure(cfg);
 }
 
