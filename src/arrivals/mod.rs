@@ -276,7 +276,8 @@ pub fn recent(store: &Store, patient: &str, ticks: u64) -> Result<Vec<ArrivedCla
     let Some(n) = member_of(patient) else {
         return Ok(Vec::new());
     };
-    let last = Arrivals::last_tick(store)?;
+    // A tick's claims are committed just before its number: look one tick further.
+    let last = Arrivals::last_tick(store)? + 1;
     let read = store.read()?;
     let mut out = Vec::new();
     for t in (last.saturating_sub(ticks) + 1..=last).rev() {

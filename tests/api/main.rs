@@ -6,6 +6,7 @@
 )]
 //! The one integration binary that talks HTTP to a real server (see helpers.rs).
 
+mod arrivals;
 mod asymmetric;
 mod audit_events;
 mod failures;
