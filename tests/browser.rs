@@ -143,7 +143,11 @@ impl Drop for Driver {
 /// The real server with the seed, on a thread of its own for the rest of the process.
 fn start_server() -> (SocketAddr, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let config = ServeConfig::new(dir.path());
+    let config = ServeConfig {
+        // Claims keep arriving for whoever switches it on (nobody until `claims_arrive`).
+        claims_arrive: Some(Duration::from_secs(1)),
+        ..ServeConfig::new(dir.path())
+    };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
@@ -566,4 +570,28 @@ async fn walk(c: &Client, base: &str, shots: &mut Shots) {
             .unwrap();
         assert_eq!(answer.status().as_u16(), 401);
     }
+    claims_arrive(c, base, shots).await;
+}
+
+/// The beneficiary (still signed in) switches "claims keep arriving" on and watches a claim
+/// arrive and the one before it be adjusted.
+async fn claims_arrive(c: &Client, base: &str, shots: &mut Shots) {
+    c.goto(&format!("{base}/connected-apps")).await.unwrap();
+    click(c, "#claims-arrive-link a").await;
+    assert_eq!(path(c).await, "/claims-arrive");
+    assert!(text(c, "#arrivals-mode").await.contains("do not change"));
+    shots.take(c, "claims-arrive-off").await;
+    click(c, "#arrivals-switch button").await;
+    assert!(text(c, "#arrivals-mode").await.contains("keep arriving"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !c.source().await.unwrap().contains("replacedby C00001-T") {
+        assert!(Instant::now() < deadline, "no adjusted claim arrived");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        c.refresh().await.unwrap();
+    }
+    assert!(text(c, "#arrivals").await.contains("cancelled"));
+    shots.take(c, "claims-arrive").await;
+    shots.phone(c, "phone-claims-arrive").await;
+    click(c, "#arrivals-switch button").await;
+    assert!(text(c, "#arrivals-mode").await.contains("do not change"));
 }
