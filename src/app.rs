@@ -68,15 +68,17 @@ fn start_arrivals(state: &web::Data<AppState>) {
                 break;
             };
             let now = state.clock.now();
+            let started = std::time::Instant::now();
             match state
                 .arrivals
                 .run_once(&state.store, &state.index, &state.fill, now)
             {
                 Ok(r) => tracing::info!(
-                    "claims arrived (tick {}): {} new, {} adjusted",
+                    "claims arrived (tick {}): {} new, {} adjusted, in {} ms",
                     r.tick,
                     r.arrived.len(),
-                    r.adjusted.len()
+                    r.adjusted.len(),
+                    started.elapsed().as_millis()
                 ),
                 Err(e) => tracing::error!("claims-arrive tick failed: {e}"),
             }
