@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::{see_other, Ctx, Form, Nav};
+use super::{audit, see_other, Ctx, Form, Nav};
 use crate::arrivals::{Arrivals, ArrivedClaim, MemberMode};
 use crate::auth::sessions::Session;
 use crate::web::beneficiary::SignedInBeneficiary;
@@ -118,10 +118,19 @@ async fn post_switch(
             .map_err(PageError::internal)?
             .map_err(PageError::internal)?;
     }
-    tracing::info!(
-        "{} switched claims arriving {}",
-        who.username,
-        if on { "on" } else { "off" }
+    let event = if on {
+        "claims-arrive-on"
+    } else {
+        "claims-arrive-off"
+    };
+    tracing::info!("{}: {event}", who.username);
+    audit(
+        &state,
+        event,
+        "success",
+        None,
+        Some(who.username.clone()),
+        Some(format!("Patient/{}", who.patient)),
     );
     Ok(see_other(PAGE))
 }
