@@ -213,11 +213,10 @@ impl Arrivals {
         let table = tx.open_table(ARRIVALS)?;
         let switched = record::scan_keyed::<Switched>(&table)?;
         let mut out = self.chosen.clone();
-        // Patient ids are `M{n:05}` (see `auth::users::patient_for`).
         out.extend(
             switched
                 .iter()
-                .filter_map(|(patient, _)| patient.strip_prefix('M')?.parse::<u64>().ok()),
+                .filter_map(|(patient, _)| member_of(patient)),
         );
         out.sort_unstable();
         out.dedup();
@@ -232,8 +231,9 @@ impl Arrivals {
             .map_or(0, u64::from_be_bytes))
     }
 
-    /// One tick for every member in the mode: members the fill has not reached yet are made
-    /// first, then the tick is written under the fill's lock and counted.
+    /// One tick for every member in the mode that is a generated member of this store (below
+    /// the fill's target; none on a store with data of its own): members the fill has not
+    /// reached yet are made first, then the tick is written under the fill's lock and counted.
     pub fn run_once(
         &self,
         store: &Store,
@@ -241,16 +241,20 @@ impl Arrivals {
         fill: &Filler,
         now: OffsetDateTime,
     ) -> Result<TickReport, ArrivalsError> {
-        let members = self.members(store)?;
+        let target = fill.status().target;
+        let (members, beyond): (Vec<u64>, Vec<u64>) =
+            self.members(store)?.into_iter().partition(|&n| n < target);
         for &n in &members {
             fill.ensure_member(store, index, n, now)?;
         }
-        fill.exclusive(|| {
+        let mut report = fill.exclusive(|| {
             let next = Self::last_tick(store)? + 1;
             let report = tick(store, index, &members, next, now)?;
             store.set_meta(META_ARRIVALS_TICK, &next.to_be_bytes())?;
-            Ok(report)
-        })
+            Ok::<_, ArrivalsError>(report)
+        })?;
+        report.skipped.extend(beyond);
+        Ok(report)
     }
 }
 
