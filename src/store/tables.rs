@@ -59,8 +59,12 @@ pub const AUDIT_POLICY: RecordTable = TableDefinition::new("audit_policy");
 /// Developer accounts: lower-cased e-mail → `portal::accounts::Developer`.
 pub const PORTAL_DEVELOPERS: RecordTable = TableDefinition::new("portal_developers");
 
+/// UDAP Tiered OAuth: the sandbox's registrations as a client of identity providers:
+/// `"{IdP base}\0{the sandbox's FHIR base}"` → `udap::tiered::IdpClient`.
+pub const UDAP_IDP_CLIENTS: RecordTable = TableDefinition::new("udap_idp_clients");
+
 /// Every record table, created when the store is opened.
-pub const RECORD_TABLES: [RecordTable; 9] = [
+pub const RECORD_TABLES: [RecordTable; 10] = [
     AUTH_CLIENTS,
     AUTH_JTIS,
     AUTH_GRANTS,
@@ -70,4 +74,5 @@ pub const RECORD_TABLES: [RecordTable; 9] = [
     AUDIT,
     AUDIT_POLICY,
     PORTAL_DEVELOPERS,
+    UDAP_IDP_CLIENTS,
 ];
