@@ -46,27 +46,11 @@ fn idp_base(idp: &TestApp) -> String {
 }
 
 async fn get(browser: &reqwest::Client, url: &str) -> Landing {
-    let response = browser.get(url).send().await.unwrap();
-    Landing {
-        status: response.status().as_u16(),
-        location: response
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string()),
-        body: response.text().await.unwrap(),
-    }
+    landing(browser.get(url).send().await.unwrap()).await
 }
 
 async fn post(browser: &reqwest::Client, url: &str, form: &[(&str, String)]) -> Landing {
-    let response = browser.post(url).form(form).send().await.unwrap();
-    Landing {
-        status: response.status().as_u16(),
-        location: response
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string()),
-        body: response.text().await.unwrap(),
-    }
+    landing(browser.post(url).form(form).send().await.unwrap()).await
 }
 
 /// The first hop: the data holder's authorization endpoint, with `idp`.
@@ -74,8 +58,14 @@ async fn start(holder: &TestApp, browser: &reqwest::Client, launch: &Launch) -> 
     authorize(holder, browser, launch).await
 }
 
-/// At the IdP: sign in as BBUser{user} and approve; the redirect back to the data holder.
-async fn at_the_idp(browser: &reqwest::Client, idp_authorize: &str, user: u32) -> Landing {
+/// At the IdP: sign in as BBUser{user} and answer its consent page with `decision`; the
+/// redirect back to the data holder.
+async fn at_the_idp(
+    browser: &reqwest::Client,
+    idp_authorize: &str,
+    user: u32,
+    decision: &str,
+) -> Landing {
     let login = get(browser, idp_authorize).await;
     assert_eq!(login.status, 200, "IdP login page: {}", login.body);
     let origin = {
@@ -100,7 +90,7 @@ async fn at_the_idp(browser: &reqwest::Client, idp_authorize: &str, user: u32) -
         &[
             ("request", hidden(&consent.body, "request")),
             ("csrf", hidden(&consent.body, "csrf")),
-            ("decision", "allow".into()),
+            ("decision", decision.into()),
             ("share_demographics", "true".into()),
         ],
     )
@@ -160,7 +150,7 @@ async fn tiered_oauth_with_a_second_sandbox_as_the_idp() {
         );
         client_ids.push(hop.param("client_id").unwrap());
 
-        let back = at_the_idp(&browser, &to_idp, user).await;
+        let back = at_the_idp(&browser, &to_idp, user, "allow").await;
         let callback = back.location.clone().unwrap();
         assert!(
             callback.starts_with(&holder.url("/v2/o/authorize/idp?")),
@@ -215,35 +205,7 @@ async fn tiered_oauth_with_a_second_sandbox_as_the_idp() {
     // The IdP's user refusing at the IdP is access_denied for the app.
     let launch = Launch::new(&holder, CONFIDENTIAL.0, SCOPES).set("idp", &base);
     let hop = start(&holder, &browser, &launch).await;
-    let idp_url = hop.location.unwrap();
-    let login = get(&browser, &idp_url).await;
-    let consent_page = post(
-        &browser,
-        &format!(
-            "{}/v2/o/authorize/login",
-            &base[..base.len() - "/v2/fhir".len()]
-        ),
-        &[
-            ("request", hidden(&login.body, "request")),
-            ("csrf", hidden(&login.body, "csrf")),
-            ("username", "BBUser00009".into()),
-            ("password", "PW00009!".into()),
-        ],
-    )
-    .await;
-    let denied = post(
-        &browser,
-        &format!(
-            "{}/v2/o/authorize/consent",
-            &base[..base.len() - "/v2/fhir".len()]
-        ),
-        &[
-            ("request", hidden(&consent_page.body, "request")),
-            ("csrf", hidden(&consent_page.body, "csrf")),
-            ("decision", "deny".into()),
-        ],
-    )
-    .await;
+    let denied = at_the_idp(&browser, &hop.location.unwrap(), 9, "deny").await;
     let back = get(&browser, &denied.location.unwrap()).await;
     assert_eq!(back.status, 303, "{}", back.body);
     assert_eq!(back.param("error").as_deref(), Some("access_denied"));
