@@ -246,3 +246,183 @@ async fn an_untrusted_idp_or_one_without_udap_is_invalid_idp() {
         assert!(d.contains(why), "{idp}: {d}");
     }
 }
+
+/// A scripted identity provider on a loopback port: UDAP metadata signed by a certificate of
+/// `ca`, its OpenID configuration and JWKS, a registration endpoint, and a token endpoint that
+/// answers with whatever id_token the test put in `id_token`.
+struct FakeIdp {
+    base: String,
+    key: carin_sandbox::auth::jws::SigningKey,
+    id_token: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+fn fake_idp(ca: &Ca) -> FakeIdp {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use carin_sandbox::auth::jws::SigningKey;
+    use serde_json::json;
+    use std::io::{Read, Write};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let base = format!("{origin}/fhir");
+    let cert = ca
+        .issue(
+            &base,
+            "fake IdP",
+            NOW - time::Duration::days(1),
+            NOW + time::Duration::days(30),
+        )
+        .unwrap();
+    let signer = SigningKey::from_pkcs8_der(&cert.key_der).unwrap();
+    let now = NOW.unix_timestamp();
+    let signed = signer
+        .sign(
+            &json!({"alg": "RS256", "x5c": [STANDARD.encode(&cert.cert_der), STANDARD.encode(&ca.cert_der)]}),
+            &json!({
+                "iss": base, "sub": base, "iat": now, "exp": now + 3600, "jti": "m1",
+                "authorization_endpoint": format!("{origin}/authorize"),
+                "token_endpoint": format!("{origin}/token"),
+                "registration_endpoint": format!("{origin}/register"),
+            }),
+        )
+        .unwrap();
+    let key = SigningKey::generate_rsa().unwrap();
+    let id_token = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let routes = {
+        let (base, jwks, id_token) = (
+            base.clone(),
+            json!({"keys": [key.public_jwk("idp-key")]}),
+            id_token.clone(),
+        );
+        move |path: &str| -> (u16, serde_json::Value) {
+            match path {
+                "/fhir/.well-known/udap" => (
+                    200,
+                    json!({"scopes_supported": ["openid", "udap"], "signed_metadata": signed}),
+                ),
+                "/fhir/.well-known/openid-configuration" => (
+                    200,
+                    json!({"issuer": base, "jwks_uri": format!("{base}/jwks")}),
+                ),
+                "/fhir/jwks" => (200, jwks.clone()),
+                "/register" => (201, json!({"client_id": "fake-client"})),
+                "/token" => (
+                    200,
+                    json!({"access_token": "a", "token_type": "Bearer",
+                           "id_token": *id_token.lock().unwrap()}),
+                ),
+                _ => (404, json!({})),
+            }
+        }
+    };
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            // Read the whole request (headers and body) before answering.
+            let mut request = Vec::new();
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request);
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&request);
+            let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let (status, body) = routes(&path);
+            let body = body.to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    FakeIdp {
+        base,
+        key,
+        id_token,
+    }
+}
+
+#[tokio::test]
+async fn an_id_token_with_the_wrong_aud_or_nonce_is_refused() {
+    use serde_json::json;
+    let mut ca = None;
+    let holder = TestApp::spawn_prepared(true, |dir| {
+        ca = Some(Ca::load_or_create(dir, NOW).unwrap());
+    })
+    .await;
+    let idp = fake_idp(&ca.unwrap());
+    let now = NOW.unix_timestamp();
+    for (patch, why) in [
+        (json!({"aud": "someone-else"}), Some("aud")),
+        (json!({"nonce": "not-the-one-sent"}), Some("nonce")),
+        (json!({"iss": "http://127.0.0.1:1/fhir"}), Some("iss")),
+        (json!({"exp": now - 3600}), Some("expired")),
+        // The control: the same id_token unaltered signs BBUser00007 in.
+        (json!({}), None),
+    ] {
+        let browser = browser();
+        let launch = Launch::new(&holder, CONFIDENTIAL.0, SCOPES).set("idp", &idp.base);
+        let hop = start(&holder, &browser, &launch).await;
+        assert_eq!(hop.status, 303, "{}", hop.body);
+        assert_eq!(hop.param("client_id").as_deref(), Some("fake-client"));
+        let mut claims = json!({
+            "iss": idp.base, "sub": "M00007", "aud": "fake-client", "iat": now,
+            "exp": now + 300, "nonce": hop.param("nonce").unwrap(),
+            "fhirUser": format!("{}/Patient/M00007", idp.base),
+        });
+        for (k, v) in patch.as_object().unwrap() {
+            claims[k] = v.clone();
+        }
+        *idp.id_token.lock().unwrap() = idp
+            .key
+            .sign(&json!({"alg": idp.key.alg(), "kid": "idp-key"}), &claims)
+            .unwrap();
+        let callback = url::Url::parse_with_params(
+            &holder.url("/v2/o/authorize/idp"),
+            &[
+                ("code", "idp-code"),
+                ("state", &hop.param("state").unwrap()),
+            ],
+        )
+        .unwrap();
+        let back = get(&browser, callback.as_str()).await;
+        match why {
+            Some(why) => {
+                assert_eq!(back.status, 303, "{patch}: {}", back.body);
+                assert_eq!(
+                    back.param("error").as_deref(),
+                    Some("invalid_idp"),
+                    "{patch}"
+                );
+                assert_eq!(
+                    back.param("state").as_deref(),
+                    Some("state-0123456789abcdef")
+                );
+                let d = back.param("error_description").unwrap();
+                assert!(d.contains(why), "{patch}: {d}");
+            }
+            None => {
+                assert_eq!(back.status, 200, "{}", back.body);
+                assert!(back.body.contains("BBUser00007"));
+            }
+        }
+    }
+}
