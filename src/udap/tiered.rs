@@ -455,6 +455,11 @@ impl Udap {
         let (status, body) =
             json_of(response).map_err(|e| invalid_idp(format!("the IdP's token endpoint: {e}")))?;
         if status != 200 {
+            // The IdP no longer knows the sandbox's registration: register again next time.
+            if text(&body, "error") == Some("invalid_client") {
+                let key = client_key(&state.idp, &state.fhir_base);
+                auth.db.write(|tx| tx.remove(UDAP_IDP_CLIENTS, &key))?;
+            }
             return Err(invalid_idp(format!(
                 "the IdP refused the code (HTTP {status}): {} {}",
                 text(&body, "error").unwrap_or("no error code"),

@@ -254,6 +254,8 @@ struct FakeIdp {
     base: String,
     key: carin_sandbox::auth::jws::SigningKey,
     id_token: std::sync::Arc<std::sync::Mutex<String>>,
+    /// How many times the sandbox registered.
+    registrations: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 fn fake_idp(ca: &Ca) -> FakeIdp {
@@ -289,11 +291,13 @@ fn fake_idp(ca: &Ca) -> FakeIdp {
         .unwrap();
     let key = SigningKey::generate_rsa().unwrap();
     let id_token = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let registrations = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let routes = {
-        let (base, jwks, id_token) = (
+        let (base, jwks, id_token, registered) = (
             base.clone(),
             json!({"keys": [key.public_jwk("idp-key")]}),
             id_token.clone(),
+            registrations.clone(),
         );
         move |path: &str| -> (u16, serde_json::Value) {
             match path {
@@ -306,7 +310,14 @@ fn fake_idp(ca: &Ca) -> FakeIdp {
                     json!({"issuer": base, "jwks_uri": format!("{base}/jwks")}),
                 ),
                 "/fhir/jwks" => (200, jwks.clone()),
-                "/register" => (201, json!({"client_id": "fake-client"})),
+                "/register" => {
+                    registered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    (201, json!({"client_id": "fake-client"}))
+                }
+                // An IdP that forgot the registration.
+                "/token" if *id_token.lock().unwrap() == "invalid_client" => {
+                    (401, json!({"error": "invalid_client"}))
+                }
                 "/token" => (
                     200,
                     json!({"access_token": "a", "token_type": "Bearer",
@@ -357,6 +368,7 @@ fn fake_idp(ca: &Ca) -> FakeIdp {
         base,
         key,
         id_token,
+        registrations,
     }
 }
 
@@ -371,10 +383,26 @@ async fn an_id_token_with_the_wrong_aud_or_nonce_is_refused() {
     let idp = fake_idp(&ca.unwrap());
     let now = NOW.unix_timestamp();
     for (patch, why) in [
-        (json!({"aud": "someone-else"}), Some("aud")),
-        (json!({"nonce": "not-the-one-sent"}), Some("nonce")),
-        (json!({"iss": "http://127.0.0.1:1/fhir"}), Some("iss")),
-        (json!({"exp": now - 3600}), Some("expired")),
+        (json!({"aud": "someone-else"}), Some(("invalid_idp", "aud"))),
+        (
+            json!({"nonce": "not-the-one-sent"}),
+            Some(("invalid_idp", "nonce")),
+        ),
+        (
+            json!({"iss": "http://127.0.0.1:1/fhir"}),
+            Some(("invalid_idp", "iss")),
+        ),
+        (json!({"exp": now - 3600}), Some(("invalid_idp", "expired"))),
+        // The IdP lost the registration: refused, and the sandbox registers again next time.
+        (
+            json!("invalid_client"),
+            Some(("invalid_idp", "invalid_client")),
+        ),
+        // A valid id_token for someone who is not a beneficiary here.
+        (
+            json!({"sub": "nobody", "fhirUser": format!("{}/Patient/X99999", idp.base)}),
+            Some(("access_denied", "not a beneficiary")),
+        ),
         // The control: the same id_token unaltered signs BBUser00007 in.
         (json!({}), None),
     ] {
@@ -388,13 +416,17 @@ async fn an_id_token_with_the_wrong_aud_or_nonce_is_refused() {
             "exp": now + 300, "nonce": hop.param("nonce").unwrap(),
             "fhirUser": format!("{}/Patient/M00007", idp.base),
         });
-        for (k, v) in patch.as_object().unwrap() {
-            claims[k] = v.clone();
-        }
-        *idp.id_token.lock().unwrap() = idp
-            .key
-            .sign(&json!({"alg": idp.key.alg(), "kid": "idp-key"}), &claims)
-            .unwrap();
+        *idp.id_token.lock().unwrap() = match patch.as_object() {
+            Some(fields) => {
+                for (k, v) in fields {
+                    claims[k] = v.clone();
+                }
+                idp.key
+                    .sign(&json!({"alg": idp.key.alg(), "kid": "idp-key"}), &claims)
+                    .unwrap()
+            }
+            None => patch.as_str().unwrap().to_string(),
+        };
         let callback = url::Url::parse_with_params(
             &holder.url("/v2/o/authorize/idp"),
             &[
@@ -405,13 +437,9 @@ async fn an_id_token_with_the_wrong_aud_or_nonce_is_refused() {
         .unwrap();
         let back = get(&browser, callback.as_str()).await;
         match why {
-            Some(why) => {
+            Some((code, why)) => {
                 assert_eq!(back.status, 303, "{patch}: {}", back.body);
-                assert_eq!(
-                    back.param("error").as_deref(),
-                    Some("invalid_idp"),
-                    "{patch}"
-                );
+                assert_eq!(back.param("error").as_deref(), Some(code), "{patch}");
                 assert_eq!(
                     back.param("state").as_deref(),
                     Some("state-0123456789abcdef")
@@ -425,4 +453,9 @@ async fn an_id_token_with_the_wrong_aud_or_nonce_is_refused() {
             }
         }
     }
+    // Registered the first time, then from the cache, and once more after invalid_client.
+    assert_eq!(
+        idp.registrations.load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
 }
