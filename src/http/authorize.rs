@@ -3,6 +3,9 @@
 //! cookie; the validated request travels sealed in the form, so nothing is stored before
 //! consent. The beneficiary's session lives on the server (`auth::sessions`); the cookie only
 //! names it.
+//!
+//! Tiered OAuth (`idp=` with the `udap` scope): the browser goes to the identity provider
+//! instead of the sign-in page and comes back to `/v2/o/authorize/idp`; `udap::tiered` decides.
 
 use actix_web::cookie::Cookie;
 use actix_web::http::{header, StatusCode};
