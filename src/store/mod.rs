@@ -92,7 +92,7 @@ impl Store {
             tx.open_table(RESOURCE_HISTORY)?;
             tx.open_table(FINGERPRINTS)?;
         }
-        record::create_all(&tx, &tables::RECORD_TABLES)?;
+        record::create_all(&tx, tables::RECORD_TABLES)?;
         tx.commit()?;
         Ok(Self {
             db: Arc::new(db),

@@ -64,9 +64,12 @@ pub const PORTAL_DEVELOPERS: RecordTable = TableDefinition::new("portal_develope
 /// Beneficiaries who switched the claims-arrive mode on in the portal: patient id →
 /// `arrivals::Switched`.
 pub const ARRIVALS: RecordTable = TableDefinition::new("arrivals");
+/// UDAP Tiered OAuth: the sandbox's registrations as a client of identity providers:
+/// `"{IdP base}\0{the sandbox's FHIR base}"` → `udap::tiered::IdpClient`.
+pub const UDAP_IDP_CLIENTS: RecordTable = TableDefinition::new("udap_idp_clients");
 
 /// Every record table, created when the store is opened.
-pub const RECORD_TABLES: [RecordTable; 10] = [
+pub const RECORD_TABLES: &[RecordTable] = &[
     AUTH_CLIENTS,
     AUTH_JTIS,
     AUTH_GRANTS,
@@ -77,4 +80,5 @@ pub const RECORD_TABLES: [RecordTable; 10] = [
     AUDIT_POLICY,
     PORTAL_DEVELOPERS,
     ARRIVALS,
+    UDAP_IDP_CLIENTS,
 ];

@@ -20,4 +20,5 @@ mod serve;
 mod slow_clients;
 mod smart;
 mod snapshots;
+mod tiered;
 mod udap;
