@@ -59,8 +59,13 @@ pub const AUDIT_POLICY: RecordTable = TableDefinition::new("audit_policy");
 /// Developer accounts: lower-cased e-mail → `portal::accounts::Developer`.
 pub const PORTAL_DEVELOPERS: RecordTable = TableDefinition::new("portal_developers");
 
+/// What each registered app did, for its conformance report: `client_id`, NUL, kind, NUL,
+/// sequence number → `conformance::facts::Observation` (a bounded ring per app and kind; the
+/// key `…NUL next` holds the next sequence number).
+pub const CONFORMANCE: RecordTable = TableDefinition::new("conformance");
+
 /// Every record table, created when the store is opened.
-pub const RECORD_TABLES: [RecordTable; 9] = [
+pub const RECORD_TABLES: [RecordTable; 10] = [
     AUTH_CLIENTS,
     AUTH_JTIS,
     AUTH_GRANTS,
@@ -70,4 +75,5 @@ pub const RECORD_TABLES: [RecordTable; 9] = [
     AUDIT,
     AUDIT_POLICY,
     PORTAL_DEVELOPERS,
+    CONFORMANCE,
 ];
