@@ -17,6 +17,43 @@ pub use score::{Finding, Outcome, Report};
 
 use crate::store::{Store, StoreError};
 
+/// The report as a terminal table: one line per requirement, its evidence indented below.
+pub fn text(report: &Report) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "{}: {} pass, {} fail, {} not yet seen ({} authorization, {} token and {} FHIR requests seen)",
+        report.client_id,
+        s.pass,
+        s.fail,
+        s.not_seen,
+        report.observed.authorize,
+        report.observed.token,
+        report.observed.fhir
+    );
+    for f in &report.requirements {
+        let _ = writeln!(
+            out,
+            "{:<12} {:<24} {:<6} {}",
+            f.result.label(),
+            f.id,
+            f.level,
+            f.text
+        );
+        let _ = writeln!(out, "{:<12} {:<24} {:<6} {}", "", "", "", f.detail);
+        if let Some(e) = &f.evidence {
+            let _ = writeln!(
+                out,
+                "{:<12} {:<24} {:<6} {} {} {} → {}",
+                "", "", "", e.at, e.method, e.target, e.status
+            );
+        }
+    }
+    out
+}
+
 /// The report of the app `client_id` as of `now`.
 pub fn report(store: &Store, client_id: &str, now: OffsetDateTime) -> Result<Report, StoreError> {
     let observations = facts::load(store, client_id)?;

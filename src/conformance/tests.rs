@@ -302,3 +302,18 @@ fn the_report_serializes_with_snake_case_results() {
     assert_eq!(json["requirements"][0]["result"], "not_seen");
     assert_eq!(json["requirements"][0]["id"], "smart-pkce-s256");
 }
+
+#[test]
+fn the_text_form_lists_every_requirement_with_its_evidence() {
+    let r = report(&[authorize(1_000, None, 0, None, "")]);
+    let text = super::text(&r);
+    assert!(text.starts_with("app: 0 pass, "), "{text}");
+    for f in &r.requirements {
+        assert!(text.contains(f.id), "{}", f.id);
+    }
+    assert!(text.contains("fail         smart-pkce-s256"), "{text}");
+    assert!(
+        text.contains("1970-01-01T00:00:01.000+00:00 GET /v2/o/authorize?client_id=app → 200"),
+        "{text}"
+    );
+}

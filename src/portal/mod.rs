@@ -10,6 +10,7 @@
 
 pub mod accounts;
 mod apps;
+mod conformance;
 mod connected;
 mod developer;
 mod docs;
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     docs::configure(cfg);
     developer::configure(cfg);
     apps::configure(cfg);
+    conformance::configure(cfg);
     connected::configure(cfg);
     testclient::configure(cfg);
 }
