@@ -119,6 +119,11 @@ impl Event {
     }
 }
 
+/// Unix time in milliseconds (the observations' `at_ms`).
+pub fn unix_ms(at: time::OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
 /// A short tag naming a token in observations: the first 16 hex digits of the key the
 /// authorization server stores it under (`auth::db::secret_key`), never the token.
 pub fn token_tag(token: &str) -> String {

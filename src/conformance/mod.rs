@@ -6,6 +6,7 @@
 
 pub mod facts;
 pub mod score;
+pub mod token;
 
 #[cfg(test)]
 mod tests;

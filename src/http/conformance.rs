@@ -1,20 +1,18 @@
 //! What the conformance report needs from the wire (`conformance::facts`): the authorization
-//! request's parameters, the token endpoint's calls and every FHIR request with a bearer
-//! token and its status (including the 401/429/503 answered before a handler runs). Each is
+//! request's parameters and every FHIR request with a bearer token and its status (including the 401/429/503 answered before a handler runs). Each is
 //! handed to the store's background writer; nothing here waits for the disk, and no token,
-//! code or secret is kept (tokens and codes become short hash tags).
+//! code or secret is kept (tokens become short hash tags). The token endpoint's calls are read by
+//! `conformance::token` (`http::oauth` hands it the request and the answer).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest};
-use serde_json::Value;
 
 use crate::auth::authorize::aud_names_base;
-use crate::auth::jws::Jws;
-use crate::auth::{AuthorizeError, OAuthError, TokenRequest};
-use crate::conformance::facts::{self, clean_target, token_tag, Event, Observation};
+use crate::auth::AuthorizeError;
+use crate::conformance::facts::{self, clean_target, Event, Observation};
 use crate::web::AppState;
 
 const FHIR_PREFIX: &str = "/v2/fhir/";
@@ -23,11 +21,11 @@ const FHIR_PREFIX: &str = "/v2/fhir/";
 pub struct PostedSearch(pub String);
 
 fn now_ms(state: &AppState) -> i64 {
-    let nanos = state.clock.now().unix_timestamp_nanos() / 1_000_000;
-    i64::try_from(nanos).unwrap_or(i64::MAX)
+    facts::unix_ms(state.clock.now())
 }
 
-/// Middleware on the API scope: records every FHIR request that carries a bearer token.
+/// Middleware on the API scope: records every FHIR request that carries a bearer token
+/// (unless `serve --no-audit-reads`).
 pub async fn observe_fhir<B: MessageBody>(
     req: ServiceRequest,
     next: Next<B>,
@@ -76,6 +74,11 @@ impl FhirSeen {
         }
         let token = super::oauth::bearer_token(req.request())?;
         let state = req.app_data::<web::Data<AppState>>()?.clone();
+        // `serve --no-audit-reads` keeps the FHIR hot path free of per-request records: these
+        // too (the report then sees authorization and token requests only).
+        if !state.audit_reads {
+            return None;
+        }
         let post = req.method() == actix_web::http::Method::POST;
         let interaction = match (segments.as_slice(), post) {
             ([_], false) | ([_, "_search"], true) => "search-type",
@@ -168,113 +171,4 @@ pub fn observe_authorize(
         },
     };
     facts::record_for_client(&state.store, client_id, observation);
-}
-
-/// A token-endpoint call, read before it is decided (the request moves into the decision).
-pub struct TokenSeen {
-    client_id: Option<String>,
-    at_ms: i64,
-    path: String,
-    grant_type: String,
-    client_auth: &'static str,
-    code_verifier: bool,
-    presented: Option<String>,
-}
-
-impl TokenSeen {
-    pub fn of(state: &AppState, req: &HttpRequest, request: &TokenRequest) -> TokenSeen {
-        let assertion = request.param("client_assertion");
-        let client_id = request
-            .basic
-            .as_ref()
-            .map(|b| b.0.clone())
-            .or_else(|| request.param("client_id").map(str::to_string))
-            .or_else(|| {
-                // Only to file the observation under an app: the decision checks it.
-                let jws = Jws::parse(assertion?).ok()?;
-                jws.claims["iss"].as_str().map(str::to_string)
-            });
-        let client_auth = if request.basic.is_some() {
-            "client_secret_basic"
-        } else if request.param("client_secret").is_some() {
-            "client_secret_post"
-        } else if assertion.is_some() {
-            "private_key_jwt"
-        } else {
-            "none"
-        };
-        let presented = request
-            .param("refresh_token")
-            .or_else(|| request.param("code"))
-            .or_else(|| request.param("token"))
-            .map(token_tag);
-        TokenSeen {
-            client_id,
-            at_ms: now_ms(state),
-            path: req.path().to_string(),
-            grant_type: request.param("grant_type").unwrap_or("").to_string(),
-            client_auth,
-            code_verifier: request.param("code_verifier").is_some(),
-            presented,
-        }
-    }
-
-    fn target(&self, what: &str) -> String {
-        let mut parts = vec![what.to_string(), self.client_auth.to_string()];
-        if self.code_verifier {
-            parts.push("code_verifier".into());
-        }
-        format!("{} [{}]", self.path, parts.join(", "))
-    }
-
-    /// Records a token request (`grant_type` …) and its answer.
-    pub fn record_token(self, state: &AppState, result: Result<&Value, &OAuthError>) {
-        let Some(client_id) = self.client_id.clone() else {
-            return;
-        };
-        let (status, error, issued, expires_in) = match result {
-            Ok(body) => (
-                200,
-                None,
-                body["access_token"].as_str().map(token_tag),
-                body["expires_in"].as_i64(),
-            ),
-            Err(e) => (e.status, Some(e.error.as_str().to_string()), None, None),
-        };
-        let observation = Observation {
-            at_ms: self.at_ms,
-            method: "POST".into(),
-            target: self.target(&format!("grant_type={}", self.grant_type)),
-            status,
-            event: Event::Token {
-                grant_type: self.grant_type,
-                client_auth: self.client_auth.into(),
-                code_verifier: self.code_verifier,
-                presented: self.presented,
-                issued,
-                expires_in,
-                error,
-            },
-        };
-        facts::record_for_client(&state.store, client_id, observation);
-    }
-
-    /// Records a revocation request and its answer.
-    pub fn record_revoke(self, state: &AppState, result: Result<(), &OAuthError>) {
-        let Some(client_id) = self.client_id.clone() else {
-            return;
-        };
-        let (status, error) = match result {
-            Ok(()) => (200, None),
-            Err(e) => (e.status, Some(e.error.as_str().to_string())),
-        };
-        let observation = Observation {
-            at_ms: self.at_ms,
-            method: "POST".into(),
-            target: self.target("revoke"),
-            status,
-            event: Event::Revoke { error },
-        };
-        facts::record_for_client(&state.store, client_id, observation);
-    }
 }

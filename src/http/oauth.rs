@@ -11,9 +11,10 @@ use base64::Engine;
 use futures_util::StreamExt;
 use serde_json::json;
 
-use super::conformance::TokenSeen;
 use crate::auth::scopes::Scope;
 use crate::auth::{unix, AuthServer, OAuthCode, OAuthError, TokenRequest};
+use crate::conformance::facts::unix_ms;
+use crate::conformance::token::TokenSeen;
 use crate::web::endpoints::endpoints;
 use crate::web::AppState;
 
@@ -216,12 +217,12 @@ async fn post_token(
 ) -> Result<HttpResponse, OAuthError> {
     // The conformance report sees every call and its answer.
     let request = token_request(&state, &req, payload).await?;
-    let seen = TokenSeen::of(&state, &req, &request);
+    let seen = TokenSeen::of(unix_ms(state.clock.now()), req.path(), &request);
     let result = decide_request(state.clone(), &req, request, |auth, r, issuer, now| {
         auth.token(r, issuer, now)
     })
     .await;
-    seen.record_token(&state, result.as_ref());
+    seen.record_token(&state.store, result.as_ref());
     Ok(no_store(StatusCode::OK).json(result?))
 }
 
@@ -231,12 +232,12 @@ async fn post_revoke(
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
     let request = token_request(&state, &req, payload).await?;
-    let seen = TokenSeen::of(&state, &req, &request);
+    let seen = TokenSeen::of(unix_ms(state.clock.now()), req.path(), &request);
     let result = decide_request(state.clone(), &req, request, |auth, r, _, now| {
         auth.revoke(r, now)
     })
     .await;
-    seen.record_revoke(&state, result.as_ref().map(|_| ()));
+    seen.record_revoke(&state.store, result.as_ref().map(|_| ()));
     result?;
     Ok(no_store(StatusCode::OK).finish())
 }
