@@ -2,7 +2,9 @@
 //! no `aud`, one scope, reads only its Patient, retries a 401 with the same token and ignores
 //! `Retry-After`, then tries without PKCE) shows the expected fails and not-yet-seens on its
 //! owner's portal page and in the JSON form; nobody else sees the report; "start over"
-//! forgets. The complete client's passes are in tests/client.rs (`carin-sandbox client`).
+//! forgets. An app that waits out `Retry-After` and refreshes after a 401 passes those rows
+//! (the server's clock moved by the test), and a POST search is recorded with its form. The
+//! complete client's passes are in tests/client.rs (`carin-sandbox client`).
 
 use serde_json::Value;
 
@@ -185,4 +187,101 @@ async fn an_incomplete_client_shows_its_gaps_to_its_owner_only() {
         "{report:#}"
     );
     assert_eq!(report["observed"]["fhir"], 0);
+}
+
+#[tokio::test]
+async fn waiting_out_retry_after_and_refreshing_after_a_401_pass() {
+    let app = TestApp::spawn(true, false).await;
+    let clock = app.clock.clone().unwrap();
+    let (dev, id, secret) = register_app(&app, "conformance-good@example.com", None).await;
+    let scopes = "launch/patient openid fhirUser offline_access patient/*.rs";
+    let (_, t) = launch_as(&app, (&id, &secret), Launch::new(&app, &id, scopes), 7).await;
+    let token = t["access_token"].as_str().unwrap();
+    let patient = t["patient"].as_str().unwrap();
+    let read = format!("/v2/fhir/Patient/{patient}");
+
+    let html = dev
+        .get(app.url(&format!("/apps/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&html, "csrf");
+    let set = |failure: &'static str| {
+        let (dev, csrf) = (dev.clone(), csrf.clone());
+        let url = app.url(&format!("/apps/{id}/failures"));
+        async move {
+            let mut form = vec![("csrf", csrf.as_str())];
+            if !failure.is_empty() {
+                form.push(("failure", failure));
+            }
+            assert_eq!(
+                dev.post(&url).form(&form).send().await.unwrap().status(),
+                303
+            );
+        }
+    };
+    // A 503, then the next call three seconds later (Retry-After: 2).
+    set("fhir_503").await;
+    assert_eq!(fhir_get(&app, token, &read).await.0, 503);
+    set("").await;
+    clock.advance(time::Duration::seconds(3));
+    assert_eq!(fhir_get(&app, token, &read).await.0, 200);
+
+    // A 401, then a refresh, then the call with the new token.
+    set("fhir_401").await;
+    assert_eq!(fhir_get(&app, token, &read).await.0, 401);
+    set("").await;
+    let (status, _, refreshed) = token_call(
+        &app,
+        "/v2/o/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+        Some((&id, &secret)),
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+    let fresh = refreshed["access_token"].as_str().unwrap();
+    assert_eq!(fhir_get(&app, fresh, &read).await.0, 200);
+
+    // A POST search is recorded with its form parameters.
+    let r = reqwest::Client::new()
+        .post(app.url("/v2/fhir/Coverage/_search"))
+        .bearer_auth(fresh)
+        .form(&[("patient", patient)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let report = report_json(&app, &dev, &id).await;
+    let got = results(&report);
+    for req in [
+        "http-503",
+        "http-401",
+        "smart-refresh",
+        "carin-search-coverage",
+        "smart-pkce-s256",
+        "smart-state",
+        "smart-aud",
+        "carin-patient-context",
+    ] {
+        assert_eq!(got[req], "pass", "{req}: {report:#}");
+    }
+    let coverage = report["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "carin-search-coverage")
+        .unwrap();
+    assert_eq!(
+        coverage["evidence"]["target"],
+        format!("/v2/fhir/Coverage/_search?patient={patient}"),
+        "{coverage}"
+    );
+    assert_eq!(coverage["evidence"]["method"], "POST");
 }
