@@ -1,8 +1,9 @@
 //! What the conformance report needs from the wire (`conformance::facts`): the authorization
-//! request's parameters and every FHIR request with a bearer token and its status (including the 401/429/503 answered before a handler runs). Each is
-//! handed to the store's background writer; nothing here waits for the disk, and no token,
-//! code or secret is kept (tokens become short hash tags). The token endpoint's calls are read by
-//! `conformance::token` (`http::oauth` hands it the request and the answer).
+//! request's parameters, and every FHIR request with a bearer token and its status (also the
+//! 401/429/503 answered before a handler runs). Each is handed to the store's background
+//! writer; nothing here waits for the disk, and no token, code or secret is kept (tokens become
+//! short hash tags). The token endpoint's calls are read by `conformance::token` (`http::oauth`
+//! hands it the request and the answer).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
