@@ -57,6 +57,14 @@ pub enum ClientsCommand {
     List,
     /// Remove an app by client id.
     Remove { client_id: String },
+    /// The app's client conformance report: what it did, scored against the CARIN IG, SMART
+    /// App Launch and the CARIN test kit (pass / fail / not yet seen, with evidence).
+    Report {
+        client_id: String,
+        /// The report as JSON (the portal's `?format=json`).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<i32> {
@@ -143,8 +151,22 @@ pub fn run(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
+        ClientsCommand::Report { client_id, json } => {
+            if db.client(&client_id)?.is_none() {
+                eprintln!("error: no app is registered as {client_id}");
+                return Ok(1);
+            }
+            let report = crate::conformance::report(&store, &client_id, SystemClock.now())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", crate::conformance::text(&report));
+            }
+            Ok(0)
+        }
         ClientsCommand::Remove { client_id } => {
             if db.remove_client(&client_id)? {
+                crate::conformance::facts::clear(&store, &client_id)?;
                 println!("removed {client_id}");
                 Ok(0)
             } else {

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod client;
 pub mod clients_cmd;
 pub mod clock;
+pub mod conformance;
 pub mod cpcds;
 pub mod export;
 pub mod fhir;

@@ -429,6 +429,27 @@ async fn walk(c: &Client, base: &str, shots: &mut Shots) {
         .unwrap();
     click(c, "form[action$='/failures'] button[type=submit]").await;
     assert!(text(c, "#failures-off").await.contains("normal behaviour"));
+
+    // The conformance report: an authorization request without PKCE, aud or a long state
+    // (and without redirect_uri, so the sandbox answers with its own error page) shows as
+    // fails; the rest is not yet seen.
+    c.goto(&format!(
+        "{base}/v2/o/authorize?response_type=code&client_id={client_id}&scope=patient%2FPatient.read&state=abc"
+    ))
+    .await
+    .unwrap();
+    c.goto(&format!("{base}/apps/{client_id}")).await.unwrap();
+    click(c, "#conformance-link").await;
+    assert_eq!(text(c, "h1").await, "Client conformance report");
+    assert_eq!(text(c, "#req-smart-pkce-s256 .status").await, "fail");
+    assert_eq!(text(c, "#req-smart-aud .status").await, "fail");
+    assert_eq!(
+        text(c, "#req-carin-eob-patient .status").await,
+        "not yet seen"
+    );
+    assert!(text(c, "#summary").await.contains("1 authorization"));
+    shots.take(c, "app-conformance").await;
+    c.goto(&format!("{base}/apps/{client_id}")).await.unwrap();
     c.goto(&format!("{base}/apps")).await.unwrap();
     assert!(text(c, "#apps").await.contains(&client_id));
 

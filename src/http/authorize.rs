@@ -102,7 +102,9 @@ async fn start(
 ) -> Result<HttpResponse, PageError> {
     let now = unix(state.clock.now());
     let base = endpoints(state, req).fhir_base;
-    let pending = match state.auth.validate_authorize(params, &base, now) {
+    let validated = state.auth.validate_authorize(params, &base, now);
+    super::conformance::observe_authorize(state, req, params, &base, validated.as_ref().err());
+    let pending = match validated {
         Ok(p) => p,
         Err(refusal) => {
             let (outcome, detail) = match &refusal {

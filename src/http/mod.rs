@@ -4,6 +4,7 @@
 mod assets;
 pub(crate) mod authorize;
 pub mod body_deadline;
+pub mod conformance;
 pub mod discovery;
 mod error;
 mod extract;
@@ -39,6 +40,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
     // them uses cookies, so any origin may (the pages a person uses get no CORS).
     cfg.service(
         web::scope("")
+            .wrap(actix_web::middleware::from_fn(conformance::observe_fhir))
             .wrap(cors())
             .configure(discovery::configure)
             .configure(oauth::configure)

@@ -67,6 +67,10 @@ pub const ARRIVALS: RecordTable = TableDefinition::new("arrivals");
 /// UDAP Tiered OAuth: the sandbox's registrations as a client of identity providers:
 /// `"{IdP base}\0{the sandbox's FHIR base}"` → `udap::tiered::IdpClient`.
 pub const UDAP_IDP_CLIENTS: RecordTable = TableDefinition::new("udap_idp_clients");
+/// What each registered app did, for its conformance report: `client_id`, NUL, kind, NUL,
+/// sequence number → `conformance::facts::Observation` (a bounded ring per app and kind; the
+/// key `…NUL next` holds the next sequence number).
+pub const CONFORMANCE: RecordTable = TableDefinition::new("conformance");
 
 /// Every record table, created when the store is opened.
 pub const RECORD_TABLES: &[RecordTable] = &[
@@ -81,4 +85,5 @@ pub const RECORD_TABLES: &[RecordTable] = &[
     PORTAL_DEVELOPERS,
     ARRIVALS,
     UDAP_IDP_CLIENTS,
+    CONFORMANCE,
 ];

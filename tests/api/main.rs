@@ -9,6 +9,7 @@
 mod arrivals;
 mod asymmetric;
 mod audit_events;
+mod conformance;
 mod failures;
 mod fhir_api;
 mod flow;
