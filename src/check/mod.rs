@@ -25,6 +25,9 @@ pub mod resources;
 pub mod smart;
 pub mod transport;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::BTreeMap;
 
 use serde_json::Value;
