@@ -79,6 +79,11 @@ pub fn summary(report: &Report) -> String {
         report.validated,
         report.findings.len() - errors
     );
+    let examined = report
+        .must_support
+        .iter()
+        .filter(|m| m.resources > 0)
+        .count();
     let incomplete: Vec<String> = report
         .must_support
         .iter()
@@ -93,11 +98,12 @@ pub fn summary(report: &Report) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "must-support: {}",
+        "must-support: {examined} of {} profiles examined; {}",
+        report.must_support.len(),
         if incomplete.is_empty() {
-            "complete for every profile examined".to_string()
+            "nothing missing".to_string()
         } else {
-            incomplete.join(", ")
+            format!("incomplete: {}", incomplete.join(", "))
         }
     );
     let failed = report

@@ -176,6 +176,23 @@ fn searched(
     Some(found)
 }
 
+/// `{type}?_lastUpdated=<its meta.lastUpdated, verbatim>`: the resource must come back.
+fn last_updated(c: &mut Checker<'_>, id: String, resource: &Value, required: bool) -> Check {
+    let ty = resource["resourceType"].as_str().unwrap_or("?");
+    let mut check = Check::new(
+        id,
+        format!("{ty}?_lastUpdated=<its meta.lastUpdated>"),
+        required,
+    );
+    match str_of(&resource["meta"]["lastUpdated"]) {
+        Some(at) => {
+            searched(c, &mut check, ty, &[("_lastUpdated", at)], Some(resource));
+        }
+        None => check.skip(format!("{} has no meta.lastUpdated", label(resource))),
+    }
+    check
+}
+
 /// `GET [base]/{type}/{id}/_history/{vid}` of a resource that carries `meta.versionId`.
 fn vread(c: &mut Checker<'_>, check: &mut Check, resource: &Value) {
     let (Some(ty), Some(id)) = (resource["resourceType"].as_str(), resource["id"].as_str()) else {
@@ -302,24 +319,12 @@ fn patient_checks(c: &mut Checker<'_>, group: &mut Group, pid: &str, view: &mut 
         return;
     };
 
-    let mut updated = Check::new(
+    group.checks.push(last_updated(
+        c,
         format!("patient.search._lastUpdated@{pid}"),
-        "Patient?_lastUpdated=<its meta.lastUpdated>",
+        &patient,
         true,
-    );
-    match str_of(&patient["meta"]["lastUpdated"]) {
-        Some(at) => {
-            searched(
-                c,
-                &mut updated,
-                "Patient",
-                &[("_lastUpdated", at)],
-                Some(&patient),
-            );
-        }
-        None => updated.skip("the patient has no meta.lastUpdated"),
-    }
-    group.checks.push(updated);
+    ));
 
     let mut identifier = Check::new(
         format!("patient.search.identifier@{pid}"),
@@ -829,24 +834,12 @@ fn coverage_checks(
     };
     let payors = references_at(&coverage, "payor");
 
-    let mut updated = Check::new(
-        "coverage.search._lastUpdated",
-        "Coverage?_lastUpdated=<its meta.lastUpdated>",
+    group.checks.push(last_updated(
+        c,
+        "coverage.search._lastUpdated".into(),
+        &coverage,
         true,
-    );
-    match str_of(&coverage["meta"]["lastUpdated"]) {
-        Some(at) => {
-            searched(
-                c,
-                &mut updated,
-                "Coverage",
-                &[("_lastUpdated", at)],
-                Some(&coverage),
-            );
-        }
-        None => updated.skip("the Coverage has no meta.lastUpdated"),
-    }
-    group.checks.push(updated);
+    ));
 
     let mut include = Check::new(
         "coverage.include.payor",
@@ -950,24 +943,12 @@ fn referenced_group(
     let Some(resource) = found.or(read_one) else {
         return (group, None);
     };
-    let mut updated = Check::new(
+    group.checks.push(last_updated(
+        c,
         format!("{key}.search._lastUpdated"),
-        format!("{ty}?_lastUpdated=<its meta.lastUpdated>"),
+        &resource,
         false,
-    );
-    match str_of(&resource["meta"]["lastUpdated"]) {
-        Some(at) => {
-            searched(
-                c,
-                &mut updated,
-                ty,
-                &[("_lastUpdated", at)],
-                Some(&resource),
-            );
-        }
-        None => updated.skip(format!("the {ty} has no meta.lastUpdated")),
-    }
-    group.checks.push(updated);
+    ));
     let mut history = Check::new(
         format!("{key}.vread"),
         format!("vread {ty}/{{id}}/_history/{{versionId}}"),
