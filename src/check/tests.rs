@@ -112,9 +112,10 @@ fn run_fake<F: Fn(&str, Option<&str>) -> (u16, Value)>(
         patients: Vec::new(),
         page_size: 1,
     };
+    let http = crate::client::http::Http::new().expect("http");
     run(
         fake,
-        None,
+        Some(&http),
         &options,
         1_767_225_600,
         "2026-01-01T00:00:00Z".into(),
@@ -247,4 +248,35 @@ fn a_refused_token_and_a_sign_in_without_discovery_fail() {
     assert_eq!(check_of(&report, "smart.well-known").outcome, Outcome::Fail);
     let launch = check_of(&report, "auth.launch");
     assert_eq!(launch.outcome, Outcome::Fail);
+    assert!(
+        launch.messages[0].contains("no SMART discovery"),
+        "{:?}",
+        launch.messages
+    );
+}
+
+#[test]
+fn backend_services_with_an_unreadable_key_fail_the_auth_check() {
+    let http = crate::client::http::Http::new().expect("http");
+    let options = Options {
+        base: BASE.into(),
+        auth: AuthOptions::Backend {
+            client_id: "svc".into(),
+            private_key: "/nonexistent/key.pem".into(),
+            kid: None,
+            scope: "system/*.read".into(),
+        },
+        patients: Vec::new(),
+        page_size: 1,
+    };
+    let report = run(&Fake(generic), Some(&http), &options, 0, String::new());
+    let backend = check_of(&report, "auth.backend");
+    assert_eq!(backend.outcome, Outcome::Fail);
+    assert!(
+        backend.messages[0].contains("--private-key /nonexistent/key.pem"),
+        "{:?}",
+        backend.messages
+    );
+    // The API checks still run, without a token.
+    assert_eq!(report.patients, ["p1"]);
 }
