@@ -1,5 +1,6 @@
 #![expect(
     clippy::expect_used,
+    clippy::panic,
     reason = "test code, helpers included: a failed unwrap, expect or panic is the test failing"
 )]
 //! `carin-sandbox check` against the real server over HTTP: green in full for the showcase
@@ -138,15 +139,15 @@ fn each_showcase_login_passes_in_full_after_a_standalone_launch() {
     }
 }
 
-#[test]
-fn a_bearer_token_passes_in_full_with_and_without_patient() {
-    let app = TestApp::shared_secured();
+/// Signs in as beneficiary `n` through the client (scripted forms): the access token and its
+/// patient.
+fn token_for(app: &TestApp, n: u32) -> (String, String) {
     let http = Http::new().expect("http");
-    let (username, password) = user(1);
+    let (username, password) = user(n);
     let session = login(
         &http,
         &LoginOptions {
-            endpoints: discover(&http, &base(&app)).expect("discovery"),
+            endpoints: discover(&http, &base(app)).expect("discovery"),
             client: ClientCredentials {
                 client_id: CLIENT.0.into(),
                 client_secret: Some(CLIENT.1.into()),
@@ -165,13 +166,49 @@ fn a_bearer_token_passes_in_full_with_and_without_patient() {
     )
     .expect("login");
     let patient = session.tokens.patient.clone().expect("patient context");
-    let token = session.tokens.access_token;
+    (session.tokens.access_token, patient)
+}
+
+#[test]
+fn a_bearer_token_passes_in_full_with_and_without_patient() {
+    let app = TestApp::shared_secured();
+    let (token, patient) = token_for(&app, 1);
     // No --patient: the first Patient the token sees.
     let report = run_check(&base(&app), AuthOptions::Bearer(token.clone()), Vec::new());
     assert_eq!(report.patients, std::slice::from_ref(&patient));
     assert_green(&report);
     let report = run_check(&base(&app), AuthOptions::Bearer(token), vec![patient]);
     assert_green(&report);
+}
+
+#[test]
+fn another_patients_id_fails_and_nothing_of_theirs_is_examined() {
+    let app = TestApp::shared_secured();
+    let (token, own) = token_for(&app, 1);
+    let other = "M00000";
+    assert_ne!(own, other);
+    let report = run_check(&base(&app), AuthOptions::Bearer(token), vec![other.into()]);
+    assert!(!report.passed);
+    let failed: Vec<&str> = report
+        .groups
+        .iter()
+        .flat_map(|g| &g.checks)
+        .filter(|c| c.outcome == Outcome::Fail)
+        .map(|c| c.id.as_str())
+        .collect();
+    for id in [
+        "patient.search._id@M00000",
+        "patient.read@M00000",
+        "eob.search.patient@M00000",
+        "eob.first",
+    ] {
+        assert!(failed.contains(&id), "{id} did not fail: {failed:?}");
+    }
+    assert!(
+        report.findings.iter().all(|f| !f.resource.contains(other)),
+        "a resource of {other} was examined"
+    );
+    assert!(report.must_support.iter().all(|m| m.resources == 0));
 }
 
 #[test]
