@@ -441,6 +441,7 @@ fn eob_checks(
             format!("ExplanationOfBenefit?patient={pid} returns the patient's EOBs"),
             true,
         );
+        let mut typed = None;
         if let Some(found) = searched(
             c,
             &mut check,
@@ -466,6 +467,7 @@ fn eob_checks(
                 );
             }
             check.note(format!("{} EOBs on the first page", found.matches.len()));
+            typed = Some(typed_reference(c, pid, &found));
             for eob in found.matches {
                 if !view.eobs.iter().any(|e| e["id"] == eob["id"]) {
                     view.eobs.push(eob);
@@ -473,6 +475,7 @@ fn eob_checks(
             }
         }
         group.checks.push(check);
+        group.checks.extend(typed);
     }
     let Some(first) = view.eobs.first().cloned() else {
         let mut check = Check::new("eob.first", "an ExplanationOfBenefit to test with", true);
@@ -530,6 +533,29 @@ fn eob_checks(
     if let Some(pid) = patients.first() {
         group.checks.push(paging(c, pid, page_size));
     }
+}
+
+/// `patient=Patient/{id}` finds what `patient={id}` found (FHIR reference search, both forms).
+fn typed_reference(c: &mut Checker<'_>, pid: &str, bare: &Found) -> Check {
+    let mut check = Check::new(
+        format!("eob.search.patient-reference@{pid}"),
+        format!("ExplanationOfBenefit?patient=Patient/{pid} finds the same EOBs"),
+        false,
+    );
+    let params = [("patient", format!("Patient/{pid}"))];
+    if let Some(typed) = searched(c, &mut check, "ExplanationOfBenefit", &params, None) {
+        let ids = |f: &Found| -> BTreeSet<String> {
+            f.matches.iter().filter_map(|r| str_of(&r["id"])).collect()
+        };
+        if ids(&typed) != ids(bare) {
+            check.fail(format!(
+                "{} EOBs, against {} for patient={pid}",
+                typed.matches.len(),
+                bare.matches.len()
+            ));
+        }
+    }
+    check
 }
 
 /// `service-date` with each FHIR date prefix (plus the patient, to keep answers small).
