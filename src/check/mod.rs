@@ -119,12 +119,21 @@ impl<'a> Checker<'a> {
     }
 
     /// GETs `url`, recording the request on `check`; a transport failure fails the check.
+    /// The token goes only to the server's own origin (a `next` link elsewhere is refused).
     pub fn fetch(&self, check: &mut Check, url: &str, with_token: bool) -> Option<Reply> {
         let token = if with_token {
             self.bearer.as_deref()
         } else {
             None
         };
+        let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
+        if token.is_some() && origin(url) != origin(&self.base) {
+            check.request("GET", url, None);
+            check.fail(format!(
+                "{url} is not on the server's origin: the token is not sent there"
+            ));
+            return None;
+        }
         match self.transport.get(url, token) {
             Ok(reply) => {
                 check.request("GET", url, Some(reply.status));

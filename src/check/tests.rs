@@ -280,3 +280,31 @@ fn backend_services_with_an_unreadable_key_fail_the_auth_check() {
     // The API checks still run, without a token.
     assert_eq!(report.patients, ["p1"]);
 }
+
+#[test]
+fn the_token_never_leaves_the_servers_origin() {
+    let seen = std::cell::RefCell::new(Vec::new());
+    let fake = Fake(|path: &str, bearer: Option<&str>| {
+        seen.borrow_mut()
+            .push((path.to_string(), bearer.map(str::to_string)));
+        generic(path, None)
+    });
+    let c = super::Checker {
+        bearer: Some("secret".into()),
+        ..super::Checker::new(&fake, BASE, 0)
+    };
+    let mut check = Check::new("x", "x", true);
+    assert!(c
+        .fetch(
+            &mut check,
+            "http://elsewhere.example/r4/Patient?page=2",
+            true
+        )
+        .is_none());
+    assert_eq!(check.outcome, Outcome::Fail);
+    assert!(seen.borrow().is_empty(), "nothing was sent");
+    assert!(c
+        .fetch(&mut check, &format!("{BASE}/Patient"), true)
+        .is_some());
+    assert_eq!(seen.borrow()[0].1.as_deref(), Some("secret"));
+}
