@@ -194,7 +194,7 @@ fn launch(
         }
     };
     group.checks.push(check);
-    let tokens = session.tokens;
+    let tokens = session.tokens.clone();
 
     let mut response = Check::new(
         "auth.token-response",
@@ -241,10 +241,82 @@ fn launch(
     }
     scopes.note(format!("granted: {}", tokens.scope));
     group.checks.push(scopes);
+    let mut tokens = tokens;
+    if let (Some(http), Some(refresh_token)) = (http, tokens.refresh_token.clone()) {
+        group.checks.push(refresh(
+            http,
+            &session.endpoints.token_endpoint,
+            client,
+            &refresh_token,
+            &mut tokens.access_token,
+        ));
+    }
     Some(super::auth::Token {
         access_token: tokens.access_token,
         patient: tokens.patient,
     })
+}
+
+/// A refresh, sent by hand to see the token endpoint's answer as the kit does: 200 JSON with
+/// a Bearer access token, `Cache-Control: no-store` and `Pragma: no-cache`. The new access
+/// token replaces the old one.
+fn refresh(
+    http: &Http,
+    token_endpoint: &str,
+    client: &ClientCredentials,
+    refresh_token: &str,
+    access_token: &mut String,
+) -> Check {
+    let mut check = Check::new(
+        "auth.token-headers",
+        "a token response (refresh_token grant) is JSON with Cache-Control no-store and Pragma no-cache",
+        true,
+    );
+    let mut form = vec![
+        ("grant_type", "refresh_token".to_string()),
+        ("refresh_token", refresh_token.to_string()),
+    ];
+    let request = client.authenticate(http.plain().post(token_endpoint), &mut form);
+    let response = match request
+        .header("Accept", "application/json")
+        .form(&form)
+        .send()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            check.request("POST", token_endpoint, None);
+            check.fail(crate::client::error::transport(token_endpoint, &e).to_string());
+            return check;
+        }
+    };
+    check.request("POST", token_endpoint, Some(response.status().as_u16()));
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    let (cache, pragma, status) = (header("cache-control"), header("pragma"), response.status());
+    if !cache.contains("no-store") {
+        check.fail(format!("Cache-Control is {cache:?}, without no-store"));
+    }
+    if !pragma.contains("no-cache") {
+        check.fail(format!("Pragma is {pragma:?}, without no-cache"));
+    }
+    let body: Value = response.json().unwrap_or_default();
+    if !status.is_success() {
+        check.fail(format!(
+            "the refresh was refused ({status}): {}",
+            crate::client::oauth::oauth_error_text(&body.to_string())
+        ));
+        return check;
+    }
+    if let Some(token) = token_from(&mut check, &body) {
+        *access_token = token.access_token;
+    }
+    check
 }
 
 /// The query of the redirect the server sent the browser to.
