@@ -71,9 +71,7 @@ fn launch(n: u32) -> AuthOptions {
 /// Every check that did not pass, one per line.
 fn not_passed(report: &Report) -> String {
     report
-        .groups
-        .iter()
-        .flat_map(|g| &g.checks)
+        .checks()
         .filter(|c| c.outcome != Outcome::Pass)
         .map(|c| format!("{:?} {}: {}", c.outcome, c.id, c.messages.join(" | ")))
         .collect::<Vec<_>>()
@@ -101,9 +99,7 @@ fn assert_green(report: &Report) {
     );
     // The kit's request shapes were all sent.
     let urls: Vec<&str> = report
-        .groups
-        .iter()
-        .flat_map(|g| &g.checks)
+        .checks()
         .flat_map(|c| &c.requests)
         .map(|r| r.url.as_str())
         .collect();
@@ -189,13 +185,7 @@ fn another_patients_id_fails_and_nothing_of_theirs_is_examined() {
     assert_ne!(own, other);
     let report = run_check(&base(&app), AuthOptions::Bearer(token), vec![other.into()]);
     assert!(!report.passed);
-    let failed: Vec<&str> = report
-        .groups
-        .iter()
-        .flat_map(|g| &g.checks)
-        .filter(|c| c.outcome == Outcome::Fail)
-        .map(|c| c.id.as_str())
-        .collect();
+    let failed: Vec<&str> = report.ids_with(Outcome::Fail);
     for id in [
         "patient.search._id@M00000",
         "patient.read@M00000",
@@ -258,13 +248,7 @@ fn an_open_api_fails_the_token_and_security_checks_and_the_binary_exits_one() {
         vec!["M00001".into()],
     );
     assert!(!report.passed);
-    let failed: Vec<&str> = report
-        .groups
-        .iter()
-        .flat_map(|g| &g.checks)
-        .filter(|c| c.outcome == Outcome::Fail)
-        .map(|c| c.id.as_str())
-        .collect();
+    let failed: Vec<&str> = report.ids_with(Outcome::Fail);
     // Its CapabilityStatement also drops the SMART security section while the well-known
     // document stays: the kit's discovery test fails on that too.
     assert_eq!(

@@ -41,12 +41,7 @@ pub fn summary(report: &Report) -> String {
         "total", s.pass, s.fail, s.warn, s.skip
     );
     for (heading, wanted) in [("Failures", Outcome::Fail), ("Warnings", Outcome::Warn)] {
-        let checks: Vec<&Check> = report
-            .groups
-            .iter()
-            .flat_map(|g| &g.checks)
-            .filter(|c| c.outcome == wanted)
-            .collect();
+        let checks: Vec<&Check> = report.checks().filter(|c| c.outcome == wanted).collect();
         if checks.is_empty() {
             continue;
         }
@@ -106,12 +101,7 @@ pub fn summary(report: &Report) -> String {
             format!("incomplete: {}", incomplete.join(", "))
         }
     );
-    let failed = report
-        .groups
-        .iter()
-        .flat_map(|g| &g.checks)
-        .filter(|c| c.failed())
-        .count();
+    let failed = report.checks().filter(|c| c.failed()).count();
     let _ = writeln!(
         out,
         "\n{}",

@@ -187,6 +187,19 @@ pub struct Report {
 }
 
 impl Report {
+    /// Every check, group by group.
+    pub fn checks(&self) -> impl Iterator<Item = &Check> {
+        self.groups.iter().flat_map(|g| &g.checks)
+    }
+
+    /// The ids of the checks that ended with `outcome`.
+    pub fn ids_with(&self, outcome: Outcome) -> Vec<&str> {
+        self.checks()
+            .filter(|c| c.outcome == outcome)
+            .map(|c| c.id.as_str())
+            .collect()
+    }
+
     /// Fills in the counts and the verdict.
     pub fn finish(&mut self) {
         let mut total = Counts::default();
@@ -199,11 +212,8 @@ impl Report {
             g.counts = counts;
         }
         self.summary = total;
-        self.passed = !self
-            .groups
-            .iter()
-            .flat_map(|g| &g.checks)
-            .any(Check::failed);
+        let passed = !self.checks().any(Check::failed);
+        self.passed = passed;
     }
 
     /// The process exit code: 0 when every required check passed.

@@ -95,9 +95,7 @@ fn generic(path: &str, _bearer: Option<&str>) -> (u16, Value) {
 
 fn check_of<'a>(report: &'a Report, id: &str) -> &'a Check {
     report
-        .groups
-        .iter()
-        .flat_map(|g| &g.checks)
+        .checks()
         .find(|c| c.id == id)
         .unwrap_or_else(|| panic!("no check {id}"))
 }
