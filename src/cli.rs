@@ -174,6 +174,8 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::client::cli::ClientCommand,
     },
+    /// CARIN Blue Button 2.0.0 server conformance check of a FHIR base (this sandbox or another).
+    Check(crate::check::cli::CheckArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -474,6 +476,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Client { command } => crate::client::cli::run(command),
+        Command::Check(args) => crate::check::cli::run(&args, clock.as_ref()),
         Command::Bench { what } => match what {
             BenchCommand::Ingest {
                 beneficiaries,

@@ -10,6 +10,7 @@ pub mod arrivals;
 pub mod audit;
 pub mod auth;
 pub mod bench;
+pub mod check;
 pub mod cli;
 pub mod client;
 pub mod clients_cmd;

@@ -31,8 +31,9 @@ fn unreachable(url: &str, e: impl std::fmt::Display) -> ClientError {
     }
 }
 
-/// Runs the flow at `now` (unix seconds); the lines to print.
-pub fn run(http: &Http, b: &Backend<'_>, now: i64) -> Result<Vec<String>, ClientError> {
+/// Discovery, then a `client_credentials` token bought with a signed client assertion, at
+/// `now` (unix seconds): the token response (it holds `access_token`).
+pub fn system_token(http: &Http, b: &Backend<'_>, now: i64) -> Result<Value, ClientError> {
     let pem = std::fs::read_to_string(b.private_key).map_err(|e| {
         ClientError::Usage(format!("--private-key {}: {e}", b.private_key.display()))
     })?;
@@ -76,6 +77,13 @@ pub fn run(http: &Http, b: &Backend<'_>, now: i64) -> Result<Vec<String>, Client
             body["error_description"].as_str().unwrap_or("")
         )));
     }
+    Ok(body)
+}
+
+/// Runs the flow at `now` (unix seconds); the lines to print.
+pub fn run(http: &Http, b: &Backend<'_>, now: i64) -> Result<Vec<String>, ClientError> {
+    let body = system_token(http, b, now)?;
+    let base = b.fhir_base.trim_end_matches('/');
     let token = body["access_token"].as_str().unwrap_or_default();
     let mut lines = vec![format!(
         "system token: scope \"{}\", expires in {} s, refresh token: {}",
