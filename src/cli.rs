@@ -150,6 +150,8 @@ pub enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
+    /// Load the store (or a CPCDS folder) into another FHIR R4 server, idempotently.
+    Push(crate::push_cmd::PushArgs),
     /// Act as a SMART client app against a sandbox or Blue Button.
     Client {
         #[command(subcommand)]
@@ -452,6 +454,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Client { command } => crate::client::cli::run(command),
+        Command::Push(args) => crate::push_cmd::run(&args, clock.as_ref()),
         Command::Bench { what } => match what {
             BenchCommand::Ingest {
                 beneficiaries,

@@ -36,6 +36,10 @@ pub const META_GENERATION: &str = "generation";
 /// The first generated member the background fill (`fill`) has not written yet (u64 BE).
 pub const META_FILL_NEXT: &str = "fill_next";
 
+/// What `push` confirmed on each target: `"<base>\u{0}Type/id"` → xxh3-128 (16 bytes BE) of
+/// the body the target accepted, so a second push sends only what changed (`push::ledger`).
+pub const PUSH_LEDGER: TableDefinition<&str, &[u8]> = TableDefinition::new("push_ledger");
+
 /// A table of JSON records keyed by a string (`store::record` reads and writes them).
 pub type RecordTable = TableDefinition<'static, &'static str, &'static [u8]>;
 
