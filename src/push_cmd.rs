@@ -105,7 +105,8 @@ pub fn run(args: &PushArgs, clock: &dyn Clock) -> anyhow::Result<i32> {
             temp = tempfile::tempdir()?;
             let store = Store::open(temp.path())?;
             let bar = crate::cli::bar(0, "transforming CPCDS");
-            let report = crate::cpcds::import_dir(dir, &store, clock.now(), &mut |done, total| {
+            let at = files_time(dir).unwrap_or_else(|| clock.now());
+            let report = crate::cpcds::import_dir(dir, &store, at, &mut |done, total| {
                 bar.set_length(total);
                 bar.set_position(done);
             })?;
@@ -167,6 +168,17 @@ pub fn run(args: &PushArgs, clock: &dyn Clock) -> anyhow::Result<i32> {
         print_report(&report);
     }
     Ok(i32::from(report.totals.failed > 0))
+}
+
+/// The time a CPCDS folder is transformed at: its newest file's modification time, so that
+/// unchanged files give the same resources (`meta.lastUpdated`, `Provenance.recorded`) and a
+/// second push of them sends nothing.
+fn files_time(dir: &std::path::Path) -> Option<time::OffsetDateTime> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok()?.metadata().ok()?.modified().ok())
+        .max()
+        .map(time::OffsetDateTime::from)
 }
 
 fn print_report(r: &PushReport) {

@@ -6,8 +6,9 @@
 //!   mixes types. With `--with-definitions` the registry's CARIN SearchParameters go first.
 //! * Transport ([`target`]): batch or transaction Bundles of `batch_size` `PUT`s, or one `PUT`
 //!   each when the target offers no Bundles (its CapabilityStatement, or a 4xx to the first).
-//! * Idempotent and resumable ([`ledger`]): the hash of every body the target confirmed is
-//!   recorded per target after each batch; unchanged resources are not sent again.
+//! * Idempotent and resumable ([`ledger`]): the content hash of every resource the target
+//!   confirmed (the store's fingerprint: the JSON without `meta`) is recorded per target after
+//!   each batch; unchanged resources are not sent again.
 //! * Retries ([`retry`]): 429 (with `Retry-After`), 408, transient 5xx and transport failures,
 //!   exponential backoff with jitter, bounded.
 
@@ -149,6 +150,7 @@ pub struct PushReport {
 struct Planned {
     resource_type: &'static str,
     id: String,
+    /// The store's fingerprint, or the hash of a generated definition's body.
     hash: u128,
     /// In memory for generated definitions; read from the store at send time otherwise.
     body: Option<Vec<u8>>,
@@ -210,8 +212,7 @@ pub fn run(
         }
         for ty in ORDER {
             type_entry(&mut by_type, ty);
-            read.for_each(ty, |id, json| {
-                let h = hash(json);
+            read.for_each_fingerprint(ty, |id, h| {
                 if snapshot.unchanged(ty, id, h)? {
                     unchanged(ty, &mut by_type);
                 } else {
