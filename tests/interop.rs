@@ -78,6 +78,7 @@ fn cpcds(dir: &Path, beneficiaries: u32) -> PathBuf {
 struct Seen {
     method: String,
     path: String,
+    authorization: Option<String>,
     body: Vec<u8>,
 }
 
@@ -141,6 +142,7 @@ fn serve_connection(stream: TcpStream, log: &Mutex<Vec<Seen>>, script: &Script) 
         let method = parts.next().unwrap_or_default().to_string();
         let path = parts.next().unwrap_or_default().to_string();
         let mut length = 0usize;
+        let mut authorization = None;
         loop {
             let mut h = String::new();
             if reader.read_line(&mut h).unwrap_or(0) == 0 {
@@ -154,13 +156,21 @@ fn serve_connection(stream: TcpStream, log: &Mutex<Vec<Seen>>, script: &Script) 
                 if k.eq_ignore_ascii_case("content-length") {
                     length = v.trim().parse().unwrap_or(0);
                 }
+                if k.eq_ignore_ascii_case("authorization") {
+                    authorization = Some(v.trim().to_string());
+                }
             }
         }
         let mut body = vec![0; length];
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let seen = Seen { method, path, body };
+        let seen = Seen {
+            method,
+            path,
+            authorization,
+            body,
+        };
         let n = {
             let mut log = log.lock().expect("lock");
             log.push(seen.clone());
@@ -466,6 +476,121 @@ fn push_refuses_bad_targets_with_a_clear_error() {
         "0",
     ]);
     assert_eq!(code, 2, "{stderr}");
+}
+
+#[test]
+fn push_authenticates_with_a_bearer_token_or_backend_services() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cpcds = cpcds(dir.path(), 1);
+    let cpcds = cpcds.to_str().expect("utf-8");
+    let tokens = Arc::new(Mutex::new(0usize));
+    let issued = Arc::clone(&tokens);
+    let server = Scripted::start(Box::new(move |req, _| {
+        if req.path == "/token" {
+            let form = String::from_utf8_lossy(&req.body).into_owned();
+            assert!(form.contains("grant_type=client_credentials"), "{form}");
+            assert!(form.contains("client_assertion="), "{form}");
+            let mut n = issued.lock().expect("lock");
+            *n += 1;
+            return reply(
+                200,
+                &json!({"access_token": format!("T{n}"), "token_type": "Bearer",
+                                      "expires_in": 300, "scope": "system/*.write"}),
+            );
+        }
+        let bearer = req.authorization.as_deref().unwrap_or_default();
+        // The first backend token is "expired": the push must fetch another, once.
+        if bearer == "Bearer T1" || bearer.is_empty() {
+            return reply(
+                401,
+                &json!({"resourceType": "OperationOutcome", "issue": [
+                {"severity": "error", "code": "login", "diagnostics": "token expired"}]}),
+            );
+        }
+        if req.method == "GET" {
+            return reply(200, &capabilities(&["batch"]));
+        }
+        reply(200, &batch_response(&req.body, &[]))
+    }));
+    // Without credentials: a clear refusal, not a panic.
+    let (code, stdout, stderr) = run(&[
+        "push",
+        "--data-dir",
+        dir.path().join("d0").to_str().expect("utf-8"),
+        "--to",
+        &server.base,
+        "--cpcds",
+        cpcds,
+    ]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("refused the credentials") && stderr.contains("token expired"),
+        "{stderr}"
+    );
+
+    // A bearer token from the environment.
+    let out = bin()
+        .args([
+            "push",
+            "--json",
+            "--data-dir",
+            dir.path().join("d1").to_str().expect("utf-8"),
+            "--to",
+            &server.base,
+            "--cpcds",
+            cpcds,
+        ])
+        .env("CARIN_PUSH_TOKEN", "static-token")
+        .output()
+        .expect("push");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(server
+        .seen()
+        .iter()
+        .any(|s| s.authorization.as_deref() == Some("Bearer static-token")));
+    // The token is never printed.
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("static-token"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("static-token"));
+
+    // Backend services: a client assertion signed with the private key buys T1; the 401
+    // makes the push fetch T2, which it uses from then on.
+    let keys = dir.path().join("keys");
+    let (code, stdout, stderr) =
+        run(&["clients", "keygen", "--out", keys.to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let before = server.seen().len();
+    let token_url = server.base.replace("/fhir", "/token");
+    let (code, report) = push(
+        &dir.path().join("d2"),
+        &[
+            "--to",
+            &server.base,
+            "--cpcds",
+            cpcds,
+            "--client-id",
+            "pusher",
+            "--private-key",
+            keys.join("private-key.pem").to_str().expect("utf-8"),
+            "--token-url",
+            &token_url,
+        ],
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["failed"], 0);
+    assert_eq!(*tokens.lock().expect("lock"), 2);
+    let fhir: Vec<Seen> = server.seen()[before..]
+        .iter()
+        .filter(|s| s.path.starts_with("/fhir"))
+        .cloned()
+        .collect();
+    assert_eq!(fhir[0].authorization.as_deref(), Some("Bearer T1"));
+    assert!(fhir[1..]
+        .iter()
+        .all(|s| s.authorization.as_deref() == Some("Bearer T2")));
 }
 
 // ---------------------------------------------------------------------------------------
