@@ -36,7 +36,8 @@ pub struct PushArgs {
     /// How resources travel: auto picks from the target's CapabilityStatement.
     #[arg(long, value_enum, default_value = "auto")]
     pub mode: Mode,
-    /// First send the CARIN SearchParameters (generated from the sandbox's registry).
+    /// First send the CARIN SearchParameters (generated from the sandbox's registry) and the
+    /// C4BB profiles the sandbox claims.
     #[arg(long)]
     pub with_definitions: bool,
     /// Forget what earlier pushes to this target confirmed and send everything.
@@ -213,7 +214,11 @@ fn print_report(r: &PushReport) {
             d.search_parameters.join(", "),
             d.core_parameters.join(", ")
         );
-        println!("  profiles {}", d.profiles);
+        println!(
+            "  and {} C4BB profiles (StructureDefinitions, differential only): {}",
+            d.profiles.len(),
+            d.profiles.join(", ")
+        );
     }
     if !r.failures.is_empty() {
         println!("failures ({} listed):", r.failures.len());

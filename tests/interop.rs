@@ -393,10 +393,44 @@ fn push_falls_back_to_put_when_bundles_are_refused_and_gives_up_after_bounded_re
             cpcds.to_str().expect("utf-8"),
             "--max-retries",
             "1",
+            "--with-definitions",
         ],
     );
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["mode"], "put");
+    // Definitions first: the CARIN SearchParameters, then the profiles, then the data.
+    let puts: Vec<String> = server
+        .seen()
+        .iter()
+        .filter(|s| s.method == "PUT")
+        .map(|s| s.path.clone())
+        .collect();
+    let at = |p: &str| {
+        puts.iter()
+            .position(|x| x == p)
+            .unwrap_or_else(|| panic!("no PUT {p}"))
+    };
+    let first_data = puts
+        .iter()
+        .position(|p| p.starts_with("/fhir/Organization/"))
+        .expect("Organizations");
+    assert!(
+        at("/fhir/SearchParameter/explanationofbenefit-service-date")
+            < at("/fhir/StructureDefinition/C4BB-ExplanationOfBenefit")
+    );
+    assert!(
+        at("/fhir/StructureDefinition/C4BB-ExplanationOfBenefit")
+            < at("/fhir/StructureDefinition/C4BB-ExplanationOfBenefit-Oral")
+    );
+    assert!(at("/fhir/StructureDefinition/C4BB-RelatedPerson") < first_data);
+    assert!(
+        !puts.iter().any(|p| p.ends_with("/Coverage-beneficiary")),
+        "R4's own parameters are not sent"
+    );
+    assert_eq!(
+        report["definitions"]["profiles"].as_array().map(Vec::len),
+        Some(11)
+    );
     assert!(report["fallback"]
         .as_str()
         .is_some_and(|f| f.contains("405") && f.contains("no Bundles here")));
@@ -761,10 +795,15 @@ fn helios_takes_the_seed_reads_it_back_and_a_second_push_changes_nothing() {
     );
     assert_eq!(code, 0, "{report:#}\n{}", helios.log());
     assert_eq!(report["failed"], 0);
-    let definitions = report["definitions"]["search_parameters"]
-        .as_array()
-        .expect("definitions")
-        .len() as u64;
+    let definitions = ["search_parameters", "profiles"]
+        .iter()
+        .map(|k| {
+            report["definitions"][k]
+                .as_array()
+                .expect("definitions")
+                .len() as u64
+        })
+        .sum::<u64>();
     assert_eq!(report["sent"].as_u64(), Some(total + definitions));
     assert_eq!(
         report["created"].as_u64(),

@@ -3,7 +3,8 @@
 //! sandbox to a production server. Plain blocking Rust (the `client` module's HTTP).
 //!
 //! * Order: [`ORDER`], so every reference points at something already sent; a Bundle never
-//!   mixes types. With `--with-definitions` the registry's CARIN SearchParameters go first.
+//!   mixes types. With `--with-definitions` the registry's CARIN SearchParameters and the
+//!   embedded C4BB profiles ([`profiles`]) go first.
 //! * Transport ([`target`]): batch or transaction Bundles of `batch_size` `PUT`s, or one `PUT`
 //!   each when the target offers no Bundles (its CapabilityStatement, or a 4xx to the first).
 //! * Idempotent and resumable ([`ledger`]): the content hash of every resource the target
@@ -13,6 +14,7 @@
 //!   exponential backoff with jitter, bounded.
 
 pub mod ledger;
+pub mod profiles;
 pub mod retry;
 pub mod target;
 
@@ -121,8 +123,8 @@ pub struct DefinitionsReport {
     pub search_parameters: Vec<String>,
     /// Parameters the registry takes from R4 itself, which every R4 server defines: not sent.
     pub core_parameters: Vec<String>,
-    /// Why the C4BB StructureDefinitions were not sent.
-    pub profiles: String,
+    /// The C4BB profiles offered (StructureDefinition ids; sent unless unchanged).
+    pub profiles: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -181,13 +183,7 @@ pub fn run(
             type_entry(by_type, ty).unchanged += 1;
         };
         if opts.with_definitions {
-            let mut report = DefinitionsReport {
-                profiles: "not sent: the C4BB StructureDefinitions (about 9 MB with snapshots) \
-                           are not embedded in the binary; load the IG package into the target \
-                           with its own tooling"
-                    .into(),
-                ..DefinitionsReport::default()
-            };
+            let mut report = DefinitionsReport::default();
             for d in search_parameters(&ORDER) {
                 let name = format!("{}:{}", d.resource_type, d.code);
                 if !d.carin {
@@ -205,6 +201,20 @@ pub fn run(
                         id: d.id,
                         hash: h,
                         body: Some(body),
+                    });
+                }
+            }
+            for (id, body) in profiles::PROFILES {
+                report.profiles.push((*id).to_string());
+                let h = hash(body);
+                if snapshot.unchanged("StructureDefinition", id, h)? {
+                    unchanged("StructureDefinition", &mut by_type);
+                } else {
+                    planned.push(Planned {
+                        resource_type: "StructureDefinition",
+                        id: (*id).to_string(),
+                        hash: h,
+                        body: Some(body.to_vec()),
                     });
                 }
             }
