@@ -151,7 +151,13 @@ pub enum Command {
         what: BenchCommand,
     },
     /// Load the store (or a CPCDS folder) into another FHIR R4 server, idempotently.
-    Push(crate::push_cmd::PushArgs),
+    Push {
+        /// Its store is pushed (unless --cpcds), and it keeps the push ledger.
+        #[command(flatten)]
+        data: DataDir,
+        #[command(flatten)]
+        args: crate::push_cmd::PushArgs,
+    },
     /// Act as a SMART client app against a sandbox or Blue Button.
     Client {
         #[command(subcommand)]
@@ -454,7 +460,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Client { command } => crate::client::cli::run(command),
-        Command::Push(args) => crate::push_cmd::run(&args, clock.as_ref()),
+        Command::Push { data, args } => {
+            crate::push_cmd::run(&data.data_dir, &args, clock.as_ref(), bar)
+        }
         Command::Bench { what } => match what {
             BenchCommand::Ingest {
                 beneficiaries,

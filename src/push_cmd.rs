@@ -6,12 +6,11 @@
     reason = "a command-line front end: the terminal is its output"
 )]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
 
-use crate::cli::DataDir;
 use crate::clock::Clock;
 use crate::push::ledger::Ledger;
 use crate::push::retry::RetryPolicy;
@@ -21,9 +20,6 @@ use crate::store::Store;
 
 #[derive(Args, Debug)]
 pub struct PushArgs {
-    /// The data directory: its store is pushed (unless --cpcds), and it keeps the push ledger.
-    #[command(flatten)]
-    pub data: DataDir,
     /// The target's FHIR base URL (e.g. http://localhost:8080/fhir).
     #[arg(long)]
     pub to: String,
@@ -77,7 +73,12 @@ pub struct PushArgs {
     pub stop_after: Option<u64>,
 }
 
-pub fn run(args: &PushArgs, clock: &dyn Clock) -> anyhow::Result<i32> {
+/// A progress bar of `len` steps saying `what` (the CLI's, passed in so that this module does
+/// not import `cli`, which imports it).
+pub type Bar = fn(u64, &str) -> indicatif::ProgressBar;
+
+/// Runs a push; `data_dir` holds the store pushed (unless `--cpcds`) and the push ledger.
+pub fn run(data_dir: &Path, args: &PushArgs, clock: &dyn Clock, bar: Bar) -> anyhow::Result<i32> {
     let http = crate::client::http::Http::new()?;
     let auth = match (&args.bearer, &args.client_id, &args.private_key) {
         (Some(token), _, _) => Auth::Bearer(token.clone()),
@@ -97,15 +98,15 @@ pub fn run(args: &PushArgs, clock: &dyn Clock) -> anyhow::Result<i32> {
         }
         _ => Auth::None,
     };
-    std::fs::create_dir_all(&args.data.data_dir)
-        .with_context(|| format!("creating {}", args.data.data_dir.display()))?;
-    let home = Store::open(&args.data.data_dir)?;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let home = Store::open(data_dir)?;
     let temp;
     let source = match &args.cpcds {
         Some(dir) => {
             temp = tempfile::tempdir()?;
             let store = Store::open(temp.path())?;
-            let bar = crate::cli::bar(0, "transforming CPCDS");
+            let bar = bar(0, "transforming CPCDS");
             let at = files_time(dir).unwrap_or_else(|| clock.now());
             let report = crate::cpcds::import_dir(dir, &store, at, &mut |done, total| {
                 bar.set_length(total);
@@ -135,7 +136,7 @@ pub fn run(args: &PushArgs, clock: &dyn Clock) -> anyhow::Result<i32> {
         stop_after: args.stop_after,
         full: args.full,
     };
-    let bar = crate::cli::bar(0, "pushing");
+    let bar = bar(0, "pushing");
     let report = crate::push::run(&source, &ledger, &mut target, &opts, &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);

@@ -312,15 +312,7 @@ fn push_retries_429_and_503_reports_refusals_and_resends_only_what_failed() {
         format!("error: {refused_url}: scripted refusal")
     );
     // Types went in order, never mixed within a Bundle, at most 5 per Bundle.
-    let order = [
-        "Organization",
-        "Practitioner",
-        "Patient",
-        "RelatedPerson",
-        "Coverage",
-        "ExplanationOfBenefit",
-        "Provenance",
-    ];
+    let order = carin_sandbox::push::ORDER;
     let mut last = 0;
     let seen = server.seen();
     assert_eq!(seen[0].method, "GET");
@@ -778,14 +770,42 @@ fn without_meta(mut v: Value) -> Value {
     v
 }
 
+/// A fresh Helios, and a data directory holding the seed with its resources by type.
+struct Seeded {
+    helios: Helios,
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    stored: std::collections::BTreeMap<String, Vec<Value>>,
+    total: u64,
+}
+
+impl Seeded {
+    fn new() -> Seeded {
+        let helios = Helios::start();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = seeded_data_dir(dir.path());
+        let stored = exported(&data, dir.path());
+        let total = stored.values().map(|v| v.len() as u64).sum();
+        Seeded {
+            helios,
+            _dir: dir,
+            data,
+            stored,
+            total,
+        }
+    }
+}
+
 #[test]
 #[ignore = "needs the Helios FHIR Server (HFS_BIN); run by .ci/run"]
 fn helios_takes_the_seed_reads_it_back_and_a_second_push_changes_nothing() {
-    let helios = Helios::start();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data = seeded_data_dir(dir.path());
-    let stored = exported(&data, dir.path());
-    let total: u64 = stored.values().map(|v| v.len() as u64).sum();
+    let Seeded {
+        helios,
+        _dir,
+        data,
+        stored,
+        total,
+    } = Seeded::new();
 
     let (code, report) = push(&data, &["--to", &helios.base, "--with-definitions"]);
     eprintln!(
@@ -849,11 +869,13 @@ fn helios_takes_the_seed_reads_it_back_and_a_second_push_changes_nothing() {
 #[test]
 #[ignore = "needs the Helios FHIR Server (HFS_BIN); run by .ci/run"]
 fn helios_push_stopped_half_way_resumes_without_duplicates() {
-    let helios = Helios::start();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data = seeded_data_dir(dir.path());
-    let stored = exported(&data, dir.path());
-    let total: u64 = stored.values().map(|v| v.len() as u64).sum();
+    let Seeded {
+        helios,
+        _dir,
+        data,
+        stored,
+        total,
+    } = Seeded::new();
 
     let (code, first) = push(
         &data,
