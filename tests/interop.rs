@@ -505,6 +505,93 @@ fn push_refuses_bad_targets_with_a_clear_error() {
 }
 
 #[test]
+fn a_killed_push_resumes_after_its_last_confirmed_batch() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cpcds = cpcds(dir.path(), 2);
+    let cpcds = cpcds.to_str().expect("utf-8");
+    let data = dir.path().join("data");
+    // While armed, the third Bundle never gets an answer: the push is killed waiting for it.
+    let posts = Arc::new(Mutex::new(0usize));
+    let armed = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (p, a) = (Arc::clone(&posts), Arc::clone(&armed));
+    let server = Scripted::start(Box::new(move |req, _| {
+        if req.method == "GET" {
+            return reply(200, &capabilities(&["batch"]));
+        }
+        let n = {
+            let mut n = p.lock().expect("lock");
+            *n += 1;
+            *n
+        };
+        if n >= 3 && a.load(std::sync::atomic::Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+        reply(200, &batch_response(&req.body, &[]))
+    }));
+    let args = [
+        "push",
+        "--json",
+        "--data-dir",
+        data.to_str().expect("utf-8"),
+        "--to",
+        &server.base,
+        "--cpcds",
+        cpcds,
+        "--batch-size",
+        "10",
+    ];
+    let mut child = bin()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("push");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while *posts.lock().expect("lock") < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "the push never reached its third Bundle"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+
+    // Again: the two confirmed Bundles (20 resources) are not sent again, the rest is.
+    armed.store(false, std::sync::atomic::Ordering::SeqCst);
+    let (code, resumed) = push(&data, &args[4..]);
+    assert_eq!(code, 0, "{resumed:#}");
+    assert_eq!(resumed["unchanged"], 20, "{resumed:#}");
+    assert!(resumed["sent"].as_u64() > Some(20), "{resumed:#}");
+    assert_eq!(resumed["failed"], 0);
+    // By request: GET, POST ×3 (the third unanswered), then GET and the resumed POSTs.
+    let seen = server.seen();
+    let second_get = seen
+        .iter()
+        .rposition(|s| s.method == "GET")
+        .expect("second GET");
+    let urls = |from: usize, to: usize| -> Vec<String> {
+        seen[from..to]
+            .iter()
+            .filter(|s| s.method == "POST")
+            .flat_map(|s| bundle_urls(&s.body))
+            .collect()
+    };
+    let confirmed = urls(1, 3);
+    let unanswered = urls(3, 4);
+    let resumed_urls = urls(second_get, seen.len());
+    assert_eq!((confirmed.len(), unanswered.len()), (20, 10));
+    assert!(
+        confirmed.iter().all(|u| !resumed_urls.contains(u)),
+        "confirmed, sent again"
+    );
+    assert!(
+        unanswered.iter().all(|u| resumed_urls.contains(u)),
+        "unconfirmed, not resent"
+    );
+}
+
+#[test]
 fn push_authenticates_with_a_bearer_token_or_backend_services() {
     let dir = tempfile::tempdir().expect("temp dir");
     let cpcds = cpcds(dir.path(), 1);
