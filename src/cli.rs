@@ -169,6 +169,14 @@ pub enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
+    /// Load the store (or a CPCDS folder) into another FHIR R4 server, idempotently.
+    Push {
+        /// Its store is pushed (unless --cpcds), and it keeps the push ledger.
+        #[command(flatten)]
+        data: DataDir,
+        #[command(flatten)]
+        args: crate::push_cmd::PushArgs,
+    },
     /// Act as a SMART client app against a sandbox or Blue Button.
     Client {
         #[command(subcommand)]
@@ -477,6 +485,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Client { command } => crate::client::cli::run(command),
         Command::Check(args) => crate::check::cli::run(&args, clock.as_ref()),
+        Command::Push { data, args } => {
+            crate::push_cmd::run(&data.data_dir, &args, clock.as_ref(), bar)
+        }
         Command::Bench { what } => match what {
             BenchCommand::Ingest {
                 beneficiaries,

@@ -25,6 +25,8 @@ pub mod http;
 pub mod index;
 pub mod json;
 pub mod portal;
+pub mod push;
+pub mod push_cmd;
 pub mod seed;
 pub mod store;
 pub mod udap;

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::report::{Check, Group};
 use super::smart::CARIN_SCOPES;
 use super::{AuthOptions, Checker};
-use crate::client::backend::{system_token, Backend};
+use crate::client::backend::{backend_token, Backend};
 use crate::client::discovery::endpoints_from;
 use crate::client::form_driver::{sign_in_and_consent, Decision};
 use crate::client::http::Http;
@@ -96,7 +96,7 @@ pub fn run(
                         query: "",
                     };
                     check.request("POST", "token_endpoint (from discovery)", None);
-                    match system_token(http, &b, now) {
+                    match backend_token(http, &b, now) {
                         Ok(body) => token_from(&mut check, &body),
                         Err(e) => {
                             check.fail(e.to_string());

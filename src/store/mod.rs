@@ -452,6 +452,26 @@ impl ReadTx {
         Ok(())
     }
 
+    /// Calls `f(id, hash)` for every current resource of one type, in id order, where `hash`
+    /// is the xxh3-128 of its JSON without `meta` (the fingerprint): equal content, equal hash,
+    /// across versions and stores. Reads no resource bodies.
+    pub fn for_each_fingerprint(
+        &self,
+        resource_type: &str,
+        mut f: impl FnMut(&str, u128) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let table = self.tx.open_table(FINGERPRINTS)?;
+        let start = format!("{resource_type}/");
+        let end = format!("{resource_type}0");
+        for entry in table.range(start.as_str()..end.as_str())? {
+            let (k, v) = entry?;
+            let key = k.value();
+            let (_, hash) = decode_fingerprint(key, v.value())?;
+            f(&key[start.len()..], u128::from_be_bytes(hash))?;
+        }
+        Ok(())
+    }
+
     /// How many current resources of one type exist.
     pub fn count(&self, resource_type: &str) -> Result<u64, StoreError> {
         let mut n = 0;

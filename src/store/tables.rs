@@ -38,6 +38,10 @@ pub const META_FILL_NEXT: &str = "fill_next";
 /// The last tick the claims-arrive mode (`arrivals`) wrote (u64 BE).
 pub const META_ARRIVALS_TICK: &str = "arrivals_tick";
 
+/// What `push` confirmed on each target: `"<base>\u{0}Type/id"` → xxh3-128 (16 bytes BE) of
+/// the body the target accepted, so a second push sends only what changed (`push::ledger`).
+pub const PUSH_LEDGER: TableDefinition<&str, &[u8]> = TableDefinition::new("push_ledger");
+
 /// A table of JSON records keyed by a string (`store::record` reads and writes them).
 pub type RecordTable = TableDefinition<'static, &'static str, &'static [u8]>;
 
