@@ -9,6 +9,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod bench;
+pub mod bulk;
 pub mod cli;
 pub mod client;
 pub mod clients_cmd;

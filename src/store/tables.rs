@@ -59,8 +59,11 @@ pub const AUDIT_POLICY: RecordTable = TableDefinition::new("audit_policy");
 /// Developer accounts: lower-cased e-mail → `portal::accounts::Developer`.
 pub const PORTAL_DEVELOPERS: RecordTable = TableDefinition::new("portal_developers");
 
+/// Bulk Data export jobs (`bulk`): job id → `bulk::Job` (its files live in `DATA_DIR/bulk/<id>`).
+pub const BULK_JOBS: RecordTable = TableDefinition::new("bulk_jobs");
+
 /// Every record table, created when the store is opened.
-pub const RECORD_TABLES: [RecordTable; 9] = [
+pub const RECORD_TABLES: [RecordTable; 10] = [
     AUTH_CLIENTS,
     AUTH_JTIS,
     AUTH_GRANTS,
@@ -70,4 +73,5 @@ pub const RECORD_TABLES: [RecordTable; 9] = [
     AUDIT,
     AUDIT_POLICY,
     PORTAL_DEVELOPERS,
+    BULK_JOBS,
 ];
