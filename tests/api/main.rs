@@ -8,6 +8,7 @@
 
 mod asymmetric;
 mod audit_events;
+mod bulk;
 mod failures;
 mod fhir_api;
 mod flow;
