@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::fhir::codes::COVERAGE_CLASS;
@@ -88,26 +89,59 @@ pub fn group_id(plan: &str) -> String {
     id_for(&format!("plan-{plan}"))
 }
 
+/// The members of a Coverage a Group needs (serde skips the rest without building it).
+#[derive(Deserialize)]
+struct CoverageView {
+    beneficiary: Option<RefView>,
+    #[serde(default)]
+    payor: Vec<RefView>,
+    #[serde(default)]
+    class: Vec<ClassView>,
+}
+
+#[derive(Deserialize)]
+struct RefView {
+    reference: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ClassView {
+    #[serde(rename = "type")]
+    class_type: Option<ConceptView>,
+    value: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ConceptView {
+    #[serde(default)]
+    coding: Vec<CodingView>,
+}
+
+#[derive(Deserialize)]
+struct CodingView {
+    system: Option<String>,
+    code: Option<String>,
+}
+
 /// (plan identifier, plan name, beneficiary Patient id, payor Organization id) of a Coverage.
 fn plan_of(json: &[u8]) -> Option<(String, Option<String>, String, Option<String>)> {
-    let coverage: Value = serde_json::from_slice(json).ok()?;
-    let class = coverage["class"].as_array()?.iter().find(|c| {
-        c["type"]["coding"].as_array().is_some_and(|codings| {
-            codings
-                .iter()
-                .any(|k| k["system"] == COVERAGE_CLASS && k["code"] == "plan")
+    let coverage: CoverageView = serde_json::from_slice(json).ok()?;
+    let class = coverage.class.into_iter().find(|c| {
+        c.class_type.as_ref().is_some_and(|t| {
+            t.coding.iter().any(|k| {
+                k.system.as_deref() == Some(COVERAGE_CLASS) && k.code.as_deref() == Some("plan")
+            })
         })
     })?;
-    let plan = class["value"].as_str()?.to_string();
-    let name = class["name"].as_str().map(str::to_string);
-    let target = |reference: &Value, ty: &str| {
-        parse_reference(reference.as_str()?)
+    let target = |r: Option<&RefView>, ty: &str| {
+        parse_reference(r?.reference.as_deref()?)
             .filter(|t| t.resource_type.as_deref() == Some(ty))
             .map(|t| t.id)
     };
-    let beneficiary = target(&coverage["beneficiary"]["reference"], "Patient")?;
-    let payor = target(&coverage["payor"][0]["reference"], "Organization");
-    Some((plan, name, beneficiary, payor))
+    let beneficiary = target(coverage.beneficiary.as_ref(), "Patient")?;
+    let payor = target(coverage.payor.first(), "Organization");
+    Some((class.value?, class.name, beneficiary, payor))
 }
 
 /// The Group resource (FHIR R4 Group: `type` person, `actual` true, one `member` per Patient).

@@ -215,26 +215,24 @@ pub fn type_filter(value: &str) -> Result<SearchQuery, BulkError> {
 /// Adds every `Organization/…` and `Practitioner/…` reference in `json` to `out` (a byte scan:
 /// references sit at many depths of an EOB, and their spelling is fixed by the mapper).
 fn collect_directory_refs(json: &[u8], out: &mut HashSet<String>) {
-    const KEY: &[u8] = b"\"reference\":\"";
-    let mut rest = json;
-    while let Some(at) = find(rest, KEY) {
+    const KEY: &str = "\"reference\":\"";
+    let Ok(mut rest) = std::str::from_utf8(json) else {
+        return;
+    };
+    while let Some(at) = rest.find(KEY) {
         rest = &rest[at + KEY.len()..];
-        let end = rest.iter().position(|b| *b == b'"').unwrap_or(rest.len());
-        if let Ok(reference) = std::str::from_utf8(&rest[..end]) {
-            if DIRECTORY_TYPES.iter().any(|t| {
-                reference
-                    .strip_prefix(t)
-                    .is_some_and(|r| r.starts_with('/'))
-            }) {
-                out.insert(reference.to_string());
-            }
+        let end = rest.find('"').unwrap_or(rest.len());
+        let reference = &rest[..end];
+        if DIRECTORY_TYPES.iter().any(|t| {
+            reference
+                .strip_prefix(t)
+                .is_some_and(|r| r.starts_with('/'))
+        }) && !out.contains(reference)
+        {
+            out.insert(reference.to_string());
         }
         rest = &rest[end..];
     }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// One type's output, split into files of at most `max` resources.
