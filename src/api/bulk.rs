@@ -455,6 +455,37 @@ mod tests {
     }
 
     #[test]
+    fn refusals_of_the_service_keep_their_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let clock = Arc::new(crate::clock::FixedClock::new(OffsetDateTime::UNIX_EPOCH));
+        let config = bulk::BulkConfig {
+            max_active_per_client: 0,
+            ..Default::default()
+        };
+        let bulk = Bulk::open(&store, dir.path(), clock, config, false).unwrap();
+        let system = token("system/*.read", true);
+        let e = ask(&bulk, &system, &[]).unwrap_err();
+        assert!(matches!(e, FhirError::TooManyRequests { .. }), "{e}");
+        assert_eq!(e.code().0, 429);
+        assert_eq!(
+            status(&bulk, &system, "nope", "b")
+                .err()
+                .map(|e| e.code().0),
+            Some(404)
+        );
+        assert_eq!(
+            cancel(&bulk, &system, "nope").err().map(|e| e.code().0),
+            Some(404)
+        );
+        let patient = token("patient/*.read", false);
+        assert_eq!(
+            file(&bulk, &patient, "j", "f").err().map(|e| e.code().0),
+            Some(403)
+        );
+    }
+
+    #[test]
     fn the_manifest_names_absolute_urls_and_an_empty_error_list() {
         let mut job = Job::new(
             "j1".into(),

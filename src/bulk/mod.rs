@@ -391,8 +391,10 @@ impl Inner {
         let dir = self.dir.join(&job.id);
         // A re-run starts from an empty folder.
         let _ = std::fs::remove_dir_all(&dir);
-        let read = self.store.read()?;
+        // The time first, then the snapshot: everything written up to `transactionTime` is in
+        // it (the specification's SHALL); a write in between may be too (its SHOULD NOT).
         let now = self.clock.now();
+        let read = self.store.read()?;
         let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
         let transaction_time = crate::clock::fhir_instant(now);
         let members: Option<HashSet<String>> = match &job.level {
