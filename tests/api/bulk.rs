@@ -341,6 +341,40 @@ async fn since_type_and_output_format_shape_the_export() {
         .iter()
         .all(|e| e["type"].to_string().contains("pharmacy")));
 
+    // POST with a Parameters body: the manifest's request is the URL without parameters.
+    let parameters = json!({"resourceType": "Parameters", "parameter": [
+        {"name": "_type", "valueString": "Patient"},
+        {"name": "_outputFormat", "valueString": "application/fhir+ndjson"},
+    ]});
+    let started = send(
+        app.client
+            .post(app.url("/v2/fhir/Patient/$export"))
+            .bearer_auth(&token)
+            .header("Prefer", "respond-async")
+            .header("Content-Type", "application/fhir+json")
+            .body(parameters.to_string()),
+    )
+    .await;
+    assert_eq!(started.status, 202, "{}", started.text);
+    let manifest = poll(&app, &token, started.header("content-location")).await;
+    assert_eq!(manifest["request"], app.url("/v2/fhir/Patient/$export"));
+    assert_eq!(
+        output_types(&manifest),
+        HashSet::from(["Patient".to_string()])
+    );
+    let patient_param = json!({"resourceType": "Parameters", "parameter": [
+        {"name": "patient", "valueReference": {"reference": "Patient/M00001"}},
+    ]});
+    send(
+        app.client
+            .post(app.url("/v2/fhir/Patient/$export"))
+            .bearer_auth(&token)
+            .header("Prefer", "respond-async")
+            .body(patient_param.to_string()),
+    )
+    .await
+    .refused(400);
+
     for format in ["application/fhir+ndjson", "application/ndjson", "ndjson"] {
         let path = format!(
             "/v2/fhir/$export?_outputFormat={}",
