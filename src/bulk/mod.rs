@@ -418,7 +418,7 @@ impl Inner {
         }
         let max = self.config.file_max_resources;
         let mut report = |written: u64| -> Result<run::Go, BulkError> {
-            let live = self.update(&job.id, |j| j.written = written)?;
+            let live = self.progress(&job.id, written)?;
             Ok(if live { run::Go::On } else { run::Go::Stop })
         };
         let result = run::export(&read, &job, members, &dir, max, now_ms, &mut report);
@@ -454,10 +454,28 @@ impl Inner {
         Ok(())
     }
 
+    /// Records a running job's progress without waiting for the disk (a count lost in a crash
+    /// is of no use anyway: the job runs again); false when it is no longer running.
+    fn progress(&self, id: &str, written: u64) -> Result<bool, BulkError> {
+        let mut tx = self.store.begin_write()?;
+        // Only fails when the transaction holds a persistent savepoint, which this one never does.
+        let _ = tx.set_durability(redb::Durability::None);
+        self.change_running(tx, id, |j| j.written = written)
+    }
+
     /// Changes a running job; false (and no change) when it is no longer running (cancelled,
     /// or swept).
     fn update(&self, id: &str, change: impl FnOnce(&mut Job)) -> Result<bool, BulkError> {
         let tx = self.store.begin_write()?;
+        self.change_running(tx, id, change)
+    }
+
+    fn change_running(
+        &self,
+        tx: redb::WriteTransaction,
+        id: &str,
+        change: impl FnOnce(&mut Job),
+    ) -> Result<bool, BulkError> {
         let live = {
             let mut table = tx.open_table(BULK_JOBS)?;
             match record::get::<Job>(&table, id)? {

@@ -15,6 +15,9 @@ use crate::fhir::compartment;
 use crate::fhir::search::{self, SearchQuery};
 use crate::store::{ReadTx, StoreError};
 
+/// Bytes buffered per open file before they go to the disk.
+const WRITE_BUFFER: usize = 1 << 20;
+
 /// Resources between two progress reports (which also look for a cancellation).
 pub const PROGRESS_EVERY: u64 = 2_000;
 
@@ -267,7 +270,7 @@ impl<'a> Splitter<'a> {
             let name = format!("{}-{}.ndjson", self.ty, self.done.len() + 1);
             let path = self.dir.join(name);
             let file = File::create(&path).map_err(|e| BulkError::io(&path, e))?;
-            self.current = Some((path, BufWriter::new(file), 0));
+            self.current = Some((path, BufWriter::with_capacity(WRITE_BUFFER, file), 0));
         }
         if let Some((path, w, n)) = self.current.as_mut() {
             w.write_all(json)
