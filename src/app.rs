@@ -107,6 +107,8 @@ pub struct ServeConfig {
     pub audit: crate::audit::AuditPolicy,
     /// Record every FHIR read, vread and search in the audit trail (on unless measuring).
     pub audit_reads: bool,
+    /// Bulk Data export: retention, per-client limit, file size.
+    pub bulk: crate::bulk::BulkConfig,
     /// Generated members `M00000` … served on a seeded store (logins `BBUser00000` …): the
     /// seed's are loaded before listening, the rest by a background fill (see `fill`).
     pub beneficiaries: u64,
@@ -138,6 +140,7 @@ impl ServeConfig {
             limits: crate::http::limits::ServerLimits::default(),
             audit: crate::audit::AuditPolicy::default(),
             audit_reads: true,
+            bulk: crate::bulk::BulkConfig::default(),
             beneficiaries: TEST_BENEFICIARIES,
             claims_arrive: None,
             arrive_for: Vec::new(),
@@ -186,6 +189,14 @@ impl Application {
         let auth = crate::auth::AuthServer::open(&store, config.auth, started_at.unix_timestamp())?;
         let udap = crate::udap::Udap::open(&config.data_dir, started_at)?;
         auth.set_udap_anchors(udap.anchors().to_vec());
+        // The export worker: interrupted jobs run again, expired ones go.
+        let bulk = web::Data::new(crate::bulk::Bulk::open(
+            &store,
+            &config.data_dir,
+            config.clock.clone(),
+            config.bulk,
+            true,
+        )?);
         let tls = match &config.tls {
             Some(source) => Some(crate::http::tls::server_config(source, &config.data_dir)?),
             None => None,
@@ -218,6 +229,7 @@ impl Application {
                 let request_ids = request_ids.clone();
                 App::new()
                     .app_data(state.clone())
+                    .app_data(bulk.clone())
                     // Trailing slashes are optional on every path.
                     .wrap(NormalizePath::new(TrailingSlash::Trim))
                     .wrap(from_fn(crate::http::head::as_get))
@@ -264,6 +276,11 @@ impl Application {
             seeded,
             tls_certificate: tls.map(|(_, path)| path),
         })
+    }
+
+    /// Stops the server from outside (tests that restart it on the same data directory).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     pub fn addrs(&self) -> &[SocketAddr] {

@@ -196,6 +196,14 @@ pub enum BenchCommand {
         #[arg(long)]
         work_dir: Option<PathBuf>,
     },
+    /// Bulk Data export of a generated store (kept in the work folder, shared with `bench
+    /// api`): a system export and the largest plan Group's, resources/s and peak RSS.
+    Export {
+        #[arg(long, default_value_t = 30_000)]
+        beneficiaries: u64,
+        #[arg(long, default_value = "./bench-work")]
+        work_dir: PathBuf,
+    },
     /// Load the FHIR API over loopback: EOB reads and patient searches vs. a trivial endpoint.
     Api {
         #[arg(long, default_value_t = 30_000)]
@@ -493,6 +501,13 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 beneficiaries,
                 work_dir,
             } => crate::bench::ingest(beneficiaries, work_dir.as_deref()),
+            BenchCommand::Export {
+                beneficiaries,
+                work_dir,
+            } => crate::bench::export::run(&crate::bench::export::ExportBench {
+                beneficiaries,
+                work_dir,
+            }),
             BenchCommand::Api {
                 beneficiaries,
                 work_dir,

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod check;
+pub mod bulk;
 pub mod cli;
 pub mod client;
 pub mod clients_cmd;

@@ -5,6 +5,7 @@ mod assets;
 pub(crate) mod authorize;
 pub mod body_deadline;
 pub mod conformance;
+pub mod bulk;
 pub mod discovery;
 mod error;
 mod extract;
@@ -45,6 +46,8 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
             .configure(discovery::configure)
             .configure(oauth::configure)
             .configure(udap::configure)
+            // Before the FHIR scope, whose `/{type}/{id}` would take `Patient/$export`.
+            .configure(bulk::configure)
             .configure(fhir::configure),
     );
 }
@@ -53,13 +56,18 @@ fn cors() -> actix_cors::Cors {
     actix_cors::Cors::default()
         .allow_any_origin()
         .send_wildcard()
-        .allowed_methods(["GET", "POST", "OPTIONS"])
+        // DELETE cancels a bulk export.
+        .allowed_methods(["GET", "POST", "DELETE", "OPTIONS"])
         .allow_any_header()
         .expose_headers([
+            "Content-Location",
             "ETag",
+            "Expires",
             "Last-Modified",
             "Location",
+            "Retry-After",
             "WWW-Authenticate",
+            "X-Progress",
             "X-Request-Id",
         ])
         .max_age(3600)

@@ -333,6 +333,19 @@ fn decode_fingerprint(key: &str, raw: &[u8]) -> Result<(u32, [u8; 16]), StoreErr
     Ok((version, hash))
 }
 
+/// `meta.versionId` and `meta.lastUpdated` of a stored resource, read without parsing it all
+/// (the writer always splices `meta` right after `id`, see [`ResourceWriter::upsert`]).
+pub fn version_and_last_updated(json: &[u8]) -> Option<(String, String)> {
+    let text = std::str::from_utf8(json.get(..json.len().min(512))?).ok()?;
+    let field = |name: &str| {
+        let key = format!("\"{name}\":\"");
+        let start = text.find(&key)? + key.len();
+        let end = text[start..].find('"')? + start;
+        Some(text[start..end].to_string())
+    };
+    Some((field("versionId")?, field("lastUpdated")?))
+}
+
 /// A consistent snapshot of the store.
 pub struct ReadTx {
     tx: ReadTransaction,

@@ -75,6 +75,8 @@ pub const UDAP_IDP_CLIENTS: RecordTable = TableDefinition::new("udap_idp_clients
 /// sequence number → `conformance::facts::Observation` (a bounded ring per app and kind; the
 /// key `…NUL next` holds the next sequence number).
 pub const CONFORMANCE: RecordTable = TableDefinition::new("conformance");
+/// Bulk Data export jobs (`bulk`): job id → `bulk::Job` (its files live in `DATA_DIR/bulk/<id>`).
+pub const BULK_JOBS: RecordTable = TableDefinition::new("bulk_jobs");
 
 /// Every record table, created when the store is opened.
 pub const RECORD_TABLES: &[RecordTable] = &[
@@ -90,4 +92,5 @@ pub const RECORD_TABLES: &[RecordTable] = &[
     ARRIVALS,
     UDAP_IDP_CLIENTS,
     CONFORMANCE,
+    BULK_JOBS,
 ];

@@ -10,6 +10,7 @@ mod arrivals;
 mod asymmetric;
 mod audit_events;
 mod conformance;
+mod bulk;
 mod failures;
 mod fhir_api;
 mod flow;
