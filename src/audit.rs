@@ -12,6 +12,9 @@
 //! oldest beyond the row cap (`AuditPolicy`, set by `serve` and stored beside the trail so
 //! every writer applies the same one).
 
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
 use redb::WriteTransaction;
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, Table};
 use serde::{Deserialize, Serialize};
@@ -19,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::store::record;
 pub use crate::store::tables::AUDIT;
 use crate::store::tables::AUDIT_POLICY;
-use crate::store::{Store, StoreError};
+use crate::store::{Deferrable, Store, StoreError};
 
 const POLICY_KEY: &str = "policy";
 
@@ -141,27 +144,74 @@ fn random_bytes() -> [u8; 16] {
     out
 }
 
+/// The last part of new keys: a counter that starts at a random value in each process, so
+/// same-second keys of one process never meet and another process's almost never do (a key
+/// already taken is skipped, see `insert_new`).
+fn next_serial() -> u32 {
+    static SERIAL: OnceLock<AtomicU32> = OnceLock::new();
+    SERIAL
+        .get_or_init(|| {
+            let [a, b, c, d, ..] = random_bytes();
+            AtomicU32::new(u32::from_le_bytes([a, b, c, d]))
+        })
+        .fetch_add(1, Ordering::Relaxed)
+}
+
 /// Appends a record inside the caller's transaction (so it commits with what it describes),
 /// folding it into an identical recent failure, and drops what the policy no longer keeps.
 pub fn append(tx: &WriteTransaction, record: &AuditRecord) -> Result<(), StoreError> {
+    append_batch(tx, vec![record.clone()])
+}
+
+/// Appends `records` (in order) inside `tx`: the policy is read, the trail opened and expired
+/// once for all of them. The background writer applies each queued batch with this.
+pub fn append_batch(tx: &WriteTransaction, records: Vec<AuditRecord>) -> Result<(), StoreError> {
+    let Some(newest) = records.iter().map(|r| r.at).max() else {
+        return Ok(());
+    };
     let policy = policy_in(tx)?;
-    let record = clipped(record);
     let mut table = tx.open_table(AUDIT)?;
-    let kind = kind_tag(&record);
-    if !fold_into_recent(&mut table, &record, &kind, &policy)? {
-        // Time first so keys sort chronologically; then the kind of event, so finding one to
-        // fold into needs no parsing; a random part keeps same-second keys apart.
-        let random = blake3::hash(&random_bytes()).to_hex();
-        let key = format!("{}-{kind}{}", time_key(record.at), &random[..8]);
+    let mut appended = 0;
+    for record in records {
+        let record = clipped(record);
+        let kind = kind_tag(&record);
+        if fold_into_recent(&mut table, &record, &kind, &policy)? {
+            continue;
+        }
         let entry = AuditEntry {
             record,
             count: 1,
             last_at: None,
         };
-        record::put(&mut table, &key, &entry)?;
-        expire(&mut table, entry.record.at, &policy, EXPIRE_PER_WRITE)?;
+        insert_new(&mut table, entry.record.at, &kind, &record::encode(&entry))?;
+        appended += 1;
+    }
+    if appended > 0 {
+        expire(&mut table, newest, &policy, EXPIRE_PER_WRITE + appended)?;
     }
     Ok(())
+}
+
+/// Stores `value` under a new key: time first so keys sort chronologically; then the kind of
+/// event, so finding one to fold into needs no parsing; then a serial that keeps same-second
+/// keys apart.
+fn insert_new(
+    table: &mut Table<&str, &[u8]>,
+    at: i64,
+    kind: &str,
+    value: &[u8],
+) -> Result<(), StoreError> {
+    loop {
+        let key = format!("{}-{kind}{:08x}", time_key(at), next_serial());
+        let taken = table
+            .insert(key.as_str(), value)?
+            .map(|old| old.value().to_vec());
+        let Some(old) = taken else {
+            return Ok(());
+        };
+        // Another process's entry had this key: put it back and take the next serial.
+        table.insert(key.as_str(), old.as_slice())?;
+    }
 }
 
 /// The trail's key of a stored entry is `{time}-{kind}{random}`: 37 characters of digits,
@@ -276,40 +326,52 @@ fn expire(
 }
 
 /// `record` with every string cut to a bounded length (callers pass what clients sent).
-fn clipped(record: &AuditRecord) -> AuditRecord {
-    let maybe = |s: &Option<String>, max: usize| s.as_deref().map(|s| clip(s, max));
-    AuditRecord {
-        at: record.at,
-        event: clip(&record.event, MAX_FIELD),
-        outcome: clip(&record.outcome, MAX_FIELD),
-        client_id: maybe(&record.client_id, MAX_FIELD),
-        user: maybe(&record.user, MAX_FIELD),
-        patient: maybe(&record.patient, MAX_FIELD),
-        scopes: maybe(&record.scopes, MAX_FIELD * 4),
-        detail: maybe(&record.detail, MAX_FIELD * 2),
-        interaction: maybe(&record.interaction, MAX_FIELD),
-        resource_type: maybe(&record.resource_type, MAX_FIELD),
-        query: maybe(&record.query, MAX_FIELD * 8),
-        // A page holds at most `MAX_COUNT` matches plus what they include.
-        touched: record
-            .touched
-            .iter()
-            .take(MAX_TOUCHED)
-            .map(|t| clip(t, MAX_FIELD))
-            .collect(),
-        request_id: maybe(&record.request_id, MAX_FIELD),
+fn clipped(mut r: AuditRecord) -> AuditRecord {
+    clip(&mut r.event, MAX_FIELD);
+    clip(&mut r.outcome, MAX_FIELD);
+    for (field, max) in [
+        (&mut r.client_id, MAX_FIELD),
+        (&mut r.user, MAX_FIELD),
+        (&mut r.patient, MAX_FIELD),
+        (&mut r.scopes, MAX_FIELD * 4),
+        (&mut r.detail, MAX_FIELD * 2),
+        (&mut r.interaction, MAX_FIELD),
+        (&mut r.resource_type, MAX_FIELD),
+        (&mut r.query, MAX_FIELD * 8),
+        (&mut r.request_id, MAX_FIELD),
+    ] {
+        if let Some(s) = field {
+            clip(s, max);
+        }
     }
+    // A page holds at most `MAX_COUNT` matches plus what they include.
+    r.touched.truncate(MAX_TOUCHED);
+    for t in &mut r.touched {
+        clip(t, MAX_FIELD);
+    }
+    r
 }
 
-fn clip(s: &str, max: usize) -> String {
+/// Cuts `s` to at most `max` bytes (at a character boundary) and marks the cut with `…`.
+fn clip(s: &mut String, max: usize) {
     if s.len() <= max {
-        return s.to_string();
+        return;
     }
     let mut end = max;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…", &s[..end])
+    s.truncate(end);
+    s.push('…');
+}
+
+impl Deferrable for AuditRecord {
+    fn apply_batch(tx: &WriteTransaction, items: Vec<Self>) -> Result<(), StoreError> {
+        let n = items.len();
+        append_batch(tx, items).inspect_err(|e| {
+            tracing::error!("could not record {n} audit events: {e}");
+        })
+    }
 }
 
 /// Appends a record that describes no write of its own (refusals, sign-ins, FHIR reads):
@@ -317,15 +379,7 @@ fn clip(s: &str, max: usize) -> String {
 /// request does not wait for the disk. A store failure there is logged, not raised: the
 /// request it describes has been decided already.
 pub fn record(store: &Store, record: AuditRecord) {
-    store.defer(Box::new(move |tx| {
-        append(tx, &record).inspect_err(|e| {
-            tracing::error!(
-                "could not record the audit event {} ({}): {e}",
-                record.event,
-                record.outcome
-            );
-        })
-    }));
+    store.defer_item(record);
 }
 
 /// The newest `limit` records, newest first.
