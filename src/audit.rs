@@ -15,13 +15,13 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
-use redb::WriteTransaction;
+use redb::{ReadTransaction, WriteTransaction};
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, Table};
 use serde::{Deserialize, Serialize};
 
 use crate::store::record;
 pub use crate::store::tables::AUDIT;
-use crate::store::tables::AUDIT_POLICY;
+use crate::store::tables::{AUDIT_BY_PATIENT, AUDIT_POLICY};
 use crate::store::{Deferrable, Store, StoreError};
 
 const POLICY_KEY: &str = "policy";
@@ -116,8 +116,9 @@ pub fn apply_policy(store: &Store, policy: &AuditPolicy, now: i64) -> Result<(),
     let tx = store.begin_write()?;
     {
         record::put(&mut tx.open_table(AUDIT_POLICY)?, POLICY_KEY, policy)?;
-        let mut table = tx.open_table(AUDIT)?;
-        expire(&mut table, now, policy, usize::MAX)?;
+        let mut trail = Trail::open(&tx)?;
+        trail.index_if_missing()?;
+        trail.expire(now, policy, usize::MAX)?;
     }
     tx.commit()?;
     Ok(())
@@ -170,12 +171,12 @@ pub fn append_batch(tx: &WriteTransaction, records: Vec<AuditRecord>) -> Result<
         return Ok(());
     };
     let policy = policy_in(tx)?;
-    let mut table = tx.open_table(AUDIT)?;
+    let mut trail = Trail::open(tx)?;
     let mut appended = 0;
     for record in records {
         let record = clipped(record);
         let kind = kind_tag(&record);
-        if fold_into_recent(&mut table, &record, &kind, &policy)? {
+        if fold_into_recent(&mut trail.entries, &record, &kind, &policy)? {
             continue;
         }
         let entry = AuditEntry {
@@ -183,16 +184,135 @@ pub fn append_batch(tx: &WriteTransaction, records: Vec<AuditRecord>) -> Result<
             count: 1,
             last_at: None,
         };
-        insert_new(&mut table, entry.record.at, &kind, &record::encode(&entry))?;
+        let key = insert_new(
+            &mut trail.entries,
+            entry.record.at,
+            &kind,
+            &record::encode(&entry),
+        )?;
+        for patient in patients_named(&entry.record) {
+            trail.by_patient.insert((patient, key.as_str()), ())?;
+        }
         appended += 1;
     }
     if appended > 0 {
-        expire(&mut table, newest, &policy, EXPIRE_PER_WRITE + appended)?;
+        trail.expire(newest, &policy, EXPIRE_PER_WRITE + appended)?;
     }
     Ok(())
 }
 
-/// Stores `value` under a new key: time first so keys sort chronologically; then the kind of
+/// The trail's tables, open in one write transaction: the entries, and the patient index
+/// (`AUDIT_BY_PATIENT`) kept in step with them.
+struct Trail<'tx> {
+    entries: Table<'tx, &'static str, &'static [u8]>,
+    by_patient: Table<'tx, (&'static str, &'static str), ()>,
+}
+
+impl<'tx> Trail<'tx> {
+    fn open(tx: &'tx WriteTransaction) -> Result<Self, StoreError> {
+        Ok(Self {
+            entries: tx.open_table(AUDIT)?,
+            by_patient: tx.open_table(AUDIT_BY_PATIENT)?,
+        })
+    }
+
+    /// Drops the oldest entry and its index rows; false when the trail is empty.
+    fn pop_oldest(&mut self) -> Result<bool, StoreError> {
+        let popped = self
+            .entries
+            .pop_first()?
+            .map(|(key, value)| (key.value().to_string(), value.value().to_vec()));
+        let Some((key, value)) = popped else {
+            return Ok(false);
+        };
+        // An entry that does not read cannot be indexed either: nothing to remove then.
+        if let Ok(entry) = record::decode::<AuditEntry>(&key, &value) {
+            for patient in patients_named(&entry.record) {
+                self.by_patient.remove((patient, key.as_str()))?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Drops up to `limit` entries older than the retention age, then the oldest beyond the
+    /// cap.
+    fn expire(&mut self, now: i64, policy: &AuditPolicy, limit: usize) -> Result<(), StoreError> {
+        let cutoff = time_key(now.saturating_sub(policy.max_age_secs));
+        for _ in 0..limit {
+            let too_old = self
+                .entries
+                .first()?
+                .is_some_and(|(key, _)| key.value() < cutoff.as_str());
+            if !too_old || !self.pop_oldest()? {
+                break;
+            }
+        }
+        while self.entries.len()? > policy.max_entries.max(1) {
+            if !self.pop_oldest()? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds the patient index of a trail written before it existed.
+    fn index_if_missing(&mut self) -> Result<(), StoreError> {
+        if !self.by_patient.is_empty()? {
+            return Ok(());
+        }
+        let mut rows = Vec::new();
+        for row in self.entries.iter()? {
+            let (key, value) = row?;
+            let Ok(entry) = record::decode::<AuditEntry>(key.value(), value.value()) else {
+                continue;
+            };
+            for patient in patients_named(&entry.record) {
+                rows.push((patient.to_string(), key.value().to_string()));
+            }
+        }
+        for (patient, key) in rows {
+            self.by_patient
+                .insert((patient.as_str(), key.as_str()), ())?;
+        }
+        Ok(())
+    }
+}
+
+/// Every patient an entry names, once each: its patient, and each `Patient/…` it touched (what
+/// the AuditEvent's `patient` search parameter matches).
+pub fn patients_named(record: &AuditRecord) -> Vec<&str> {
+    let touched = record.touched.iter().filter_map(|t| {
+        let id = t.strip_prefix("Patient/")?;
+        Some(id.split('/').next().unwrap_or(id))
+    });
+    let mut out: Vec<&str> = Vec::new();
+    for patient in record.patient.as_deref().into_iter().chain(touched) {
+        if !patient.is_empty() && !out.contains(&patient) {
+            out.push(patient);
+        }
+    }
+    out
+}
+
+/// Keys of the entries that name `patient` (`patients_named`), recorded from `from` to `to`
+/// (Unix seconds, both included), oldest first: a range scan of the patient index.
+pub fn patient_keys(
+    tx: &ReadTransaction,
+    patient: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<String>, StoreError> {
+    let table = tx.open_table(AUDIT_BY_PATIENT)?;
+    let (lo, hi) = (time_key(from), time_key(to.saturating_add(1)));
+    let mut out = Vec::new();
+    for row in table.range((patient, lo.as_str())..(patient, hi.as_str()))? {
+        let (key, _) = row?;
+        out.push(key.value().1.to_string());
+    }
+    Ok(out)
+}
+
+/// Stores `value` under a new key and returns it: time first so keys sort chronologically; then the kind of
 /// event, so finding one to fold into needs no parsing; then a serial that keeps same-second
 /// keys apart.
 fn insert_new(
@@ -200,14 +320,14 @@ fn insert_new(
     at: i64,
     kind: &str,
     value: &[u8],
-) -> Result<(), StoreError> {
+) -> Result<String, StoreError> {
     loop {
         let key = format!("{}-{kind}{:08x}", time_key(at), next_serial());
         let taken = table
             .insert(key.as_str(), value)?
             .map(|old| old.value().to_vec());
         let Some(old) = taken else {
-            return Ok(());
+            return Ok(key);
         };
         // Another process's entry had this key: put it back and take the next serial.
         table.insert(key.as_str(), old.as_slice())?;
@@ -229,7 +349,7 @@ pub fn is_key(key: &str) -> bool {
 }
 
 /// The key prefix of entries at `at`: zero-padded so keys sort by time.
-fn time_key(at: i64) -> String {
+pub fn time_key(at: i64) -> String {
     format!("{:020}", at.max(0))
 }
 
@@ -300,29 +420,6 @@ fn same_failure(a: &AuditRecord, b: &AuditRecord) -> bool {
         && a.user == b.user
         && a.patient == b.patient
         && a.scopes == b.scopes
-}
-
-/// Drops up to `limit` entries older than the retention age, then the oldest beyond the cap.
-fn expire(
-    table: &mut Table<&str, &[u8]>,
-    now: i64,
-    policy: &AuditPolicy,
-    limit: usize,
-) -> Result<(), StoreError> {
-    let cutoff = time_key(now.saturating_sub(policy.max_age_secs));
-    for _ in 0..limit {
-        let too_old = table
-            .first()?
-            .is_some_and(|(key, _)| key.value() < cutoff.as_str());
-        if !too_old {
-            break;
-        }
-        table.pop_first()?;
-    }
-    while table.len()? > policy.max_entries.max(1) {
-        table.pop_first()?;
-    }
-    Ok(())
 }
 
 /// `record` with every string cut to a bounded length (callers pass what clients sent).

@@ -91,6 +91,7 @@ impl Store {
             tx.open_table(RESOURCES)?;
             tx.open_table(RESOURCE_HISTORY)?;
             tx.open_table(FINGERPRINTS)?;
+            tx.open_table(tables::AUDIT_BY_PATIENT)?;
         }
         record::create_all(&tx, &tables::RECORD_TABLES)?;
         tx.commit()?;
