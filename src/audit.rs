@@ -513,16 +513,23 @@ pub fn recent_keyed(store: &Store, limit: usize) -> Result<Vec<(String, AuditEnt
 }
 
 /// The newest FHIR interactions of each app with `patient`'s data (at most `per_app` each,
-/// newest first), from the newest `scan` entries of the trail: the connected-apps page's
-/// access history.
+/// newest first), from the patient's newest `scan` entries (the patient index): the
+/// connected-apps page's access history.
 pub fn access_history(
     store: &Store,
     patient: &str,
     per_app: usize,
     scan: usize,
 ) -> Result<std::collections::HashMap<String, Vec<AuditRecord>>, StoreError> {
+    store.flush();
+    let tx = store.database().begin_read()?;
+    let keys = patient_keys(&tx, patient, 0, i64::MAX)?;
+    let table = tx.open_table(AUDIT)?;
     let mut out: std::collections::HashMap<String, Vec<AuditRecord>> = Default::default();
-    for (_, entry) in recent_keyed(store, scan)? {
+    for key in keys.iter().rev().take(scan) {
+        let Some(entry) = record::get::<AuditEntry>(&table, key)? else {
+            continue;
+        };
         let r = entry.record;
         if r.interaction.is_none() || r.patient.as_deref() != Some(patient) {
             continue;
