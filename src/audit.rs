@@ -12,14 +12,17 @@
 //! oldest beyond the row cap (`AuditPolicy`, set by `serve` and stored beside the trail so
 //! every writer applies the same one).
 
-use redb::WriteTransaction;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+use redb::{ReadTransaction, WriteTransaction};
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, Table};
 use serde::{Deserialize, Serialize};
 
 use crate::store::record;
 pub use crate::store::tables::AUDIT;
-use crate::store::tables::AUDIT_POLICY;
-use crate::store::{Store, StoreError};
+use crate::store::tables::{AUDIT_BY_PATIENT, AUDIT_POLICY};
+use crate::store::{Deferrable, Store, StoreError};
 
 const POLICY_KEY: &str = "policy";
 
@@ -113,8 +116,9 @@ pub fn apply_policy(store: &Store, policy: &AuditPolicy, now: i64) -> Result<(),
     let tx = store.begin_write()?;
     {
         record::put(&mut tx.open_table(AUDIT_POLICY)?, POLICY_KEY, policy)?;
-        let mut table = tx.open_table(AUDIT)?;
-        expire(&mut table, now, policy, usize::MAX)?;
+        let mut trail = Trail::open(&tx)?;
+        trail.index_if_missing()?;
+        trail.expire(now, policy, usize::MAX)?;
     }
     tx.commit()?;
     Ok(())
@@ -141,27 +145,193 @@ fn random_bytes() -> [u8; 16] {
     out
 }
 
+/// The last part of new keys: a counter that starts at a random value in each process, so
+/// same-second keys of one process never meet and another process's almost never do (a key
+/// already taken is skipped, see `insert_new`).
+fn next_serial() -> u32 {
+    static SERIAL: OnceLock<AtomicU32> = OnceLock::new();
+    SERIAL
+        .get_or_init(|| {
+            let [a, b, c, d, ..] = random_bytes();
+            AtomicU32::new(u32::from_le_bytes([a, b, c, d]))
+        })
+        .fetch_add(1, Ordering::Relaxed)
+}
+
 /// Appends a record inside the caller's transaction (so it commits with what it describes),
 /// folding it into an identical recent failure, and drops what the policy no longer keeps.
 pub fn append(tx: &WriteTransaction, record: &AuditRecord) -> Result<(), StoreError> {
+    append_batch(tx, vec![record.clone()])
+}
+
+/// Appends `records` (in order) inside `tx`: the policy is read, the trail opened and expired
+/// once for all of them. The background writer applies each queued batch with this.
+pub fn append_batch(tx: &WriteTransaction, records: Vec<AuditRecord>) -> Result<(), StoreError> {
+    let Some(newest) = records.iter().map(|r| r.at).max() else {
+        return Ok(());
+    };
     let policy = policy_in(tx)?;
-    let record = clipped(record);
-    let mut table = tx.open_table(AUDIT)?;
-    let kind = kind_tag(&record);
-    if !fold_into_recent(&mut table, &record, &kind, &policy)? {
-        // Time first so keys sort chronologically; then the kind of event, so finding one to
-        // fold into needs no parsing; a random part keeps same-second keys apart.
-        let random = blake3::hash(&random_bytes()).to_hex();
-        let key = format!("{}-{kind}{}", time_key(record.at), &random[..8]);
+    let mut trail = Trail::open(tx)?;
+    let mut appended = 0;
+    for record in records {
+        let record = clipped(record);
+        let kind = kind_tag(&record);
+        if fold_into_recent(&mut trail.entries, &record, &kind, &policy)? {
+            continue;
+        }
         let entry = AuditEntry {
             record,
             count: 1,
             last_at: None,
         };
-        record::put(&mut table, &key, &entry)?;
-        expire(&mut table, entry.record.at, &policy, EXPIRE_PER_WRITE)?;
+        let key = insert_new(
+            &mut trail.entries,
+            entry.record.at,
+            &kind,
+            &record::encode(&entry),
+        )?;
+        for patient in patients_named(&entry.record) {
+            trail.by_patient.insert((patient, key.as_str()), ())?;
+        }
+        appended += 1;
+    }
+    if appended > 0 {
+        trail.expire(newest, &policy, EXPIRE_PER_WRITE + appended)?;
     }
     Ok(())
+}
+
+/// The trail's tables, open in one write transaction: the entries, and the patient index
+/// (`AUDIT_BY_PATIENT`) kept in step with them.
+struct Trail<'tx> {
+    entries: Table<'tx, &'static str, &'static [u8]>,
+    by_patient: Table<'tx, (&'static str, &'static str), ()>,
+}
+
+impl<'tx> Trail<'tx> {
+    fn open(tx: &'tx WriteTransaction) -> Result<Self, StoreError> {
+        Ok(Self {
+            entries: tx.open_table(AUDIT)?,
+            by_patient: tx.open_table(AUDIT_BY_PATIENT)?,
+        })
+    }
+
+    /// Drops the oldest entry and its index rows; false when the trail is empty.
+    fn pop_oldest(&mut self) -> Result<bool, StoreError> {
+        let popped = self
+            .entries
+            .pop_first()?
+            .map(|(key, value)| (key.value().to_string(), value.value().to_vec()));
+        let Some((key, value)) = popped else {
+            return Ok(false);
+        };
+        // An entry that does not read cannot be indexed either: nothing to remove then.
+        if let Ok(entry) = record::decode::<AuditEntry>(&key, &value) {
+            for patient in patients_named(&entry.record) {
+                self.by_patient.remove((patient, key.as_str()))?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Drops up to `limit` entries older than the retention age, then the oldest beyond the
+    /// cap.
+    fn expire(&mut self, now: i64, policy: &AuditPolicy, limit: usize) -> Result<(), StoreError> {
+        let cutoff = time_key(now.saturating_sub(policy.max_age_secs));
+        for _ in 0..limit {
+            let too_old = self
+                .entries
+                .first()?
+                .is_some_and(|(key, _)| key.value() < cutoff.as_str());
+            if !too_old || !self.pop_oldest()? {
+                break;
+            }
+        }
+        while self.entries.len()? > policy.max_entries.max(1) {
+            if !self.pop_oldest()? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds the patient index of a trail written before it existed.
+    fn index_if_missing(&mut self) -> Result<(), StoreError> {
+        if !self.by_patient.is_empty()? {
+            return Ok(());
+        }
+        let mut rows = Vec::new();
+        for row in self.entries.iter()? {
+            let (key, value) = row?;
+            let Ok(entry) = record::decode::<AuditEntry>(key.value(), value.value()) else {
+                continue;
+            };
+            for patient in patients_named(&entry.record) {
+                rows.push((patient.to_string(), key.value().to_string()));
+            }
+        }
+        for (patient, key) in rows {
+            self.by_patient
+                .insert((patient.as_str(), key.as_str()), ())?;
+        }
+        Ok(())
+    }
+}
+
+/// Every patient an entry names, once each: its patient, and each `Patient/…` it touched (what
+/// the AuditEvent's `patient` search parameter matches).
+pub fn patients_named(record: &AuditRecord) -> Vec<&str> {
+    let touched = record.touched.iter().filter_map(|t| {
+        let id = t.strip_prefix("Patient/")?;
+        Some(id.split('/').next().unwrap_or(id))
+    });
+    let mut out: Vec<&str> = Vec::new();
+    for patient in record.patient.as_deref().into_iter().chain(touched) {
+        if !patient.is_empty() && !out.contains(&patient) {
+            out.push(patient);
+        }
+    }
+    out
+}
+
+/// Keys of the entries that name `patient` (`patients_named`), recorded from `from` to `to`
+/// (Unix seconds, both included), oldest first: a range scan of the patient index.
+pub fn patient_keys(
+    tx: &ReadTransaction,
+    patient: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<String>, StoreError> {
+    let table = tx.open_table(AUDIT_BY_PATIENT)?;
+    let (lo, hi) = (time_key(from), time_key(to.saturating_add(1)));
+    let mut out = Vec::new();
+    for row in table.range((patient, lo.as_str())..(patient, hi.as_str()))? {
+        let (key, _) = row?;
+        out.push(key.value().1.to_string());
+    }
+    Ok(out)
+}
+
+/// Stores `value` under a new key and returns it: time first so keys sort chronologically; then the kind of
+/// event, so finding one to fold into needs no parsing; then a serial that keeps same-second
+/// keys apart.
+fn insert_new(
+    table: &mut Table<&str, &[u8]>,
+    at: i64,
+    kind: &str,
+    value: &[u8],
+) -> Result<String, StoreError> {
+    loop {
+        let key = format!("{}-{kind}{:08x}", time_key(at), next_serial());
+        let taken = table
+            .insert(key.as_str(), value)?
+            .map(|old| old.value().to_vec());
+        let Some(old) = taken else {
+            return Ok(key);
+        };
+        // Another process's entry had this key: put it back and take the next serial.
+        table.insert(key.as_str(), old.as_slice())?;
+    }
 }
 
 /// The trail's key of a stored entry is `{time}-{kind}{random}`: 37 characters of digits,
@@ -179,7 +349,7 @@ pub fn is_key(key: &str) -> bool {
 }
 
 /// The key prefix of entries at `at`: zero-padded so keys sort by time.
-fn time_key(at: i64) -> String {
+pub fn time_key(at: i64) -> String {
     format!("{:020}", at.max(0))
 }
 
@@ -252,64 +422,53 @@ fn same_failure(a: &AuditRecord, b: &AuditRecord) -> bool {
         && a.scopes == b.scopes
 }
 
-/// Drops up to `limit` entries older than the retention age, then the oldest beyond the cap.
-fn expire(
-    table: &mut Table<&str, &[u8]>,
-    now: i64,
-    policy: &AuditPolicy,
-    limit: usize,
-) -> Result<(), StoreError> {
-    let cutoff = time_key(now.saturating_sub(policy.max_age_secs));
-    for _ in 0..limit {
-        let too_old = table
-            .first()?
-            .is_some_and(|(key, _)| key.value() < cutoff.as_str());
-        if !too_old {
-            break;
-        }
-        table.pop_first()?;
-    }
-    while table.len()? > policy.max_entries.max(1) {
-        table.pop_first()?;
-    }
-    Ok(())
-}
-
 /// `record` with every string cut to a bounded length (callers pass what clients sent).
-fn clipped(record: &AuditRecord) -> AuditRecord {
-    let maybe = |s: &Option<String>, max: usize| s.as_deref().map(|s| clip(s, max));
-    AuditRecord {
-        at: record.at,
-        event: clip(&record.event, MAX_FIELD),
-        outcome: clip(&record.outcome, MAX_FIELD),
-        client_id: maybe(&record.client_id, MAX_FIELD),
-        user: maybe(&record.user, MAX_FIELD),
-        patient: maybe(&record.patient, MAX_FIELD),
-        scopes: maybe(&record.scopes, MAX_FIELD * 4),
-        detail: maybe(&record.detail, MAX_FIELD * 2),
-        interaction: maybe(&record.interaction, MAX_FIELD),
-        resource_type: maybe(&record.resource_type, MAX_FIELD),
-        query: maybe(&record.query, MAX_FIELD * 8),
-        // A page holds at most `MAX_COUNT` matches plus what they include.
-        touched: record
-            .touched
-            .iter()
-            .take(MAX_TOUCHED)
-            .map(|t| clip(t, MAX_FIELD))
-            .collect(),
-        request_id: maybe(&record.request_id, MAX_FIELD),
+fn clipped(mut r: AuditRecord) -> AuditRecord {
+    clip(&mut r.event, MAX_FIELD);
+    clip(&mut r.outcome, MAX_FIELD);
+    for (field, max) in [
+        (&mut r.client_id, MAX_FIELD),
+        (&mut r.user, MAX_FIELD),
+        (&mut r.patient, MAX_FIELD),
+        (&mut r.scopes, MAX_FIELD * 4),
+        (&mut r.detail, MAX_FIELD * 2),
+        (&mut r.interaction, MAX_FIELD),
+        (&mut r.resource_type, MAX_FIELD),
+        (&mut r.query, MAX_FIELD * 8),
+        (&mut r.request_id, MAX_FIELD),
+    ] {
+        if let Some(s) = field {
+            clip(s, max);
+        }
     }
+    // A page holds at most `MAX_COUNT` matches plus what they include.
+    r.touched.truncate(MAX_TOUCHED);
+    for t in &mut r.touched {
+        clip(t, MAX_FIELD);
+    }
+    r
 }
 
-fn clip(s: &str, max: usize) -> String {
+/// Cuts `s` to at most `max` bytes (at a character boundary) and marks the cut with `…`.
+fn clip(s: &mut String, max: usize) {
     if s.len() <= max {
-        return s.to_string();
+        return;
     }
     let mut end = max;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…", &s[..end])
+    s.truncate(end);
+    s.push('…');
+}
+
+impl Deferrable for AuditRecord {
+    fn apply_batch(tx: &WriteTransaction, items: Vec<Self>) -> Result<(), StoreError> {
+        let n = items.len();
+        append_batch(tx, items).inspect_err(|e| {
+            tracing::error!("could not record {n} audit events: {e}");
+        })
+    }
 }
 
 /// Appends a record that describes no write of its own (refusals, sign-ins, FHIR reads):
@@ -317,15 +476,7 @@ fn clip(s: &str, max: usize) -> String {
 /// request does not wait for the disk. A store failure there is logged, not raised: the
 /// request it describes has been decided already.
 pub fn record(store: &Store, record: AuditRecord) {
-    store.defer(Box::new(move |tx| {
-        append(tx, &record).inspect_err(|e| {
-            tracing::error!(
-                "could not record the audit event {} ({}): {e}",
-                record.event,
-                record.outcome
-            );
-        })
-    }));
+    store.defer_item(record);
 }
 
 /// The newest `limit` records, newest first.
@@ -362,16 +513,23 @@ pub fn recent_keyed(store: &Store, limit: usize) -> Result<Vec<(String, AuditEnt
 }
 
 /// The newest FHIR interactions of each app with `patient`'s data (at most `per_app` each,
-/// newest first), from the newest `scan` entries of the trail: the connected-apps page's
-/// access history.
+/// newest first), from the patient's newest `scan` entries (the patient index): the
+/// connected-apps page's access history.
 pub fn access_history(
     store: &Store,
     patient: &str,
     per_app: usize,
     scan: usize,
 ) -> Result<std::collections::HashMap<String, Vec<AuditRecord>>, StoreError> {
+    store.flush();
+    let tx = store.database().begin_read()?;
+    let keys = patient_keys(&tx, patient, 0, i64::MAX)?;
+    let table = tx.open_table(AUDIT)?;
     let mut out: std::collections::HashMap<String, Vec<AuditRecord>> = Default::default();
-    for (_, entry) in recent_keyed(store, scan)? {
+    for key in keys.iter().rev().take(scan) {
+        let Some(entry) = record::get::<AuditEntry>(&table, key)? else {
+            continue;
+        };
         let r = entry.record;
         if r.interaction.is_none() || r.patient.as_deref() != Some(patient) {
             continue;

@@ -161,3 +161,93 @@ fn entries_written_before_counts_existed_still_read() {
     assert_eq!(entries[0].count, 1);
     assert_eq!(entries[0].record, success(5));
 }
+
+/// Rows of the patient index, as (patient, key).
+fn index_rows(store: &Store) -> Vec<(String, String)> {
+    let tx = store.database().begin_read().unwrap();
+    let table = tx.open_table(AUDIT_BY_PATIENT).unwrap();
+    table
+        .iter()
+        .unwrap()
+        .map(|row| {
+            let (k, _) = row.unwrap();
+            (k.value().0.to_string(), k.value().1.to_string())
+        })
+        .collect()
+}
+
+fn read_by(at: i64, patient: &str, touched: &[&str]) -> AuditRecord {
+    AuditRecord {
+        at,
+        event: "fhir".into(),
+        outcome: "success".into(),
+        client_id: Some("app-a".into()),
+        patient: Some(patient.into()),
+        interaction: Some("search-type".into()),
+        touched: touched.iter().map(|t| (*t).to_string()).collect(),
+        ..AuditRecord::default()
+    }
+}
+
+#[test]
+fn the_patient_index_names_every_patient_and_follows_expiry() {
+    let store = store_with(AuditPolicy {
+        max_entries: 100,
+        ..AuditPolicy::default()
+    });
+    let tx = store.begin_write().unwrap();
+    let records = (0..300)
+        .map(|i| {
+            read_by(
+                1_000 + i,
+                &format!("P{}", i % 3),
+                &["Patient/Q1/_history/2", "ExplanationOfBenefit/e"],
+            )
+        })
+        .collect();
+    append_batch(&tx, records).unwrap();
+    tx.commit().unwrap();
+    let kept = recent_keyed(&store, 1_000).unwrap();
+    assert_eq!(kept.len(), 100);
+    let mut expected: Vec<(String, String)> = kept
+        .iter()
+        .flat_map(|(key, entry)| {
+            [
+                (entry.record.patient.clone().unwrap(), key.clone()),
+                ("Q1".to_string(), key.clone()),
+            ]
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(index_rows(&store), expected);
+    let tx = store.database().begin_read().unwrap();
+    let p1 = patient_keys(&tx, "P1", 0, i64::MAX).unwrap();
+    assert_eq!(
+        p1.len(),
+        kept.iter()
+            .filter(|(_, e)| e.record.patient.as_deref() == Some("P1"))
+            .count()
+    );
+    assert!(p1.windows(2).all(|w| w[0] < w[1]), "time order");
+    assert_eq!(patient_keys(&tx, "P1", 1_250, 1_252).unwrap().len(), 1);
+}
+
+#[test]
+fn a_trail_without_its_patient_index_gets_one_at_start() {
+    let store = store_with(AuditPolicy::default());
+    let tx = store.begin_write().unwrap();
+    append_batch(
+        &tx,
+        (0..10).map(|i| read_by(1_000 + i, "P1", &[])).collect(),
+    )
+    .unwrap();
+    // As a store written before the index existed.
+    tx.open_table(AUDIT_BY_PATIENT)
+        .unwrap()
+        .retain(|_, _| false)
+        .unwrap();
+    tx.commit().unwrap();
+    assert!(index_rows(&store).is_empty());
+    apply_policy(&store, &AuditPolicy::default(), 1_010).unwrap();
+    assert_eq!(index_rows(&store).len(), 10);
+}

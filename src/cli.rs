@@ -401,22 +401,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             let report = with_progress("importing", |p| {
                 cpcds::import_dir(&dir, &store, clock.now(), p)
             })?;
+            // `import_dir` has audited it.
             print_import(&report);
-            crate::audit::record(
-                &store,
-                crate::audit::AuditRecord {
-                    at: clock.now().unix_timestamp(),
-                    event: "import".into(),
-                    outcome: "success".into(),
-                    detail: Some(format!(
-                        "{}: {} resources changed, {} provenance records",
-                        dir.display(),
-                        report.changed(),
-                        report.provenances
-                    )),
-                    ..crate::audit::AuditRecord::default()
-                },
-            );
             // The next `serve` must answer searches from what was just imported.
             let started = Instant::now();
             let index =
@@ -471,18 +457,26 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Export { data, out } => {
             let store = Store::open(&data.data_dir)?;
-            let counts = crate::export::export_ndjson(&store, &out)?;
-            let total: u64 = counts.iter().map(|(_, n)| *n).sum();
+            let exported = crate::export::export_ndjson(&store, &out);
+            // Audited whether it worked or not.
+            let (outcome, detail) = match &exported {
+                Ok(counts) => {
+                    let total: u64 = counts.iter().map(|(_, n)| *n).sum();
+                    ("success", format!("{total} resources to {}", out.display()))
+                }
+                Err(e) => ("error", format!("to {}: {e}", out.display())),
+            };
             crate::audit::record(
                 &store,
                 crate::audit::AuditRecord {
                     at: clock.now().unix_timestamp(),
                     event: "export".into(),
-                    outcome: "success".into(),
-                    detail: Some(format!("{total} resources to {}", out.display())),
+                    outcome: outcome.into(),
+                    detail: Some(detail),
                     ..crate::audit::AuditRecord::default()
                 },
             );
+            let counts = exported?;
             for (ty, n) in counts {
                 println!(
                     "{ty:<22} {n:>9}  {}",

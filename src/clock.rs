@@ -53,6 +53,22 @@ fn millis(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
+/// CPU seconds this process has used so far (user + system; Linux `/proc/self/stat`, 100
+/// ticks/s; 0 elsewhere): benchmarks report the CPU a request costs beside its rate.
+pub fn process_cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let after = stat.rsplit(')').next().unwrap_or_default();
+    let ticks = |i: usize| -> f64 {
+        after
+            .split_whitespace()
+            .nth(i)
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// A FHIR `instant`: `2026-11-23T19:27:00.123+00:00` (UTC, millisecond precision).
 pub fn fhir_instant(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);

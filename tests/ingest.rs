@@ -593,3 +593,29 @@ fn d3_dialect_fixture_imports_and_validates() {
     assert_eq!(patient["address"][0]["state"], "MA");
     assert_eq!(patient["deceasedBoolean"], false);
 }
+
+#[test]
+fn every_import_is_audited_whether_it_worked_or_not() {
+    let (tmp, store, _) = seeded_store();
+    edit_cell(
+        &tmp.path().join("CPCDS_Members.csv"),
+        |_| true,
+        "Date of birth",
+        "1980-02-30",
+    );
+    assert!(import(tmp.path(), &store, T1).is_err());
+    // Newest first: the refused import, then the one that loaded the set.
+    let trail = carin_sandbox::audit::recent(&store, 10).unwrap();
+    let imports: Vec<_> = trail.iter().filter(|r| r.event == "import").collect();
+    assert_eq!(imports.len(), 2, "{trail:?}");
+    assert_eq!(imports[0].outcome, "error");
+    assert_eq!(imports[0].at, T1.unix_timestamp());
+    let refused = imports[0].detail.as_deref().unwrap();
+    assert!(
+        refused.contains("nothing imported") && refused.contains("not a real date"),
+        "{refused}"
+    );
+    assert_eq!(imports[1].outcome, "success");
+    let loaded = imports[1].detail.as_deref().unwrap();
+    assert!(loaded.contains("resources changed"), "{loaded}");
+}

@@ -71,11 +71,14 @@ pub fn run(opts: &ApiBench) -> anyhow::Result<i32> {
         ),
     ];
     println!(
-        "{:<38} {:>10} {:>10} {:>10} {:>9}",
-        "scenario", "req/s", "p50 ms", "p99 ms", "errors"
+        "{:<38} {:>10} {:>10} {:>10} {:>9} {:>12}",
+        "scenario", "req/s", "p50 ms", "p99 ms", "errors", "cpu µs/req"
     );
     for (name, paths) in scenarios {
         let requests = Arc::new(paths.iter().map(|p| get_request(p, None)).collect());
+        // The whole process's CPU (server, load generator, audit writer) per request: unlike
+        // the rate, it hardly moves when other work shares the machine.
+        let cpu_before = crate::clock::process_cpu_secs();
         let r = runtime.block_on(load(
             addr,
             requests,
@@ -83,8 +86,10 @@ pub fn run(opts: &ApiBench) -> anyhow::Result<i32> {
             Duration::from_secs(opts.seconds),
             Repeat::Cycle,
         ))?;
+        let cpu = crate::clock::process_cpu_secs() - cpu_before;
+        let cpu_us = cpu * 1e6 / (r.rate * opts.seconds as f64).max(1.0);
         println!(
-            "{name:<38} {:>10.0} {:>10.3} {:>10.3} {:>9}",
+            "{name:<38} {:>10.0} {:>10.3} {:>10.3} {:>9} {cpu_us:>12.1}",
             r.rate, r.p50_ms, r.p99_ms, r.errors
         );
     }

@@ -76,11 +76,45 @@ impl ImportReport {
 pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
 
 /// Imports every CPCDS file in `dir`. Nothing is written unless every row of every file maps.
+/// Every import (the `import` command, the seed, the background fill) is audited, whether it
+/// succeeded or not.
 ///
 /// Mapping (this thread) and writing (a second thread, which owns the redb write transaction)
 /// run in parallel; the writer commits only when told the last resource has been sent, so an
 /// error anywhere drops the transaction and the store stays as it was.
 pub fn import_dir(
+    dir: &Path,
+    store: &Store,
+    now: OffsetDateTime,
+    progress: Progress<'_>,
+) -> Result<ImportReport, IngestError> {
+    let imported = import_unaudited(dir, store, now, progress);
+    let (outcome, detail) = match &imported {
+        Ok(report) => (
+            "success",
+            format!(
+                "{}: {} resources changed, {} provenance records",
+                dir.display(),
+                report.changed(),
+                report.provenances
+            ),
+        ),
+        Err(e) => ("error", format!("{}: nothing imported: {e}", dir.display())),
+    };
+    crate::audit::record(
+        store,
+        crate::audit::AuditRecord {
+            at: now.unix_timestamp(),
+            event: "import".into(),
+            outcome: outcome.into(),
+            detail: Some(detail),
+            ..crate::audit::AuditRecord::default()
+        },
+    );
+    imported
+}
+
+fn import_unaudited(
     dir: &Path,
     store: &Store,
     now: OffsetDateTime,

@@ -20,7 +20,7 @@ const DICOM: &str = "http://dicom.nema.org/resources/ontology/DCM";
 const RESTFUL_INTERACTION: &str = "http://hl7.org/fhir/restful-interaction";
 const ENTITY_TYPE: &str = "http://terminology.hl7.org/CodeSystem/audit-entity-type";
 const OBJECT_ROLE: &str = "http://terminology.hl7.org/CodeSystem/object-role";
-const RESOURCE_TYPES: &str = "http://hl7.org/fhir/resource-types";
+const EXTRA_SECURITY_ROLE: &str = "http://terminology.hl7.org/CodeSystem/extra-security-role-type";
 const SOURCE_TYPE: &str = "http://terminology.hl7.org/CodeSystem/security-source-type";
 const PARTICIPATION: &str = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
 const BALP_ENTITY_TYPE: &str = "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType";
@@ -115,11 +115,30 @@ fn outcome_code(outcome: &str) -> &'static str {
     }
 }
 
+/// The DICOM roles of the app and of this server in a FHIR interaction (BALP): data read flows
+/// from the server (source) to the app (destination); a query or a create flows from the app
+/// to the server. `None` for the other events.
+fn roles(r: &crate::audit::AuditRecord) -> Option<(Value, Value)> {
+    let source = json!({"system": DICOM, "code": "110153", "display": "Source Role ID"});
+    let destination = json!({"system": DICOM, "code": "110152", "display": "Destination Role ID"});
+    match r.interaction.as_deref()? {
+        "read" | "vread" => Some((destination, source)),
+        _ => Some((source, destination)),
+    }
+}
+
 fn agents(r: &crate::audit::AuditRecord) -> Vec<Value> {
     let mut agents = Vec::new();
+    let roles = roles(r);
     if let Some(client_id) = &r.client_id {
+        // BALP's OAuth client (110150 Application, named by client id), with its role in the
+        // data flow when this is a FHIR interaction.
+        let mut coding = vec![json!({"system": DICOM, "code": "110150", "display": "Application"})];
+        if let Some((app, _)) = &roles {
+            coding.push(app.clone());
+        }
         agents.push(json!({
-            "type": {"coding": [{"system": DICOM, "code": "110150", "display": "Application"}]},
+            "type": {"coding": coding},
             "who": {"identifier": {"system": CLIENT_ID_SYSTEM, "value": client_id}},
             "altId": client_id,
             "requestor": true,
@@ -153,8 +172,19 @@ fn agents(r: &crate::audit::AuditRecord) -> Vec<Value> {
         };
         agents.push(json!({"name": name, "requestor": true}));
     }
+    // This server: its role in the data flow, or, for authorization events, the OAuth
+    // authorization server (BALP's IUA shapes).
+    let server = match &roles {
+        Some((_, server)) => server.clone(),
+        None if !matches!(r.event.as_str(), "import" | "export") => json!({
+            "system": EXTRA_SECURITY_ROLE,
+            "code": "authserver",
+            "display": "authorization server",
+        }),
+        _ => json!({"system": DICOM, "code": "110153", "display": "Source Role ID"}),
+    };
     agents.push(json!({
-        "type": {"coding": [{"system": DICOM, "code": "110153", "display": "Source Role ID"}]},
+        "type": {"coding": [server]},
         "who": {"display": OBSERVER},
         "requestor": false,
     }));
@@ -186,9 +216,11 @@ fn entities(r: &crate::audit::AuditRecord) -> Vec<Value> {
     }
     for touched in &r.touched {
         let ty = touched.split('/').next().unwrap_or_default();
+        // BALP's data entity: a system object in the role of a domain resource, named by
+        // `what` (its resource type is the reference's first part).
         out.push(json!({
-            "what": {"reference": touched},
-            "type": {"system": RESOURCE_TYPES, "code": ty},
+            "what": {"reference": touched, "type": ty},
+            "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},
             "role": {"system": OBJECT_ROLE, "code": "4", "display": "Domain Resource"},
         }));
     }
@@ -265,7 +297,34 @@ mod tests {
         assert_eq!(entities[1]["query"], "dHlwZT1waGFybWFjeQ==");
         assert!(entities[1].get("name").is_none(), "sev-1: name or query");
         assert_eq!(entities[2]["what"]["reference"], "ExplanationOfBenefit/e1");
+        assert_eq!(entities[2]["type"]["code"], "2", "BALP: a system object");
         assert_eq!(entities.len(), 4);
+        // BALP Query: the app is the source of the query, this server its destination.
+        let app_roles = &event["agent"][0]["type"]["coding"];
+        assert_eq!(app_roles[0]["code"], "110150");
+        assert_eq!(app_roles[1]["code"], "110153");
+        assert_eq!(event["agent"][2]["type"]["coding"][0]["code"], "110152");
+        assert_eq!(event["agent"][2]["requestor"], false);
+    }
+
+    #[test]
+    fn a_read_flows_from_this_server_to_the_app() {
+        let event = audit_event(
+            "k",
+            &entry(AuditRecord {
+                at: 1,
+                event: "fhir".into(),
+                outcome: "success".into(),
+                client_id: Some("app-a".into()),
+                patient: Some("M1".into()),
+                interaction: Some("read".into()),
+                touched: vec!["Patient/M1".into()],
+                ..AuditRecord::default()
+            }),
+        );
+        assert_eq!(event["action"], "R");
+        assert_eq!(event["agent"][0]["type"]["coding"][1]["code"], "110152");
+        assert_eq!(event["agent"][2]["type"]["coding"][0]["code"], "110153");
     }
 
     #[test]
@@ -281,6 +340,8 @@ mod tests {
         e.last_at = Some(160);
         let event = audit_event("k", &e);
         assert_eq!(event["type"]["code"], "110114");
+        // The authorization server observed it.
+        assert_eq!(event["agent"][1]["type"]["coding"][0]["code"], "authserver");
         assert_eq!(event["subtype"][0]["code"], "token");
         assert_eq!(event["outcome"], "4");
         assert_eq!(event["period"]["end"], "1970-01-01T00:02:40.000+00:00");

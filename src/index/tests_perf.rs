@@ -6,15 +6,8 @@ use tempfile::TempDir;
 use super::tests::{generated, now_ms, q};
 use super::*;
 
-/// CPU seconds used by this process so far (user + system; Linux, 100 ticks/s).
 fn cpu_secs() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or_default();
-    let f: Vec<f64> = after
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0.0))
-        .collect();
-    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
+    crate::clock::process_cpu_secs()
 }
 
 /// Release-mode measurement on a 1,000-member store:

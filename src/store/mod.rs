@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 
-pub use deferred::DeferredWrite;
+pub use deferred::{Deferrable, DeferredWrite};
 pub use error::StoreError;
 use tables::{
     FINGERPRINTS, META, META_GENERATION, META_SCHEMA_VERSION, META_STORE_ID, RESOURCES,
@@ -91,6 +91,7 @@ impl Store {
             tx.open_table(RESOURCES)?;
             tx.open_table(RESOURCE_HISTORY)?;
             tx.open_table(FINGERPRINTS)?;
+            tx.open_table(tables::AUDIT_BY_PATIENT)?;
         }
         record::create_all(&tx, tables::RECORD_TABLES)?;
         tx.commit()?;
@@ -108,6 +109,12 @@ impl Store {
     /// transaction each); returns at once. See `store::deferred`.
     pub fn defer(&self, write: DeferredWrite) {
         self.deferred.defer(&self.db, write);
+    }
+
+    /// Queues `item` for the background writer, which applies the items of one kind a batch
+    /// at a time (`Deferrable::apply_batch`); returns at once.
+    pub fn defer_item<T: Deferrable>(&self, item: T) {
+        self.deferred.defer(&self.db, item);
     }
 
     /// Waits until every write deferred before this call is committed.

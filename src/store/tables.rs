@@ -60,6 +60,11 @@ pub const AUTH_SESSIONS: RecordTable = TableDefinition::new("auth_sessions");
 pub const AUTH_JTIS: RecordTable = TableDefinition::new("auth_jtis");
 /// The audit trail: time-ordered key → `audit::AuditEntry`.
 pub const AUDIT: RecordTable = TableDefinition::new("audit");
+/// The trail by patient: (patient id, trail key) for every patient an entry names (its
+/// patient, and each `Patient/…` it touched), so a patient's events are a range scan in time
+/// order. Kept by `audit` with the trail; rebuilt at start when a store predates it.
+pub const AUDIT_BY_PATIENT: TableDefinition<(&str, &str), ()> =
+    TableDefinition::new("audit_by_patient");
 /// One row: the `audit::AuditPolicy` the server was last started with.
 pub const AUDIT_POLICY: RecordTable = TableDefinition::new("audit_policy");
 /// Developer accounts: lower-cased e-mail → `portal::accounts::Developer`.

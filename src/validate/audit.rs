@@ -9,6 +9,33 @@ const AUDIT_ACTIONS: &[&str] = &["C", "R", "U", "D", "E"];
 const AUDIT_OUTCOMES: &[&str] = &["0", "4", "8", "12"];
 const NETWORK_TYPES: &[&str] = &["1", "2", "3", "4", "5"];
 const ENTITY_ROLES: &[&str] = &["derivation", "revision", "quotation", "source", "removal"];
+/// The code systems of an AuditEvent's codes this checker knows (its own copies, as in
+/// `codes.rs`: an independent reading of the spec), with the codes each allows.
+const AUDIT_EVENT_TYPE: &str = "http://terminology.hl7.org/CodeSystem/audit-event-type";
+const RESTFUL_INTERACTION: &str = "http://hl7.org/fhir/restful-interaction";
+const RESTFUL_INTERACTIONS: &[&str] = &[
+    "read",
+    "vread",
+    "update",
+    "patch",
+    "delete",
+    "history",
+    "history-instance",
+    "history-type",
+    "history-system",
+    "create",
+    "search",
+    "search-type",
+    "search-system",
+    "capabilities",
+    "transaction",
+    "batch",
+    "operation",
+];
+const OBJECT_ROLE: &str = "http://terminology.hl7.org/CodeSystem/object-role";
+const ENTITY_TYPE: &str = "http://terminology.hl7.org/CodeSystem/audit-entity-type";
+const SOURCE_TYPE: &str = "http://terminology.hl7.org/CodeSystem/security-source-type";
+
 /// US Core Provenance's transmitter slice pattern (US Core 3.1.1 through 8.0.0).
 pub const US_CORE_PARTICIPANT: &str =
     "http://hl7.org/fhir/us/core/CodeSystem/us-core-provenance-participant-type";
@@ -50,14 +77,74 @@ fn reference(r: &mut Report, v: &Value, path: &str) {
     }
 }
 
+/// A Coding of `system` must carry one of `codes` (numbers `1..=n` when `codes` is empty).
+fn known_code(r: &mut Report, v: &Value, path: &str, system: &str, codes: &[&str], n: u32) {
+    if get_str(v, "system") != Some(system) {
+        return;
+    }
+    let code = get_str(v, "code").unwrap_or_default();
+    let known = if codes.is_empty() {
+        code.parse::<u32>().is_ok_and(|c| (1..=n).contains(&c))
+    } else {
+        codes.contains(&code)
+    };
+    if !known {
+        r.err(
+            &child(path, "code"),
+            "binding",
+            format!("'{code}' is not a code of {system}"),
+        );
+    }
+}
+
+/// A CodeableConcept: an object whose `coding`s are Codings.
+fn codeable_concept(r: &mut Report, v: &Value, path: &str) {
+    if !v.is_object() {
+        r.err(path, "datatype", "a CodeableConcept is an object");
+        return;
+    }
+    for (i, c) in list(v, "coding").iter().enumerate() {
+        coding(r, c, &idx(path, "coding", i));
+    }
+}
+
+/// The action BALP gives each RESTful interaction: reads R, creates C, searches E.
+fn balp_action(interaction: &str) -> Option<&'static str> {
+    match interaction {
+        "read" | "vread" => Some("R"),
+        "create" => Some("C"),
+        "search" | "search-type" | "search-system" => Some("E"),
+        _ => None,
+    }
+}
+
 /// FHIR R4 AuditEvent.
 pub fn audit_event(r: &mut Report, res: &Value, base: &str) {
     card_one(r, res, base, "type", true);
     if let Some(t) = res.get("type") {
-        coding(r, t, &child(base, "type"));
+        let path = child(base, "type");
+        coding(r, t, &path);
+        known_code(r, t, &path, AUDIT_EVENT_TYPE, &["rest"], 0);
     }
     for (i, s) in list(res, "subtype").iter().enumerate() {
-        coding(r, s, &idx(base, "subtype", i));
+        let path = idx(base, "subtype", i);
+        coding(r, s, &path);
+        known_code(r, s, &path, RESTFUL_INTERACTION, RESTFUL_INTERACTIONS, 0);
+        let want = (get_str(s, "system") == Some(RESTFUL_INTERACTION))
+            .then(|| get_str(s, "code").and_then(balp_action))
+            .flatten();
+        if let (Some(want), Some(action)) = (want, get_str(res, "action")) {
+            if want != action {
+                r.err(
+                    &child(base, "action"),
+                    "balp",
+                    format!(
+                        "a {} is action {want}, not {action}",
+                        get_str(s, "code").unwrap_or_default()
+                    ),
+                );
+            }
+        }
     }
     code(r, res, base, "action", AUDIT_ACTIONS, false);
     code(r, res, base, "outcome", AUDIT_OUTCOMES, false);
@@ -67,6 +154,12 @@ pub fn audit_event(r: &mut Report, res: &Value, base: &str) {
     for (i, agent) in list(res, "agent").iter().enumerate() {
         let path = idx(base, "agent", i);
         card_one(r, agent, &path, "requestor", true);
+        if let Some(t) = agent.get("type") {
+            codeable_concept(r, t, &child(&path, "type"));
+        }
+        for (j, role) in list(agent, "role").iter().enumerate() {
+            codeable_concept(r, role, &idx(&path, "role", j));
+        }
         prim(r, agent, &path, "requestor", Prim::Bool);
         if let Some(who) = agent.get("who") {
             reference(r, who, &child(&path, "who"));
@@ -89,6 +182,11 @@ pub fn audit_event(r: &mut Report, res: &Value, base: &str) {
         if let Some(observer) = source.get("observer") {
             reference(r, observer, &child(&path, "observer"));
         }
+        for (i, t) in list(source, "type").iter().enumerate() {
+            let tpath = idx(&path, "type", i);
+            coding(r, t, &tpath);
+            known_code(r, t, &tpath, SOURCE_TYPE, &[], 9);
+        }
     }
     for (i, entity) in list(res, "entity").iter().enumerate() {
         let path = idx(base, "entity", i);
@@ -101,6 +199,21 @@ pub fn audit_event(r: &mut Report, res: &Value, base: &str) {
         for key in ["type", "role"] {
             if let Some(c) = entity.get(key) {
                 coding(r, c, &child(&path, key));
+            }
+        }
+        if let Some(t) = entity.get("type") {
+            known_code(r, t, &child(&path, "type"), ENTITY_TYPE, &[], 4);
+        }
+        if let Some(role) = entity.get("role") {
+            known_code(r, role, &child(&path, "role"), OBJECT_ROLE, &[], 24);
+        }
+        if let Some(query) = entity.get("query") {
+            use base64::Engine as _;
+            let decodes = query
+                .as_str()
+                .is_some_and(|q| base64::engine::general_purpose::STANDARD.decode(q).is_ok());
+            if !decodes {
+                r.err(&child(&path, "query"), "datatype", "query is base64Binary");
             }
         }
         for (j, detail) in list(entity, "detail").iter().enumerate() {
@@ -194,6 +307,43 @@ mod tests {
     }
 
     #[test]
+    fn an_audit_event_uses_known_codes_and_balp_actions() {
+        let good = json!({
+            "resourceType": "AuditEvent",
+            "id": "a2",
+            "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest"},
+            "subtype": [{"system": "http://hl7.org/fhir/restful-interaction", "code": "search-type"}],
+            "action": "E",
+            "recorded": "2026-01-01T00:00:00Z",
+            "agent": [{"type": {"coding": [{"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110150"}]}, "who": {"identifier": {"value": "app"}}, "requestor": true}],
+            "source": {"observer": {"display": "x"}, "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4"}]},
+            "entity": [{"query": "eD0x", "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2"}, "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "24"}}],
+        });
+        assert!(
+            !has_errors(&validate_resource(&good)),
+            "{:?}",
+            validate_resource(&good)
+        );
+        let broken = |edit: &dyn Fn(&mut serde_json::Value), rule: &str| {
+            let mut e = good.clone();
+            edit(&mut e);
+            let rules: Vec<&str> = validate_resource(&e).iter().map(|i| i.rule).collect();
+            assert!(rules.contains(&rule), "{rule}: {rules:?}\n{e}");
+        };
+        broken(&|e| e["type"]["code"] = json!("resty"), "binding");
+        broken(&|e| e["subtype"][0]["code"] = json!("peek"), "binding");
+        broken(&|e| e["action"] = json!("R"), "balp");
+        broken(&|e| e["entity"][0]["role"]["code"] = json!("25"), "binding");
+        broken(&|e| e["entity"][0]["type"]["code"] = json!("9"), "binding");
+        broken(&|e| e["source"]["type"][0]["code"] = json!("10"), "binding");
+        broken(
+            &|e| e["entity"][0]["query"] = json!("not base64!"),
+            "datatype",
+        );
+        broken(&|e| e["agent"][0]["type"] = json!("110150"), "datatype");
+    }
+
+    #[test]
     fn emitted_audit_events_and_provenances_pass() {
         use crate::audit::{AuditEntry, AuditRecord};
         use crate::fhir::provenance::{import_provenance, ImportProvenance};
@@ -208,7 +358,20 @@ mod tests {
             "{:?}",
             validate_resource(&v)
         );
-        for (event, interaction) in [("fhir", Some("search-type")), ("token", None)] {
+        let kinds = [
+            ("fhir", Some("search-type")),
+            ("fhir", Some("read")),
+            ("fhir", Some("vread")),
+            ("fhir", Some("create")),
+            ("login", None),
+            ("consent", None),
+            ("token", None),
+            ("refresh", None),
+            ("revoke", None),
+            ("import", None),
+            ("export", None),
+        ];
+        for (event, interaction) in kinds {
             let entry = AuditEntry {
                 record: AuditRecord {
                     at: 1,

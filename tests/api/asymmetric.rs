@@ -17,14 +17,14 @@ use crate::helpers::TestApp;
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// A server with one asymmetric app registered (inline JWKS) and that app's key.
-struct Backend {
-    app: TestApp,
+pub(crate) struct Backend {
+    pub(crate) app: TestApp,
     key: SigningKey,
     kid: String,
     client_id: String,
 }
 
-async fn backend_with(key: SigningKey, scopes: &str, seed: bool) -> Backend {
+pub(crate) async fn backend_with(key: SigningKey, scopes: &str, seed: bool) -> Backend {
     let kid = key.thumbprint();
     let jwks = ClientJwks::Jwks(json!({"keys": [key.public_jwk(&kid)]}));
     backend_registered(key, kid, jwks, scopes, seed).await
@@ -95,12 +95,12 @@ impl Backend {
         claims(&self.app, &self.client_id)
     }
 
-    fn assertion(&self) -> String {
+    pub(crate) fn assertion(&self) -> String {
         assertion(&self.app, &self.key, &self.kid, &self.client_id)
     }
 
     /// client_credentials with this assertion (and scope, if any).
-    async fn system_token(&self, assertion: &str, scope: Option<&str>) -> (u16, Value) {
+    pub(crate) async fn system_token(&self, assertion: &str, scope: Option<&str>) -> (u16, Value) {
         client_credentials(&self.app, assertion, scope).await
     }
 

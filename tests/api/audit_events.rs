@@ -154,3 +154,140 @@ async fn audit_events_need_their_scope() {
     let (status, _) = fhir_get(&app, &audit_only, "/v2/fhir/AuditEvent?date=bogus").await;
     assert_eq!(status, 400);
 }
+
+/// Every AuditEvent and Provenance the server emits over a whole session — sign-in, consent,
+/// token, refresh, reads, a vread, searches with includes, a refused read, a refused code, a
+/// posted Provenance, a revocation, and the seed's import — passes the project's validator, and
+/// each kind of event is there. The operator's view: a backend token with `system/*.read`.
+#[tokio::test]
+async fn every_event_and_provenance_of_a_session_passes_the_validator() {
+    use carin_sandbox::auth::jws::SigningKey;
+    let b =
+        crate::asymmetric::backend_with(SigningKey::generate_rsa().unwrap(), "system/*.read", true)
+            .await;
+    let app = &b.app;
+    let t = tokens(
+        app,
+        &format!("{SCOPES} offline_access patient/Provenance.c"),
+        41,
+    )
+    .await;
+    let token = access(&t);
+    let (status, _, refreshed) = crate::flow::token_call(
+        app,
+        "/v2/o/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+        Some(crate::flow::CONFIDENTIAL),
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+    let (status, eobs) = fhir_get(
+        app,
+        &token,
+        "/v2/fhir/ExplanationOfBenefit?_count=2&_include=ExplanationOfBenefit:*&_revinclude=Provenance:target",
+    )
+    .await;
+    assert_eq!(status, 200, "{eobs}");
+    let eob = format!(
+        "ExplanationOfBenefit/{}",
+        eobs["entry"][0]["resource"]["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        fhir_get(app, &token, "/v2/fhir/Patient/M00041").await.0,
+        200
+    );
+    assert_eq!(
+        fhir_get(app, &token, "/v2/fhir/Patient/M00041/_history/1")
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        fhir_get(app, &token, "/v2/fhir/Patient/M00042").await.0,
+        404
+    );
+    let provenance = serde_json::json!({
+        "resourceType": "Provenance",
+        "target": [{"reference": eob}],
+        "recorded": "2026-01-02T03:04:05Z",
+        "agent": [{
+            "type": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                "code": "author"
+            }]},
+            "who": {"reference": "Patient/M00041"}
+        }]
+    });
+    let posted = app
+        .client
+        .post(app.url("/v2/fhir/Provenance"))
+        .bearer_auth(&token)
+        .header("content-type", "application/fhir+json")
+        .body(provenance.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status().as_u16(), 201);
+    // A refused code, then the revocation of the session's grant.
+    let (status, refused) = crate::flow::exchange(app, "not-a-code", "v").await;
+    assert_eq!(status, 400, "{refused}");
+    let (status, _, _) = crate::flow::token_call(
+        app,
+        "/v2/o/revoke_token",
+        &[("token", t["refresh_token"].as_str().unwrap())],
+        Some(crate::flow::CONFIDENTIAL),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let (status, operator) = b.system_token(&b.assertion(), Some("system/*.read")).await;
+    assert_eq!(status, 200, "{operator}");
+    let operator = access(&operator);
+    let (status, trail) = fhir_get(app, &operator, "/v2/fhir/AuditEvent?_count=1000").await;
+    assert_eq!(status, 200, "{trail}");
+    let found = events(&trail);
+    for event in &found {
+        let issues = carin_sandbox::validate::validate_resource(event);
+        assert!(
+            !carin_sandbox::validate::has_errors(&issues),
+            "{issues:?}\n{event}"
+        );
+    }
+    let kinds: std::collections::BTreeSet<&str> = found.iter().map(subtype).collect();
+    for kind in [
+        "login",
+        "consent",
+        "token",
+        "refresh",
+        "revoke",
+        "import",
+        "read",
+        "vread",
+        "search-type",
+        "create",
+    ] {
+        assert!(kinds.contains(kind), "no {kind} event in {kinds:?}");
+    }
+    // The refusals are there with their outcome.
+    assert!(found
+        .iter()
+        .any(|e| subtype(e) == "read" && e["outcome"] == "4"));
+    assert!(found
+        .iter()
+        .any(|e| subtype(e) == "token" && e["outcome"] == "4"));
+
+    let (status, provenances) = fhir_get(app, &operator, "/v2/fhir/Provenance?_count=1000").await;
+    assert_eq!(status, 200, "{provenances}");
+    let provenances = events(&provenances);
+    assert!(provenances.len() > 1, "the seed's and the posted one");
+    for p in &provenances {
+        let issues = carin_sandbox::validate::validate_resource(p);
+        assert!(
+            !carin_sandbox::validate::has_errors(&issues),
+            "{issues:?}\n{p}"
+        );
+    }
+}
