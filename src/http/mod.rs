@@ -4,8 +4,8 @@
 mod assets;
 pub(crate) mod authorize;
 pub mod body_deadline;
-pub mod conformance;
 pub mod bulk;
+pub mod conformance;
 pub mod discovery;
 mod error;
 mod extract;

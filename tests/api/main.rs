@@ -9,8 +9,8 @@
 mod arrivals;
 mod asymmetric;
 mod audit_events;
-mod conformance;
 mod bulk;
+mod conformance;
 mod failures;
 mod fhir_api;
 mod flow;
