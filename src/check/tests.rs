@@ -306,3 +306,44 @@ fn the_token_never_leaves_the_servers_origin() {
         .is_some());
     assert_eq!(seen.borrow()[0].1.as_deref(), Some("secret"));
 }
+
+/// A server that refuses search parameters it does not know with a 400 OperationOutcome.
+fn strict(path: &str, bearer: Option<&str>) -> (u16, Value) {
+    if let Some((_, query)) = path.split_once('?') {
+        let unknown = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| !matches!(k.as_ref(), "_id" | "patient" | "_count"));
+        if let Some((k, _)) = unknown {
+            return (400, outcome(&format!("Unknown search parameter '{k}'")));
+        }
+    }
+    generic(path, bearer)
+}
+
+#[test]
+fn refused_parameters_fail_with_the_servers_own_words() {
+    let report = run_fake(&Fake(strict), AuthOptions::None);
+    let sd = check_of(&report, "eob.search.service-start-date");
+    assert_eq!(sd.outcome, Outcome::Fail);
+    assert_eq!(sd.requests[0].status, Some(400));
+    assert!(
+        sd.messages[0].contains("answered 400: Unknown search parameter 'service-start-date'"),
+        "{:?}",
+        sd.messages
+    );
+    let inc = check_of(&report, "eob.include.*");
+    assert!(inc
+        .messages
+        .iter()
+        .any(|m| m.contains("Unknown search parameter '_include'")));
+    // What the server does know still passes.
+    assert_eq!(
+        check_of(&report, "eob.search.patient@p1").outcome,
+        Outcome::Pass
+    );
+    // Refusing an unknown parameter is allowed.
+    assert_eq!(
+        check_of(&report, "errors.unknown-param").outcome,
+        Outcome::Pass
+    );
+    assert!(report.ids_with(Outcome::Fail).len() > 10);
+}
