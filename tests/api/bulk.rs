@@ -268,6 +268,13 @@ async fn a_system_export_round_trip() {
         .map(|e| &e["resource"])
         .filter(|e| e["type"]["code"] == "110106")
         .collect();
+    for event in &exports {
+        let issues = carin_sandbox::validate::validate_resource(event);
+        assert!(
+            !carin_sandbox::validate::has_errors(&issues),
+            "{event}: {issues:?}"
+        );
+    }
     let text = serde_json::to_string(&exports).unwrap();
     for step in ["kick-off", "status complete", "download"] {
         assert!(
