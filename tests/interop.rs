@@ -978,14 +978,16 @@ fn helios_push_stopped_half_way_resumes_without_duplicates() {
     assert_eq!(code, 0, "{first:#}");
     assert_eq!(first["interrupted"], true);
     assert_eq!(first["batches"], 5);
-    assert_eq!(first["sent"], 500);
+    // Five Bundles of at most 100 (a Bundle never mixes types, so some are smaller).
+    let first_sent = first["sent"].as_u64().expect("sent");
+    assert!((300..=500).contains(&first_sent), "{first:#}");
     assert_eq!(first["failed"], 0);
 
     let (code, rest) = push(&data, &["--to", &helios.base, "--batch-size", "100"]);
     assert_eq!(code, 0, "{rest:#}");
     assert_eq!(rest["interrupted"], false);
-    assert_eq!(rest["unchanged"], 500, "{rest:#}");
-    assert_eq!(rest["sent"].as_u64(), Some(total - 500));
+    assert_eq!(rest["unchanged"].as_u64(), Some(first_sent), "{rest:#}");
+    assert_eq!(rest["sent"].as_u64(), Some(total - first_sent));
     assert_eq!(rest["failed"], 0);
     for (ty, resources) in &stored {
         assert_eq!(
