@@ -210,7 +210,7 @@ fn print_report(r: &PushReport) {
     );
     if let Some(d) = &r.definitions {
         println!(
-            "definitions: {} CARIN SearchParameters ({}); not sent, defined by R4 itself: {}",
+            "definitions: {} SearchParameters ({}); of them from R4 itself: {}",
             d.search_parameters.len(),
             d.search_parameters.join(", "),
             d.core_parameters.join(", ")

@@ -119,9 +119,9 @@ pub struct Failure {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DefinitionsReport {
-    /// CARIN SearchParameters offered (sent unless unchanged).
+    /// Every registry SearchParameter offered (sent unless unchanged).
     pub search_parameters: Vec<String>,
-    /// Parameters the registry takes from R4 itself, which every R4 server defines: not sent.
+    /// Those of them the registry takes from R4 itself (sent as well).
     pub core_parameters: Vec<String>,
     /// The C4BB profiles offered (StructureDefinition ids; sent unless unchanged).
     pub profiles: Vec<String>,
@@ -186,9 +186,11 @@ pub fn run(
             let mut report = DefinitionsReport::default();
             for d in search_parameters(&ORDER) {
                 let name = format!("{}:{}", d.resource_type, d.code);
+                // R4's own parameters too: a server may not index them (Helios 0.2.7 ignores
+                // Coverage?beneficiary without one), and one sent before the data is indexed
+                // from the start.
                 if !d.carin {
-                    report.core_parameters.push(name);
-                    continue;
+                    report.core_parameters.push(name.clone());
                 }
                 report.search_parameters.push(name);
                 let body = serde_json::to_vec(&d.resource).unwrap_or_default();
