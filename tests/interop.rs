@@ -961,6 +961,51 @@ fn helios_takes_the_seed_reads_it_back_and_a_second_push_changes_nothing() {
     assert_eq!(status, 200, "{bundle}");
     assert_eq!(bundle["total"].as_u64(), Some(expected), "{bundle}");
 
+    // The built-in conformance check against the third-party server, its reports kept: Helios
+    // has no SMART authorization server and no CARIN CapabilityStatement, so required checks
+    // fail and the report says which; what it serves is the data pushed, so every resource it
+    // returns must still pass the C4BB checker.
+    let reports = Path::new(env!("CARGO_TARGET_TMPDIR")).join("helios-check");
+    std::fs::create_dir_all(&reports).expect("report dir");
+    let html = reports.join("report.html");
+    let patient_id = patient.trim_start_matches("Patient/");
+    let fhir_base = format!("{}/", helios.base);
+    let (code, stdout, stderr) = run(&[
+        "check",
+        "--base",
+        &fhir_base,
+        "--patient",
+        patient_id,
+        "--json",
+        "--html",
+        html.to_str().expect("utf-8"),
+    ]);
+    std::fs::write(reports.join("report.json"), &stdout).expect("write report");
+    let check: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("check printed no JSON report ({e}): {stdout}\n{stderr}"));
+    eprintln!(
+        "check against Helios (exit {code}), reports in {}:\n{stderr}",
+        reports.display()
+    );
+    assert_eq!(code, i32::from(check["passed"] != true), "{stderr}");
+    assert!(std::fs::metadata(&html).expect("html report").len() > 1000);
+    assert!(
+        check["summary"]["pass"].as_u64().unwrap_or(0) > 0,
+        "{check:#}"
+    );
+    assert!(check["validated"].as_u64().unwrap_or(0) > 0, "{check:#}");
+    let errors: Vec<&Value> = check["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "resources read back from Helios fail C4BB: {errors:#?}"
+    );
+    assert_eq!(check["patients"][0], patient_id, "{check:#}");
+
     // Second push: nothing sent, everything unchanged.
     let (code, again) = push(&data, &["--to", &helios.base, "--with-definitions"]);
     assert_eq!(code, 0, "{again:#}");
