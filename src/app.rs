@@ -53,6 +53,41 @@ fn start_fill(state: web::Data<AppState>) {
     }
 }
 
+/// Starts the claims-arrive ticker when the mode is on: a tick every interval for as long as
+/// the server's state lives (the thread holds it only while it ticks).
+fn start_arrivals(state: &web::Data<AppState>) {
+    let Some(interval) = state.arrivals.interval() else {
+        return;
+    };
+    let weak = Arc::downgrade(&state.clone().into_inner());
+    let spawned = std::thread::Builder::new()
+        .name("claims-arrive".into())
+        .spawn(move || loop {
+            std::thread::sleep(interval);
+            let Some(state) = weak.upgrade() else {
+                break;
+            };
+            let now = state.clock.now();
+            let started = std::time::Instant::now();
+            match state
+                .arrivals
+                .run_once(&state.store, &state.index, &state.fill, now)
+            {
+                Ok(r) => tracing::info!(
+                    "claims arrived (tick {}): {} new, {} adjusted, in {} ms",
+                    r.tick,
+                    r.arrived.len(),
+                    r.adjusted.len(),
+                    started.elapsed().as_millis()
+                ),
+                Err(e) => tracing::error!("claims-arrive tick failed: {e}"),
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the claims-arrive ticker: {e}");
+    }
+}
+
 /// Everything `serve` needs, whoever starts it.
 pub struct ServeConfig {
     pub data_dir: PathBuf,
@@ -72,9 +107,15 @@ pub struct ServeConfig {
     pub audit: crate::audit::AuditPolicy,
     /// Record every FHIR read, vread and search in the audit trail (on unless measuring).
     pub audit_reads: bool,
+    /// Bulk Data export: retention, per-client limit, file size.
+    pub bulk: crate::bulk::BulkConfig,
     /// Generated members `M00000` … served on a seeded store (logins `BBUser00000` …): the
     /// seed's are loaded before listening, the rest by a background fill (see `fill`).
     pub beneficiaries: u64,
+    /// `--claims-arrive`: a tick every this long (none: the mode is off) …
+    pub claims_arrive: Option<std::time::Duration>,
+    /// … for these generated members (`--arrive-for`), and whoever switches it on.
+    pub arrive_for: Vec<u64>,
 }
 
 /// `serve`'s member count: the Blue Button tutorial's 30,000 (`BBUser00000` … `BBUser29999`).
@@ -99,7 +140,10 @@ impl ServeConfig {
             limits: crate::http::limits::ServerLimits::default(),
             audit: crate::audit::AuditPolicy::default(),
             audit_reads: true,
+            bulk: crate::bulk::BulkConfig::default(),
             beneficiaries: TEST_BENEFICIARIES,
+            claims_arrive: None,
+            arrive_for: Vec::new(),
         }
     }
 }
@@ -145,6 +189,14 @@ impl Application {
         let auth = crate::auth::AuthServer::open(&store, config.auth, started_at.unix_timestamp())?;
         let udap = crate::udap::Udap::open(&config.data_dir, started_at)?;
         auth.set_udap_anchors(udap.anchors().to_vec());
+        // The export worker: interrupted jobs run again, expired ones go.
+        let bulk = web::Data::new(crate::bulk::Bulk::open(
+            &store,
+            &config.data_dir,
+            config.clock.clone(),
+            config.bulk,
+            true,
+        )?);
         let tls = match &config.tls {
             Some(source) => Some(crate::http::tls::server_config(source, &config.data_dir)?),
             None => None,
@@ -161,9 +213,14 @@ impl Application {
             started_at,
             audit_reads: config.audit_reads,
             fill,
+            arrivals: match config.claims_arrive {
+                Some(interval) => crate::arrivals::Arrivals::new(interval, config.arrive_for),
+                None => crate::arrivals::Arrivals::disabled(),
+            },
             documents: crate::web::documents::Documents::default(),
         });
         start_fill(state.clone());
+        start_arrivals(&state);
         let mut addrs = Vec::new();
         let limits = config.limits;
         let request_ids = Arc::new(crate::http::request_id::RequestIds::new());
@@ -172,6 +229,7 @@ impl Application {
                 let request_ids = request_ids.clone();
                 App::new()
                     .app_data(state.clone())
+                    .app_data(bulk.clone())
                     // Trailing slashes are optional on every path.
                     .wrap(NormalizePath::new(TrailingSlash::Trim))
                     .wrap(from_fn(crate::http::head::as_get))
@@ -218,6 +276,11 @@ impl Application {
             seeded,
             tls_certificate: tls.map(|(_, path)| path),
         })
+    }
+
+    /// Stops the server from outside (tests that restart it on the same data directory).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     pub fn addrs(&self) -> &[SocketAddr] {

@@ -38,6 +38,23 @@ pub struct DataDir {
     pub data_dir: PathBuf,
 }
 
+/// `serve`'s claims-arrive mode (see `arrivals`).
+#[derive(Args, Debug, Clone)]
+pub struct ArrivalArgs {
+    /// Claims keep arriving: every INTERVAL (seconds, or 30s, 5m, 1h) each member in the mode
+    /// gets a new ExplanationOfBenefit and the previous one is adjusted (a new version,
+    /// cancelled and replaced by a corrected claim), so apps can test incremental sync.
+    #[arg(long, env = "CARIN_CLAIMS_ARRIVE", value_name = "INTERVAL",
+          value_parser = crate::arrivals::parse_interval)]
+    pub claims_arrive: Option<std::time::Duration>,
+    /// The members in the mode (logins or member ids); beneficiaries can also switch it on
+    /// for themselves on the portal's "Claims that keep arriving" page.
+    #[arg(long, env = "CARIN_ARRIVE_FOR", value_delimiter = ',',
+          default_value = "BBUser00000,BBUser00001", requires = "claims_arrive",
+          value_parser = crate::arrivals::parse_member)]
+    pub arrive_for: Vec<u64>,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the sandbox (loads the bundled seed into an empty data directory first).
@@ -84,6 +101,8 @@ pub enum Command {
         tls_self_signed: bool,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        arrivals: ArrivalArgs,
     },
     /// Manage registered apps (OAuth clients).
     Clients {
@@ -150,11 +169,21 @@ pub enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
+    /// Load the store (or a CPCDS folder) into another FHIR R4 server, idempotently.
+    Push {
+        /// Its store is pushed (unless --cpcds), and it keeps the push ledger.
+        #[command(flatten)]
+        data: DataDir,
+        #[command(flatten)]
+        args: crate::push_cmd::PushArgs,
+    },
     /// Act as a SMART client app against a sandbox or Blue Button.
     Client {
         #[command(subcommand)]
         command: crate::client::cli::ClientCommand,
     },
+    /// CARIN Blue Button 2.0.0 server conformance check of a FHIR base (this sandbox or another).
+    Check(crate::check::cli::CheckArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -166,6 +195,14 @@ pub enum BenchCommand {
         /// Work folder (default: a temporary one).
         #[arg(long)]
         work_dir: Option<PathBuf>,
+    },
+    /// Bulk Data export of a generated store (kept in the work folder, shared with `bench
+    /// api`): a system export and the largest plan Group's, resources/s and peak RSS.
+    Export {
+        #[arg(long, default_value_t = 30_000)]
+        beneficiaries: u64,
+        #[arg(long, default_value = "./bench-work")]
+        work_dir: PathBuf,
     },
     /// Load the FHIR API over loopback: EOB reads and patient searches vs. a trivial endpoint.
     Api {
@@ -315,6 +352,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             tls_key,
             tls_self_signed,
             limits,
+            arrivals,
         } => {
             if insecure_open_api {
                 eprintln!("WARNING: --insecure-open-api: the FHIR API answers without an access token; every patient's data is readable by anyone who can reach this port.");
@@ -339,6 +377,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 limits: limits.server(),
                 audit: limits.audit(),
                 audit_reads: !limits.no_audit_reads,
+                claims_arrive: arrivals.claims_arrive,
+                arrive_for: arrivals.arrive_for,
                 ..crate::app::ServeConfig::new(data.data_dir)
             };
             serve(config)
@@ -446,11 +486,22 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Client { command } => crate::client::cli::run(command),
+        Command::Check(args) => crate::check::cli::run(&args, clock.as_ref()),
+        Command::Push { data, args } => {
+            crate::push_cmd::run(&data.data_dir, &args, clock.as_ref(), bar)
+        }
         Command::Bench { what } => match what {
             BenchCommand::Ingest {
                 beneficiaries,
                 work_dir,
             } => crate::bench::ingest(beneficiaries, work_dir.as_deref()),
+            BenchCommand::Export {
+                beneficiaries,
+                work_dir,
+            } => crate::bench::export::run(&crate::bench::export::ExportBench {
+                beneficiaries,
+                work_dir,
+            }),
             BenchCommand::Api {
                 beneficiaries,
                 work_dir,

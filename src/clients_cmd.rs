@@ -53,13 +53,68 @@ pub enum ClientsCommand {
         #[arg(long)]
         ec: bool,
     },
+    /// Print a client assertion (`private_key_jwt`, valid 4 minutes, single use) for a
+    /// backend-services token request with curl; needs no data directory.
+    Assertion {
+        /// The app's client id.
+        #[arg(long)]
+        client_id: String,
+        /// The app's PKCS#8 PEM private key (from `clients keygen`).
+        #[arg(long)]
+        private_key: std::path::PathBuf,
+        /// The token endpoint URL exactly as discovery lists it (the assertion's `aud`).
+        #[arg(long)]
+        aud: String,
+        /// The key id registered in the JWKS (default: the key's RFC 7638 thumbprint).
+        #[arg(long)]
+        kid: Option<String>,
+    },
     /// List registered apps.
     List,
     /// Remove an app by client id.
     Remove { client_id: String },
+    /// The app's client conformance report: what it did, scored against the CARIN IG, SMART
+    /// App Launch and the CARIN test kit (pass / fail / not yet seen, with evidence).
+    Report {
+        client_id: String,
+        /// The report as JSON (the portal's `?format=json`).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A client assertion of `client_id` for `aud`, signed with the PEM key at `key_path`, valid
+/// from `now` (unix seconds) for a minute less than the server accepts.
+pub fn sign_assertion(
+    client_id: &str,
+    key_path: &Path,
+    aud: &str,
+    kid: Option<&str>,
+    now: i64,
+) -> anyhow::Result<String> {
+    let pem = std::fs::read_to_string(key_path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", key_path.display()))?;
+    let key = SigningKey::from_pem(&pem).map_err(anyhow::Error::msg)?;
+    let kid = kid.map_or_else(|| key.thumbprint(), str::to_string);
+    let lifetime = crate::auth::assertion::MAX_LIFETIME - 60;
+    key.client_assertion(&kid, client_id, aud, now, lifetime)
+        .map_err(anyhow::Error::msg)
 }
 
 pub fn run(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<i32> {
+    // Signing needs the key only: it works while the server holds the store.
+    if let ClientsCommand::Assertion {
+        client_id,
+        private_key,
+        aud,
+        kid,
+    } = &command
+    {
+        let now = SystemClock.now().unix_timestamp();
+        let assertion = sign_assertion(client_id, private_key, aud, kid.as_deref(), now)?;
+        println!("{assertion}");
+        return Ok(0);
+    }
     std::fs::create_dir_all(data_dir)?;
     let store = Store::open(data_dir)?;
     let db = AuthDb::open(&store)?;
@@ -128,6 +183,8 @@ pub fn run(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<i32> {
             println!("public JWKS: {} (kid {kid})", jwks_path.display());
             Ok(0)
         }
+        // Answered above, before the store is opened.
+        ClientsCommand::Assertion { .. } => Ok(0),
         ClientsCommand::List => {
             for c in db.clients()? {
                 let kind = match c.kind {
@@ -143,8 +200,22 @@ pub fn run(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
+        ClientsCommand::Report { client_id, json } => {
+            if db.client(&client_id)?.is_none() {
+                eprintln!("error: no app is registered as {client_id}");
+                return Ok(1);
+            }
+            let report = crate::conformance::report(&store, &client_id, SystemClock.now())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", crate::conformance::text(&report));
+            }
+            Ok(0)
+        }
         ClientsCommand::Remove { client_id } => {
             if db.remove_client(&client_id)? {
+                crate::conformance::facts::clear(&store, &client_id)?;
                 println!("removed {client_id}");
                 Ok(0)
             } else {
@@ -152,5 +223,34 @@ pub fn run(data_dir: &Path, command: ClientsCommand) -> anyhow::Result<i32> {
                 Ok(1)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+
+    use super::*;
+
+    #[test]
+    fn an_assertion_names_the_client_and_the_token_endpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = SigningKey::generate_ec().unwrap();
+        let path = dir.path().join("private-key.pem");
+        std::fs::write(&path, key.to_pem().unwrap()).unwrap();
+        let jwt = sign_assertion("app-1", &path, "http://h/v2/o/token", None, 1_000).unwrap();
+        let parts: Vec<&str> = jwt.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header: serde_json::Value =
+            serde_json::from_slice(&b64.decode(parts[0]).unwrap()).unwrap();
+        let claims: serde_json::Value =
+            serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+        assert_eq!(header["kid"], key.thumbprint().as_str());
+        assert_eq!(claims["iss"], "app-1");
+        assert_eq!(claims["sub"], "app-1");
+        assert_eq!(claims["aud"], "http://h/v2/o/token");
+        assert!(claims["exp"].as_i64().unwrap() <= 1_000 + 300);
+        assert!(sign_assertion("app-1", &dir.path().join("none"), "x", None, 0).is_err());
     }
 }

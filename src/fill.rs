@@ -187,6 +187,14 @@ impl Filler {
         Ok(true)
     }
 
+    /// Runs `f` while holding the lock that orders the fill's writes, for another writer of
+    /// generated data (`arrivals`): its store commit and index catch-up then never interleave
+    /// with a batch's, so every catch-up stays the cheap "one write missed" case.
+    pub fn exclusive<T>(&self, f: impl FnOnce() -> T) -> T {
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        f()
+    }
+
     /// Generates, imports and indexes `members` (skipping none: an unchanged resource is not
     /// rewritten by the import).
     fn write(

@@ -6,13 +6,17 @@
 
 pub mod api;
 pub mod app;
+pub mod arrivals;
 pub mod audit;
 pub mod auth;
 pub mod bench;
+pub mod bulk;
+pub mod check;
 pub mod cli;
 pub mod client;
 pub mod clients_cmd;
 pub mod clock;
+pub mod conformance;
 pub mod cpcds;
 pub mod export;
 pub mod fhir;
@@ -22,6 +26,8 @@ pub mod http;
 pub mod index;
 pub mod json;
 pub mod portal;
+pub mod push;
+pub mod push_cmd;
 pub mod seed;
 pub mod store;
 pub mod udap;

@@ -143,7 +143,11 @@ impl Drop for Driver {
 /// The real server with the seed, on a thread of its own for the rest of the process.
 fn start_server() -> (SocketAddr, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let config = ServeConfig::new(dir.path());
+    let config = ServeConfig {
+        // Claims keep arriving for whoever switches it on (nobody until `claims_arrive`).
+        claims_arrive: Some(Duration::from_secs(1)),
+        ..ServeConfig::new(dir.path())
+    };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
@@ -425,6 +429,27 @@ async fn walk(c: &Client, base: &str, shots: &mut Shots) {
         .unwrap();
     click(c, "form[action$='/failures'] button[type=submit]").await;
     assert!(text(c, "#failures-off").await.contains("normal behaviour"));
+
+    // The conformance report: an authorization request without PKCE, aud or a long state
+    // (and without redirect_uri, so the sandbox answers with its own error page) shows as
+    // fails; the rest is not yet seen.
+    c.goto(&format!(
+        "{base}/v2/o/authorize?response_type=code&client_id={client_id}&scope=patient%2FPatient.read&state=abc"
+    ))
+    .await
+    .unwrap();
+    c.goto(&format!("{base}/apps/{client_id}")).await.unwrap();
+    click(c, "#conformance-link").await;
+    assert_eq!(text(c, "h1").await, "Client conformance report");
+    assert_eq!(text(c, "#req-smart-pkce-s256 .status").await, "fail");
+    assert_eq!(text(c, "#req-smart-aud .status").await, "fail");
+    assert_eq!(
+        text(c, "#req-carin-eob-patient .status").await,
+        "not yet seen"
+    );
+    assert!(text(c, "#summary").await.contains("1 authorization"));
+    shots.take(c, "app-conformance").await;
+    c.goto(&format!("{base}/apps/{client_id}")).await.unwrap();
     c.goto(&format!("{base}/apps")).await.unwrap();
     assert!(text(c, "#apps").await.contains(&client_id));
 
@@ -566,4 +591,28 @@ async fn walk(c: &Client, base: &str, shots: &mut Shots) {
             .unwrap();
         assert_eq!(answer.status().as_u16(), 401);
     }
+    claims_arrive(c, base, shots).await;
+}
+
+/// The beneficiary (still signed in) switches "claims keep arriving" on and watches a claim
+/// arrive and the one before it be adjusted.
+async fn claims_arrive(c: &Client, base: &str, shots: &mut Shots) {
+    c.goto(&format!("{base}/connected-apps")).await.unwrap();
+    click(c, "#claims-arrive-link a").await;
+    assert_eq!(path(c).await, "/claims-arrive");
+    assert!(text(c, "#arrivals-mode").await.contains("do not change"));
+    shots.take(c, "claims-arrive-off").await;
+    click(c, "#arrivals-switch button").await;
+    assert!(text(c, "#arrivals-mode").await.contains("keep arriving"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !c.source().await.unwrap().contains("replacedby C00001-T") {
+        assert!(Instant::now() < deadline, "no adjusted claim arrived");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        c.refresh().await.unwrap();
+    }
+    assert!(text(c, "#arrivals").await.contains("cancelled"));
+    shots.take(c, "claims-arrive").await;
+    shots.phone(c, "phone-claims-arrive").await;
+    click(c, "#arrivals-switch button").await;
+    assert!(text(c, "#arrivals-mode").await.contains("do not change"));
 }

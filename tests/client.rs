@@ -941,3 +941,199 @@ fn backend_services_with_a_private_key() {
     let refused = run("test-client-id").unwrap_err().to_string();
     assert!(refused.contains("invalid_client"), "{refused}");
 }
+
+/// The value of the element `id="{id}"` in a page.
+fn text_of(html: &str, id: &str) -> String {
+    let at = html.find(&format!(r#"id="{id}""#)).expect(id);
+    let start = html[at..].find('>').expect(">") + at + 1;
+    let end = html[start..].find('<').expect("<") + start;
+    html[start..end].to_string()
+}
+
+fn hidden_field(html: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = html.find(&marker).expect(name) + marker.len();
+    let end = html[start..].find('"').expect("quote") + start;
+    html[start..end].to_string()
+}
+
+/// A developer signs up on the portal and registers a confidential app asking for the CARIN
+/// scopes: the developer's browser, the client id and the secret.
+fn register_portal_app(
+    server: &Server,
+    email: &str,
+) -> (reqwest::blocking::Client, ClientCredentials) {
+    let dev = reqwest::blocking::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("browser");
+    let html = dev
+        .get(server.url("/account/signup"))
+        .send()
+        .and_then(|r| r.text())
+        .expect("sign-up page");
+    let password = "correct horse battery";
+    let r = dev
+        .post(server.url("/account/signup"))
+        .form(&[
+            ("csrf", hidden_field(&html, "csrf").as_str()),
+            ("email", email),
+            ("name", "Conformance"),
+            ("organization", ""),
+            ("password", password),
+            ("password_again", password),
+        ])
+        .send()
+        .expect("sign up");
+    assert_eq!(r.status().as_u16(), 303);
+    let html = dev
+        .get(server.url("/apps/new"))
+        .send()
+        .and_then(|r| r.text())
+        .expect("form");
+    let r = dev
+        .post(server.url("/apps/new"))
+        .form(&[
+            ("csrf", hidden_field(&html, "csrf").as_str()),
+            ("name", "Conformance app"),
+            ("kind", "confidential"),
+            ("redirect_uris", DEFAULT_REDIRECT),
+            ("extra_scopes", CARIN_SCOPES),
+        ])
+        .send()
+        .expect("register");
+    assert_eq!(r.status().as_u16(), 201);
+    let html = r.text().expect("app page");
+    let client = ClientCredentials {
+        client_id: text_of(&html, "client-id"),
+        client_secret: Some(text_of(&html, "client-secret")),
+    };
+    (dev, client)
+}
+
+#[test]
+fn the_client_passes_the_conformance_report() {
+    let server = shared();
+    let (dev, client) = register_portal_app(server, "conformance-client@example.com");
+    let (_dir, store) = temp_store();
+    let http = Http::new().expect("http");
+    let mut opts = options(&http, server, 23, true);
+    opts.client = client.clone();
+    let session = login(&http, &opts, &now, &mut |_, _| {
+        panic!("the scripted login must not ask for a browser")
+    })
+    .expect("login");
+    store.put(&session).expect("save");
+    let patient = session.tokens.patient.expect("patient");
+    let mut fhir =
+        FhirClient::open(&http, &store, &server.base(), Arc::new(SystemClock)).expect("open");
+    let p = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    fhir.search("Patient", &p(&[("_id", &patient)]), false)
+        .expect("patient");
+    let beneficiary = format!("Patient/{patient}");
+    fhir.search("Coverage", &p(&[("beneficiary", &beneficiary)]), false)
+        .expect("coverage");
+    let all = fhir
+        .search(
+            "ExplanationOfBenefit",
+            &p(&[("patient", &patient), ("_count", "2")]),
+            true,
+        )
+        .expect("every page");
+    assert!(all.pages >= 2, "{} pages", all.pages);
+    let eob = &all.matches[0];
+    let eob_id = eob["id"].as_str().expect("id");
+    let identifier = eob["identifier"][0]["value"].as_str().expect("identifier");
+    let eob_type = eob["type"]["coding"][0]["code"].as_str().expect("type");
+    for query in [
+        vec![("_id", eob_id)],
+        vec![("_lastUpdated", "gt2000-01-01")],
+        vec![("type", eob_type)],
+        vec![("identifier", identifier)],
+        vec![("service-date", "ge2000-01-01")],
+        vec![("_id", eob_id), ("_include", "ExplanationOfBenefit:*")],
+    ] {
+        let found = fhir
+            .search("ExplanationOfBenefit", &p(&query), false)
+            .expect("search");
+        assert!(!found.matches.is_empty(), "{query:?}");
+    }
+    fhir.refresh().expect("refresh");
+    fhir.search("Patient", &p(&[("_id", &patient)]), false)
+        .expect("after the refresh");
+    carin_sandbox::client::commands::logout(&http, &store, &server.base()).expect("logout");
+
+    let report: Value = dev
+        .get(server.url(&format!(
+            "/apps/{}/conformance?format=json",
+            client.client_id
+        )))
+        .send()
+        .and_then(|r| r.json())
+        .expect("report");
+    let not_seen = ["http-401", "http-429", "http-503", "no-endless-retry"];
+    for f in report["requirements"].as_array().expect("requirements") {
+        let id = f["id"].as_str().expect("id");
+        let want = if not_seen.contains(&id) {
+            "not_seen"
+        } else {
+            "pass"
+        };
+        assert_eq!(f["result"], want, "{f:#}");
+        if want == "pass" {
+            assert!(f["evidence"]["at"].is_string(), "{f:#}");
+        }
+    }
+    let paging = report["requirements"]
+        .as_array()
+        .and_then(|r| r.iter().find(|f| f["id"] == "fhir-paging"))
+        .expect("paging");
+    assert!(
+        paging["evidence"]["target"]
+            .as_str()
+            .is_some_and(|t| t.contains("_offset=")),
+        "{paging:#}"
+    );
+    assert_eq!(report["summary"]["fail"], 0, "{report:#}");
+}
+
+#[test]
+fn clients_report_prints_a_seeded_apps_report_for_the_operator() {
+    let (dir, store) = temp_store();
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("utf-8 path");
+    let (code, out, err) = run_bin(
+        store.path(),
+        &["clients", "--data-dir", data, "report", CONFIDENTIAL.0],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("test-client-id: 0 pass, 0 fail, "), "{out}");
+    assert!(out.contains("not yet seen smart-pkce-s256"), "{out}");
+    let (code, out, err) = run_bin(
+        store.path(),
+        &[
+            "clients",
+            "--data-dir",
+            data,
+            "report",
+            CONFIDENTIAL.0,
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(report["client_id"], CONFIDENTIAL.0);
+    assert_eq!(report["summary"]["pass"], 0);
+    let (code, _, err) = run_bin(
+        store.path(),
+        &["clients", "--data-dir", data, "report", "no-such-app"],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("no app is registered as no-such-app"), "{err}");
+}

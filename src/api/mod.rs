@@ -6,7 +6,9 @@
 
 mod audit;
 mod audit_events;
+pub mod bulk;
 mod create;
+mod groups;
 mod stored;
 #[cfg(test)]
 mod tests;
@@ -49,6 +51,9 @@ pub fn read(
 ) -> Result<StoredResource, FhirError> {
     if resource_type == audit_events::AUDIT_EVENT {
         return audit_events::read(store, viewer, id, params);
+    }
+    if resource_type == groups::GROUP {
+        return groups::read(store, viewer, id, params);
     }
     let resource_type = admit(viewer, Action::Read, resource_type, params)?;
     let read = store.read().map_err(internal)?;
@@ -118,6 +123,10 @@ pub fn search(
 ) -> Result<Searched, FhirError> {
     if request.resource_type == audit_events::AUDIT_EVENT {
         return audit_events::search(store, viewer, request, now);
+    }
+    if request.resource_type == groups::GROUP {
+        let (body, touched) = groups::search(store, viewer, &request.params, &request.base)?;
+        return Ok(Searched { body, touched });
     }
     let resource_type = admit(
         viewer,

@@ -14,7 +14,7 @@ pub struct StoredResource {
 
 impl StoredResource {
     pub fn new(json: Vec<u8>) -> Self {
-        let (version_id, last_modified) = match version_and_last_updated(&json) {
+        let (version_id, last_modified) = match crate::store::version_and_last_updated(&json) {
             Some((version, last_updated)) => (Some(version), http_date(&last_updated)),
             None => (None, None),
         };
@@ -24,19 +24,6 @@ impl StoredResource {
             last_modified,
         }
     }
-}
-
-/// `meta.versionId` and `meta.lastUpdated` of a stored resource, read without parsing it all
-/// (the store always writes `meta` right after `id`).
-fn version_and_last_updated(json: &[u8]) -> Option<(String, String)> {
-    let text = std::str::from_utf8(json.get(..json.len().min(512))?).ok()?;
-    let field = |name: &str| {
-        let key = format!("\"{name}\":\"");
-        let start = text.find(&key)? + key.len();
-        let end = text[start..].find('"')? + start;
-        Some(text[start..end].to_string())
-    };
-    Some((field("versionId")?, field("lastUpdated")?))
 }
 
 /// An HTTP-date (RFC 9110) from a FHIR instant.

@@ -172,6 +172,18 @@ impl Sealer {
         }
         Some(value["d"].take())
     }
+
+    /// A secret that only this server can compute from `input` (BLAKE3 keyed by a key derived
+    /// from the sealing key), base64url: values that must not travel with what they protect,
+    /// such as the PKCE verifier behind a sealed Tiered OAuth state.
+    pub fn derive(&self, purpose: &str, input: &str) -> String {
+        let key = blake3::derive_key("carin-sandbox sealer derive v1", &self.key.to_bytes());
+        let mut hasher = blake3::Hasher::new_keyed(&key);
+        hasher.update(purpose.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(input.as_bytes());
+        B64.encode(hasher.finalize().as_bytes())
+    }
 }
 
 #[cfg(test)]
@@ -224,5 +236,11 @@ mod tests {
         let mut forged = sealed;
         forged.insert(3, 'x');
         assert_eq!(s.open("csrf", &forged, 99), None);
+        let derived = s.derive("pkce", "abc");
+        assert_eq!(derived.len(), 43);
+        assert_eq!(derived, s.derive("pkce", "abc"));
+        assert_ne!(derived, s.derive("nonce", "abc"));
+        let other = Keys::load_or_create(&Store::in_memory().unwrap()).unwrap();
+        assert_ne!(derived, other.sealer.derive("pkce", "abc"));
     }
 }

@@ -23,10 +23,12 @@ pub enum OAuthCode {
     ConsentRequired,
     RequestNotSupported,
     RequestUriNotSupported,
+    /// UDAP Tiered OAuth: the `idp` named is not trusted or cannot be used.
+    InvalidIdp,
 }
 
 impl OAuthCode {
-    const ALL: [OAuthCode; 16] = [
+    const ALL: [OAuthCode; 17] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -43,6 +45,7 @@ impl OAuthCode {
         Self::ConsentRequired,
         Self::RequestNotSupported,
         Self::RequestUriNotSupported,
+        Self::InvalidIdp,
     ];
 
     /// The code as it travels (`error=` in a redirect, `"error"` in JSON).
@@ -64,6 +67,7 @@ impl OAuthCode {
             Self::ConsentRequired => "consent_required",
             Self::RequestNotSupported => "request_not_supported",
             Self::RequestUriNotSupported => "request_uri_not_supported",
+            Self::InvalidIdp => "invalid_idp",
         }
     }
 

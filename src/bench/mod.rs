@@ -7,6 +7,7 @@
 pub mod abuse;
 pub mod api;
 pub mod auth;
+pub mod export;
 pub mod ingest;
 pub mod logins;
 pub mod table;
@@ -26,6 +27,12 @@ pub fn rate(n: u64, secs: f64) -> f64 {
 /// Peak resident set size of this process so far, in bytes (Linux `VmHWM`).
 pub fn peak_rss_bytes() -> Option<u64> {
     proc_status_kb("VmHWM:").map(|kb| kb * 1024)
+}
+
+/// Resets the peak resident set size (`VmHWM`) to the current one (Linux: `clear_refs` 5), so
+/// a later [`peak_rss_bytes`] measures one phase; does nothing where that is not available.
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// Current resident set size of this process, in bytes (Linux `VmRSS`).

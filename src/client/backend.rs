@@ -31,16 +31,17 @@ fn unreachable(url: &str, e: impl std::fmt::Display) -> ClientError {
     }
 }
 
-/// Runs the flow at `now` (unix seconds); the lines to print.
-pub fn run(http: &Http, b: &Backend<'_>, now: i64) -> Result<Vec<String>, ClientError> {
-    let pem = std::fs::read_to_string(b.private_key).map_err(|e| {
-        ClientError::Usage(format!("--private-key {}: {e}", b.private_key.display()))
-    })?;
-    let key = SigningKey::from_pem(&pem).map_err(|e| {
-        ClientError::Usage(format!("--private-key {}: {e}", b.private_key.display()))
-    })?;
-    let kid = b.kid.map_or_else(|| key.thumbprint(), str::to_string);
-    let base = b.fhir_base.trim_end_matches('/');
+/// Reads a PEM private key (RSA or EC P-384) for client assertions.
+pub fn load_key(path: &Path) -> Result<SigningKey, ClientError> {
+    let pem = std::fs::read_to_string(path)
+        .map_err(|e| ClientError::Usage(format!("--private-key {}: {e}", path.display())))?;
+    SigningKey::from_pem(&pem)
+        .map_err(|e| ClientError::Usage(format!("--private-key {}: {e}", path.display())))
+}
+
+/// The token endpoint SMART discovery (`[base]/.well-known/smart-configuration`) names.
+pub fn discover_token_endpoint(http: &Http, fhir_base: &str) -> Result<String, ClientError> {
+    let base = fhir_base.trim_end_matches('/');
     let discovery_url = format!("{base}/.well-known/smart-configuration");
     let discovery: Value = http
         .plain()
@@ -49,24 +50,43 @@ pub fn run(http: &Http, b: &Backend<'_>, now: i64) -> Result<Vec<String>, Client
         .and_then(reqwest::blocking::Response::error_for_status)
         .and_then(reqwest::blocking::Response::json)
         .map_err(|e| unreachable(&discovery_url, e))?;
-    let token_url = discovery["token_endpoint"]
+    discovery["token_endpoint"]
         .as_str()
-        .ok_or_else(|| unreachable(&discovery_url, "no token_endpoint"))?
-        .to_string();
-    let assertion = key
-        .client_assertion(&kid, b.client_id, &token_url, now, MAX_LIFETIME - 60)
+        .map(str::to_string)
+        .ok_or_else(|| unreachable(&discovery_url, "no token_endpoint"))
+}
+
+/// What a system token is asked with.
+pub struct SystemTokenRequest<'a> {
+    pub token_url: &'a str,
+    pub client_id: &'a str,
+    pub key: &'a SigningKey,
+    pub kid: &'a str,
+    pub scope: &'a str,
+}
+
+/// `client_credentials` with a `private_key_jwt` assertion made at `now` (unix seconds): the
+/// token response (its `access_token` is secret: never print it).
+pub fn system_token(
+    http: &Http,
+    r: &SystemTokenRequest<'_>,
+    now: i64,
+) -> Result<Value, ClientError> {
+    let assertion = r
+        .key
+        .client_assertion(r.kid, r.client_id, r.token_url, now, MAX_LIFETIME - 60)
         .map_err(ClientError::Usage)?;
     let response = http
         .plain()
-        .post(&token_url)
+        .post(r.token_url)
         .form(&[
             ("grant_type", "client_credentials"),
-            ("scope", b.scope),
+            ("scope", r.scope),
             ("client_assertion_type", JWT_BEARER),
             ("client_assertion", &assertion),
         ])
         .send()
-        .map_err(|e| unreachable(&token_url, e))?;
+        .map_err(|e| unreachable(r.token_url, e))?;
     let status = response.status();
     let body: Value = response.json().unwrap_or_default();
     if !status.is_success() {
@@ -76,6 +96,31 @@ pub fn run(http: &Http, b: &Backend<'_>, now: i64) -> Result<Vec<String>, Client
             body["error_description"].as_str().unwrap_or("")
         )));
     }
+    Ok(body)
+}
+
+/// Discovery, then a system token for `b` at `now` (unix seconds): the token response.
+pub fn backend_token(http: &Http, b: &Backend<'_>, now: i64) -> Result<Value, ClientError> {
+    let key = load_key(b.private_key)?;
+    let kid = b.kid.map_or_else(|| key.thumbprint(), str::to_string);
+    let token_url = discover_token_endpoint(http, b.fhir_base)?;
+    system_token(
+        http,
+        &SystemTokenRequest {
+            token_url: &token_url,
+            client_id: b.client_id,
+            key: &key,
+            kid: &kid,
+            scope: b.scope,
+        },
+        now,
+    )
+}
+
+/// Runs the flow at `now` (unix seconds); the lines to print.
+pub fn run(http: &Http, b: &Backend<'_>, now: i64) -> Result<Vec<String>, ClientError> {
+    let body = backend_token(http, b, now)?;
+    let base = b.fhir_base.trim_end_matches('/');
     let token = body["access_token"].as_str().unwrap_or_default();
     let mut lines = vec![format!(
         "system token: scope \"{}\", expires in {} s, refresh token: {}",

@@ -219,7 +219,7 @@ impl<'a> FhirClient<'a> {
 }
 
 /// The Bundle's `next` link, resolved against the page's URL.
-fn next_link(bundle: &Value, page_url: &str) -> Option<String> {
+pub fn next_link(bundle: &Value, page_url: &str) -> Option<String> {
     let href = bundle
         .get("link")?
         .as_array()?

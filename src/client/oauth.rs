@@ -25,7 +25,7 @@ impl std::fmt::Debug for ClientCredentials {
 impl ClientCredentials {
     /// Confidential clients use HTTP Basic (RFC 6749 §2.3.1: each part form-encoded first);
     /// public clients name themselves in the body.
-    fn authenticate(
+    pub fn authenticate(
         &self,
         request: reqwest::blocking::RequestBuilder,
         form: &mut Vec<(&'static str, String)>,

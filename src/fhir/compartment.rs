@@ -48,6 +48,20 @@ pub fn first_reference(json: &[u8], key: &str) -> Option<String> {
     reference.and_then(Value::as_str).map(str::to_string)
 }
 
+/// The Patient ids a Provenance targets (its compartment: a bulk export takes a Provenance
+/// when one of them is exported).
+pub fn provenance_patients(json: &[u8]) -> Vec<String> {
+    let Some(Value::Array(targets)) = top_level_field(json, "target") else {
+        return Vec::new();
+    };
+    targets
+        .iter()
+        .filter_map(|t| t["reference"].as_str().and_then(parse_reference))
+        .filter(|t| t.resource_type.as_deref() == Some("Patient"))
+        .map(|t| t.id)
+        .collect()
+}
+
 /// Types of shared directory data (no patient's): a Provenance about only these is shared.
 const DIRECTORY_TYPES: &[&str] = &["Organization", "Practitioner"];
 

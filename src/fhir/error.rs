@@ -46,6 +46,13 @@ pub enum FhirError {
     /// A resource that breaks its rules (validation, a target the caller cannot see).
     #[error("{0}")]
     Unprocessable(String),
+    /// 400: a request the operation cannot take as sent (a bulk export's parameters, headers).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 500 with a cause the client may read: a bulk export that failed (not a server fault
+    /// hidden behind a request id, as [`FhirError::Internal`] is).
+    #[error("{0}")]
+    ExportFailed(String),
 }
 
 /// OperationOutcome issue codes (http://hl7.org/fhir/issue-type) used here.
@@ -67,6 +74,8 @@ impl FhirError {
             FhirError::Gone(_) => (410, "not-found"),
             FhirError::Invalid(_) => (400, "structure"),
             FhirError::Unprocessable(_) => (422, "processing"),
+            FhirError::BadRequest(_) => (400, "invalid"),
+            FhirError::ExportFailed(_) => (500, "exception"),
         }
     }
 

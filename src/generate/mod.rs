@@ -25,7 +25,8 @@ use std::path::{Path, PathBuf};
 
 pub use pools::{is_valid_npi, npi_check_digit};
 
-use claims::{write_claim, ClaimGen};
+pub use claims::arrival_ids;
+use claims::{arrival_of, write_claim, ClaimGen};
 use codes::PAYERS;
 use columns::{
     Row, CLAIM_HEADER, COVERAGE_HEADER, MEMBER_HEADER, ORGANIZATION_HEADER, PRACTITIONER_HEADER,
@@ -273,6 +274,57 @@ pub fn generate_members(
     }
     progress(report.members);
     Ok(report)
+}
+
+/// Which form of an arriving claim (`arrivals`) to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArrivalStage {
+    /// The claim as first adjudicated (active, no `related`).
+    Arrived,
+    /// The claim cancelled and replaced: two claims, the original with `Claim adjusted to
+    /// identifier` and the corrected one with `Claim adjusted from identifier`.
+    Adjusted,
+}
+
+/// One arriving claim to write: member `n`'s claim of tick `tick`, in `stage`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    pub member: u64,
+    pub tick: u64,
+    pub stage: ArrivalStage,
+}
+
+/// Writes `CPCDS_Claims.csv` into `out` (created if missing) with the claims `wanted` names,
+/// built by the claim families for the generated members of a `seed` run (the ids are
+/// [`arrival_ids`]); returns how many claims it wrote. The same member and tick always give
+/// the same claim, whatever else is written with it.
+pub fn write_arrivals(seed: u64, wanted: &[Arrival], out: &Path) -> Result<u64, GenerateError> {
+    std::fs::create_dir_all(out).map_err(|source| GenerateError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let mut claims = Sink::open(out, CLAIMS_FILE, CLAIM_HEADER)?;
+    let count = wanted.iter().map(|a| a.member + 1).max().unwrap_or(0);
+    let pools = Pools::build(seed, Sizes::for_count(count));
+    let mut row = Row::new();
+    let mut written = 0;
+    for a in wanted {
+        let Some((first, cancelled, replacement)) = arrival_of(&pools, seed, a.member, a.tick)
+        else {
+            continue;
+        };
+        let member = member_id(a.member);
+        let chosen = match a.stage {
+            ArrivalStage::Arrived => vec![first],
+            ArrivalStage::Adjusted => vec![cancelled, replacement],
+        };
+        for c in &chosen {
+            write_claim(&mut row, c, &member, &mut claims.w).map_err(|e| claims.err(e))?;
+            written += 1;
+        }
+    }
+    claims.finish()?;
+    Ok(written)
 }
 
 /// Payers, then providers with their staff.

@@ -16,6 +16,8 @@ pub(crate) mod stream {
     pub(crate) const ORG: u64 = 100;
     pub(crate) const PRACTITIONER: u64 = 200;
     pub(crate) const NPI: u64 = 300;
+    /// Claims that arrive after the generated history (`claims::arrival`).
+    pub(crate) const ARRIVAL: u64 = 400;
 }
 
 #[derive(Clone, Debug)]

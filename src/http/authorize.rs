@@ -3,6 +3,9 @@
 //! cookie; the validated request travels sealed in the form, so nothing is stored before
 //! consent. The beneficiary's session lives on the server (`auth::sessions`); the cookie only
 //! names it.
+//!
+//! Tiered OAuth (`idp=` with the `udap` scope): the browser goes to the identity provider
+//! instead of the sign-in page and comes back to `/v2/o/authorize/idp`; `udap::tiered` decides.
 
 use actix_web::cookie::Cookie;
 use actix_web::http::{header, StatusCode};
@@ -15,6 +18,8 @@ use crate::auth::scopes::{describe, ScopeSet};
 use crate::auth::sessions::{Session, SignIn};
 use crate::auth::users::{self, Beneficiary, PickerEntry};
 use crate::auth::{unix, AuthorizeError, GrantModel, OAuthCode, PendingRequest};
+use crate::udap::tiered::{requested_idp, TieredError, TieredStart, CALLBACK_PATH};
+use crate::udap::Udap;
 use crate::web::audit::audit;
 use crate::web::beneficiary::{
     check_beneficiary, session, session_cookie, throttled_message, with_retry_after,
@@ -31,7 +36,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v2/o/authorize", web::get().to(get_authorize))
         .route("/v2/o/authorize", web::post().to(post_authorize))
         .route("/v2/o/authorize/login", web::post().to(post_login))
-        .route("/v2/o/authorize/consent", web::post().to(post_consent));
+        .route("/v2/o/authorize/consent", web::post().to(post_consent))
+        .route(CALLBACK_PATH, web::get().to(get_idp_callback));
 }
 
 #[derive(Template)]
@@ -72,7 +78,7 @@ async fn get_authorize(
 ) -> Result<HttpResponse, PageError> {
     let params: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
         .map_err(|e| PageError::bad_request(format!("the query string is not well formed: {e}")))?;
-    start(&state, &req, &params)
+    start(&state, &req, &params).await
 }
 
 /// SMART's `authorize-post`: the same parameters as a form body.
@@ -86,17 +92,19 @@ async fn post_authorize(
     if let Ok(query) = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string()) {
         params.extend(query);
     }
-    start(&state, &req, &params)
+    start(&state, &req, &params).await
 }
 
-fn start(
-    state: &AppState,
+async fn start(
+    state: &web::Data<AppState>,
     req: &HttpRequest,
     params: &[(String, String)],
 ) -> Result<HttpResponse, PageError> {
     let now = unix(state.clock.now());
     let base = endpoints(state, req).fhir_base;
-    let pending = match state.auth.validate_authorize(params, &base, now) {
+    let validated = state.auth.validate_authorize(params, &base, now);
+    super::conformance::observe_authorize(state, req, params, &base, validated.as_ref().err());
+    let pending = match validated {
         Ok(p) => p,
         Err(refusal) => {
             let (outcome, detail) = match &refusal {
@@ -138,6 +146,10 @@ fn start(
         return Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, pending.error_url(error, description)))
             .finish());
+    }
+    // Tiered OAuth: the app named an identity provider (with the `udap` scope).
+    if let Some(idp) = requested_idp(params) {
+        return tiered_redirect(state, req, pending, idp.to_string(), now).await;
     }
     let sealed = state.auth.seal_request(&pending, now);
     let csrf = Csrf::for_request(state, req, now);
@@ -406,4 +418,156 @@ async fn post_consent(
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
+}
+
+/// Tiered OAuth, step one: check the IdP (and register there once), then send the browser to
+/// it; an IdP that cannot be used is `invalid_idp` at the app's redirect URI.
+async fn tiered_redirect(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    pending: PendingRequest,
+    idp: String,
+    now: i64,
+) -> Result<HttpResponse, PageError> {
+    let csrf = Csrf::for_request(state, req, now);
+    let ep = endpoints(state, req);
+    let callback = format!("{}{CALLBACK_PATH}", ep.origin);
+    let (st, request, browser, fhir_base) = (
+        state.clone(),
+        pending.clone(),
+        csrf.binding(),
+        ep.fhir_base.clone(),
+    );
+    let idp_for_audit = idp.clone();
+    let result = web::block(move || {
+        st.udap.tiered_start(
+            &st.auth,
+            &TieredStart {
+                idp: &idp,
+                fhir_base: &fhir_base,
+                callback: &callback,
+                request: &request,
+                browser: &browser,
+            },
+            now,
+        )
+    })
+    .await
+    .map_err(PageError::internal)?;
+    match result {
+        Ok(url) => {
+            let mut response = HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, url))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish();
+            csrf.attach(req, &mut response);
+            Ok(response)
+        }
+        Err(e) => Ok(tiered_refusal(
+            state,
+            &pending,
+            None,
+            &e,
+            &format!("Tiered OAuth via {idp_for_audit}"),
+        )?),
+    }
+}
+
+/// The app's redirect URI with the refusal (audited); an error page for a server fault.
+fn tiered_refusal(
+    state: &AppState,
+    pending: &PendingRequest,
+    user: Option<String>,
+    e: &TieredError,
+    context: &str,
+) -> Result<HttpResponse, PageError> {
+    let code = match e {
+        TieredError::InvalidIdp(_) => OAuthCode::InvalidIdp,
+        TieredError::AccessDenied(_) => OAuthCode::AccessDenied,
+        TieredError::BadState(m) => return Err(PageError::bad_request(m.clone())),
+        TieredError::Server(m) => return Err(PageError::internal(m.clone())),
+    };
+    audit(
+        state,
+        "login",
+        code.as_str(),
+        Some(pending.client_id.clone()),
+        user,
+        Some(format!("{context}: {e}")),
+    );
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, pending.error_url(code, &e.to_string())))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
+
+/// What an identity provider sends the browser back with.
+#[derive(Deserialize)]
+struct IdpAnswer {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Tiered OAuth, step two: the IdP's answer. The state must be ours, fresh and this browser's;
+/// then the code is exchanged, the id_token checked and its user signed in here, and the
+/// consent page follows as after a password sign-in.
+async fn get_idp_callback(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    answer: web::Query<IdpAnswer>,
+) -> Result<HttpResponse, PageError> {
+    let now = unix(state.clock.now());
+    let answer = answer.into_inner();
+    let browser = Csrf::binding_of(&req);
+    let tiered = Udap::open_tiered_state(
+        &state.auth,
+        answer.state.as_deref(),
+        browser.as_deref(),
+        now,
+    )
+    .map_err(|e| PageError::bad_request(e.to_string()))?;
+    let context = format!("Tiered OAuth via {}", tiered.idp);
+    let pending = tiered.request.clone();
+    if let Some(error) = answer.error.as_deref() {
+        let why = format!(
+            "the identity provider answered {error}: {}",
+            answer
+                .error_description
+                .as_deref()
+                .unwrap_or("no description")
+        );
+        let refusal = if OAuthCode::AccessDenied == error {
+            TieredError::AccessDenied(why)
+        } else {
+            TieredError::InvalidIdp(why)
+        };
+        return tiered_refusal(&state, &pending, None, &refusal, &context);
+    }
+    let Some(code) = answer.code.filter(|c| !c.is_empty()) else {
+        let refusal =
+            TieredError::InvalidIdp("the identity provider sent neither code nor error".into());
+        return tiered_refusal(&state, &pending, None, &refusal, &context);
+    };
+    let st = state.clone();
+    let result = web::block(move || st.udap.tiered_finish(&st.auth, &tiered, &code, now))
+        .await
+        .map_err(PageError::internal)?;
+    let (who, subject) = match result {
+        Ok(found) => found,
+        Err(e) => return tiered_refusal(&state, &pending, None, &e, &context),
+    };
+    audit(
+        &state,
+        "login",
+        "success",
+        Some(pending.client_id.clone()),
+        Some(who.username.clone()),
+        Some(format!("{context}: sub {subject}")),
+    );
+    let session = session_cookie(&state, &req, &who, now)?;
+    let sealed = state.auth.seal_request(&pending, now);
+    let csrf = Csrf::for_request(&state, &req, now);
+    consent_page(&state, &req, &pending, &sealed, &csrf, &who, Some(session))
 }

@@ -3,7 +3,7 @@
 //! (stored bytes, version, Last-Modified) or its `FhirError` out.
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 
 use super::FHIR_JSON;
 use crate::api::{self, check_format, Interaction, SearchRequest, StoredResource, Viewer};
@@ -181,6 +181,10 @@ async fn post_search_type(
             &format!("the form body is not application/x-www-form-urlencoded: {e}"),
         ))
     })?;
+    if let Ok(form) = serde_urlencoded::to_string(&pairs) {
+        req.extensions_mut()
+            .insert(super::conformance::PostedSearch(form));
+    }
     pairs.extend(query_pairs(&req));
     search(&state, &viewer, &req, &path.into_inner(), &pairs)
 }

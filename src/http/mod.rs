@@ -4,6 +4,8 @@
 mod assets;
 pub(crate) mod authorize;
 pub mod body_deadline;
+pub mod bulk;
+pub mod conformance;
 pub mod discovery;
 mod error;
 mod extract;
@@ -39,10 +41,13 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
     // them uses cookies, so any origin may (the pages a person uses get no CORS).
     cfg.service(
         web::scope("")
+            .wrap(actix_web::middleware::from_fn(conformance::observe_fhir))
             .wrap(cors())
             .configure(discovery::configure)
             .configure(oauth::configure)
             .configure(udap::configure)
+            // Before the FHIR scope, whose `/{type}/{id}` would take `Patient/$export`.
+            .configure(bulk::configure)
             .configure(fhir::configure),
     );
 }
@@ -51,13 +56,18 @@ fn cors() -> actix_cors::Cors {
     actix_cors::Cors::default()
         .allow_any_origin()
         .send_wildcard()
-        .allowed_methods(["GET", "POST", "OPTIONS"])
+        // DELETE cancels a bulk export.
+        .allowed_methods(["GET", "POST", "DELETE", "OPTIONS"])
         .allow_any_header()
         .expose_headers([
+            "Content-Location",
             "ETag",
+            "Expires",
             "Last-Modified",
             "Location",
+            "Retry-After",
             "WWW-Authenticate",
+            "X-Progress",
             "X-Request-Id",
         ])
         .max_age(3600)

@@ -13,6 +13,8 @@ use serde_json::json;
 
 use crate::auth::scopes::Scope;
 use crate::auth::{unix, AuthServer, OAuthCode, OAuthError, TokenRequest};
+use crate::conformance::facts::unix_ms;
+use crate::conformance::token::TokenSeen;
 use crate::web::endpoints::endpoints;
 use crate::web::AppState;
 
@@ -190,7 +192,17 @@ async fn decide<T: Send + 'static>(
     f: impl FnOnce(&AuthServer, &TokenRequest, &str, i64) -> Result<T, OAuthError> + Send + 'static,
 ) -> Result<T, OAuthError> {
     let request = token_request(&state, &req, payload).await?;
-    let issuer = endpoints(&state, &req).issuer().to_string();
+    decide_request(state, &req, request, f).await
+}
+
+/// [`decide`] for a request already read.
+async fn decide_request<T: Send + 'static>(
+    state: web::Data<AppState>,
+    req: &HttpRequest,
+    request: TokenRequest,
+    f: impl FnOnce(&AuthServer, &TokenRequest, &str, i64) -> Result<T, OAuthError> + Send + 'static,
+) -> Result<T, OAuthError> {
+    let issuer = endpoints(&state, req).issuer().to_string();
     blocking(move || {
         let now = unix(state.clock.now());
         f(&state.auth, &request, &issuer, now)
@@ -203,11 +215,15 @@ async fn post_token(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let body = decide(state, req, payload, |auth, r, issuer, now| {
+    // The conformance report sees every call and its answer.
+    let request = token_request(&state, &req, payload).await?;
+    let seen = TokenSeen::of(unix_ms(state.clock.now()), req.path(), &request);
+    let result = decide_request(state.clone(), &req, request, |auth, r, issuer, now| {
         auth.token(r, issuer, now)
     })
-    .await?;
-    Ok(no_store(StatusCode::OK).json(body))
+    .await;
+    seen.record_token(&state.store, result.as_ref());
+    Ok(no_store(StatusCode::OK).json(result?))
 }
 
 async fn post_revoke(
@@ -215,7 +231,14 @@ async fn post_revoke(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    decide(state, req, payload, |auth, r, _, now| auth.revoke(r, now)).await?;
+    let request = token_request(&state, &req, payload).await?;
+    let seen = TokenSeen::of(unix_ms(state.clock.now()), req.path(), &request);
+    let result = decide_request(state.clone(), &req, request, |auth, r, _, now| {
+        auth.revoke(r, now)
+    })
+    .await;
+    seen.record_revoke(&state.store, result.as_ref().map(|_| ()));
+    result?;
     Ok(no_store(StatusCode::OK).finish())
 }
 

@@ -39,7 +39,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// One of the developer's own apps; anyone else's is "not found".
-fn own_app(state: &AppState, who: &Developer, client_id: &str) -> Result<Client, PageError> {
+pub(super) fn own_app(
+    state: &AppState,
+    who: &Developer,
+    client_id: &str,
+) -> Result<Client, PageError> {
     state
         .auth
         .db
@@ -822,6 +826,7 @@ async fn delete_app(
                 })?;
                 Ok::<_, StoreError>(())
             })?;
+            crate::conformance::facts::clear(&state.store, &client_id)?;
             Ok(grants.len())
         })
         .await

@@ -10,6 +10,8 @@
 
 pub mod accounts;
 mod apps;
+mod arrivals;
+mod conformance;
 mod connected;
 mod developer;
 mod docs;
@@ -38,7 +40,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     docs::configure(cfg);
     developer::configure(cfg);
     apps::configure(cfg);
+    conformance::configure(cfg);
     connected::configure(cfg);
+    arrivals::configure(cfg);
     testclient::configure(cfg);
 }
 

@@ -93,7 +93,7 @@ impl Store {
             tx.open_table(FINGERPRINTS)?;
             tx.open_table(tables::AUDIT_BY_PATIENT)?;
         }
-        record::create_all(&tx, &tables::RECORD_TABLES)?;
+        record::create_all(&tx, tables::RECORD_TABLES)?;
         tx.commit()?;
         Ok(Self {
             db: Arc::new(db),
@@ -340,6 +340,19 @@ fn decode_fingerprint(key: &str, raw: &[u8]) -> Result<(u32, [u8; 16]), StoreErr
     Ok((version, hash))
 }
 
+/// `meta.versionId` and `meta.lastUpdated` of a stored resource, read without parsing it all
+/// (the writer always splices `meta` right after `id`, see [`ResourceWriter::upsert`]).
+pub fn version_and_last_updated(json: &[u8]) -> Option<(String, String)> {
+    let text = std::str::from_utf8(json.get(..json.len().min(512))?).ok()?;
+    let field = |name: &str| {
+        let key = format!("\"{name}\":\"");
+        let start = text.find(&key)? + key.len();
+        let end = text[start..].find('"')? + start;
+        Some(text[start..end].to_string())
+    };
+    Some((field("versionId")?, field("lastUpdated")?))
+}
+
 /// A consistent snapshot of the store.
 pub struct ReadTx {
     tx: ReadTransaction,
@@ -455,6 +468,26 @@ impl ReadTx {
             let (k, v) = entry?;
             let key = k.value();
             f(&key[start.len()..], v.value())?;
+        }
+        Ok(())
+    }
+
+    /// Calls `f(id, hash)` for every current resource of one type, in id order, where `hash`
+    /// is the xxh3-128 of its JSON without `meta` (the fingerprint): equal content, equal hash,
+    /// across versions and stores. Reads no resource bodies.
+    pub fn for_each_fingerprint(
+        &self,
+        resource_type: &str,
+        mut f: impl FnMut(&str, u128) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let table = self.tx.open_table(FINGERPRINTS)?;
+        let start = format!("{resource_type}/");
+        let end = format!("{resource_type}0");
+        for entry in table.range(start.as_str()..end.as_str())? {
+            let (k, v) = entry?;
+            let key = k.value();
+            let (_, hash) = decode_fingerprint(key, v.value())?;
+            f(&key[start.len()..], u128::from_be_bytes(hash))?;
         }
         Ok(())
     }

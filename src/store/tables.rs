@@ -35,6 +35,12 @@ pub const META_STORE_ID: &str = "store_id";
 pub const META_GENERATION: &str = "generation";
 /// The first generated member the background fill (`fill`) has not written yet (u64 BE).
 pub const META_FILL_NEXT: &str = "fill_next";
+/// The last tick the claims-arrive mode (`arrivals`) wrote (u64 BE).
+pub const META_ARRIVALS_TICK: &str = "arrivals_tick";
+
+/// What `push` confirmed on each target: `"<base>\u{0}Type/id"` → xxh3-128 (16 bytes BE) of
+/// the body the target accepted, so a second push sends only what changed (`push::ledger`).
+pub const PUSH_LEDGER: TableDefinition<&str, &[u8]> = TableDefinition::new("push_ledger");
 
 /// A table of JSON records keyed by a string (`store::record` reads and writes them).
 pub type RecordTable = TableDefinition<'static, &'static str, &'static [u8]>;
@@ -64,8 +70,21 @@ pub const AUDIT_POLICY: RecordTable = TableDefinition::new("audit_policy");
 /// Developer accounts: lower-cased e-mail → `portal::accounts::Developer`.
 pub const PORTAL_DEVELOPERS: RecordTable = TableDefinition::new("portal_developers");
 
+/// Beneficiaries who switched the claims-arrive mode on in the portal: patient id →
+/// `arrivals::Switched`.
+pub const ARRIVALS: RecordTable = TableDefinition::new("arrivals");
+/// UDAP Tiered OAuth: the sandbox's registrations as a client of identity providers:
+/// `"{IdP base}\0{the sandbox's FHIR base}"` → `udap::tiered::IdpClient`.
+pub const UDAP_IDP_CLIENTS: RecordTable = TableDefinition::new("udap_idp_clients");
+/// What each registered app did, for its conformance report: `client_id`, NUL, kind, NUL,
+/// sequence number → `conformance::facts::Observation` (a bounded ring per app and kind; the
+/// key `…NUL next` holds the next sequence number).
+pub const CONFORMANCE: RecordTable = TableDefinition::new("conformance");
+/// Bulk Data export jobs (`bulk`): job id → `bulk::Job` (its files live in `DATA_DIR/bulk/<id>`).
+pub const BULK_JOBS: RecordTable = TableDefinition::new("bulk_jobs");
+
 /// Every record table, created when the store is opened.
-pub const RECORD_TABLES: [RecordTable; 9] = [
+pub const RECORD_TABLES: &[RecordTable] = &[
     AUTH_CLIENTS,
     AUTH_JTIS,
     AUTH_GRANTS,
@@ -75,4 +94,8 @@ pub const RECORD_TABLES: [RecordTable; 9] = [
     AUDIT,
     AUDIT_POLICY,
     PORTAL_DEVELOPERS,
+    ARRIVALS,
+    UDAP_IDP_CLIENTS,
+    CONFORMANCE,
+    BULK_JOBS,
 ];

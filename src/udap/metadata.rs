@@ -19,6 +19,13 @@ pub struct UdapEndpoints<'a> {
 /// Lifetime of `signed_metadata` (the IG allows up to a year; it is re-signed per request).
 const SIGNED_METADATA_TTL: i64 = 24 * 3600;
 
+/// Every scope, plus `udap` (Tiered OAuth: `openid udap` asks for it).
+fn scopes_supported() -> Vec<String> {
+    let mut out = scopes::supported();
+    out.push(super::tiered::UDAP_SCOPE.to_string());
+    out
+}
+
 impl Udap {
     /// The metadata document for this base.
     pub fn metadata(
@@ -46,13 +53,13 @@ impl Udap {
             .map_err(UdapError::Certificate)?;
         Ok(json!({
             "udap_versions_supported": ["1"],
-            "udap_profiles_supported": ["udap_dcr", "udap_authn", "udap_authz"],
+            "udap_profiles_supported": ["udap_dcr", "udap_authn", "udap_authz", "udap_to"],
             "udap_authorization_extensions_supported": ["hl7-b2b"],
             "udap_authorization_extensions_required": [],
             "udap_certifications_supported": [],
             "udap_certifications_required": [],
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-            "scopes_supported": scopes::supported(),
+            "scopes_supported": scopes_supported(),
             "authorization_endpoint": ep.authorize,
             "token_endpoint": ep.token,
             "token_endpoint_auth_methods_supported": ["private_key_jwt"],

@@ -5,6 +5,7 @@
 pub mod ca;
 pub mod dcr;
 pub mod metadata;
+pub mod tiered;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

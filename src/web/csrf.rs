@@ -7,6 +7,7 @@ use subtle::ConstantTimeEq;
 
 use super::cookies::cookie;
 use super::AppState;
+use crate::auth::db::secret_key;
 use crate::auth::keys::random_token;
 
 const CSRF_COOKIE: &str = "carin_csrf";
@@ -34,6 +35,17 @@ impl Csrf {
             is_new,
             token,
         }
+    }
+
+    /// A hash of this browser's CSRF cookie: binds a value that leaves the server (the Tiered
+    /// OAuth state sent to an identity provider) to the browser that started it.
+    pub fn binding(&self) -> String {
+        secret_key(&self.cookie)
+    }
+
+    /// [`Csrf::binding`] of the cookie a request carries.
+    pub fn binding_of(req: &HttpRequest) -> Option<String> {
+        req.cookie(CSRF_COOKIE).map(|c| secret_key(c.value()))
     }
 
     /// Sets the cookie on a response when the browser did not have one yet.

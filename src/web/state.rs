@@ -27,6 +27,8 @@ pub struct AppState {
     pub audit_reads: bool,
     /// The generated members beyond the seed (background fill, sign-in materialization).
     pub fill: crate::fill::Filler,
+    /// `serve --claims-arrive`: new and adjusted claims for chosen members over time.
+    pub arrivals: crate::arrivals::Arrivals,
     /// The CapabilityStatement and discovery documents, serialized once per origin.
     pub documents: super::documents::Documents,
 }

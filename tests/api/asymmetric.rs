@@ -39,28 +39,7 @@ async fn backend_registered(
 ) -> Backend {
     let mut client_id = String::new();
     let app = TestApp::spawn_prepared(seed, |dir| {
-        let store = Store::open(dir).unwrap();
-        let db = AuthDb::open(&store).unwrap();
-        let registered = db
-            .register(
-                NewClient {
-                    name: "Backend app".into(),
-                    kind: ClientKind::Confidential,
-                    redirect_uris: vec![REDIRECT.into()],
-                    scopes: Some(scopes.into()),
-                    pkce_required: true,
-                    owner: None,
-                    grant_model: Default::default(),
-                    jwks: Some(jwks),
-                },
-                0,
-            )
-            .unwrap();
-        assert!(
-            registered.secret.is_none(),
-            "an app with keys gets no secret"
-        );
-        client_id = registered.client.client_id;
+        client_id = register_backend(dir, "Backend app", jwks, scopes);
     })
     .await;
     Backend {
@@ -71,50 +50,58 @@ async fn backend_registered(
     }
 }
 
+/// Registers an app with keys (`private_key_jwt`) in the store of `dir`; its client id.
+pub(crate) fn register_backend(
+    dir: &std::path::Path,
+    name: &str,
+    jwks: ClientJwks,
+    scopes: &str,
+) -> String {
+    let store = Store::open(dir).unwrap();
+    let db = AuthDb::open(&store).unwrap();
+    let registered = db
+        .register(
+            NewClient {
+                name: name.into(),
+                kind: ClientKind::Confidential,
+                redirect_uris: vec![REDIRECT.into()],
+                scopes: Some(scopes.into()),
+                pkce_required: true,
+                owner: None,
+                grant_model: Default::default(),
+                jwks: Some(jwks),
+            },
+            0,
+        )
+        .unwrap();
+    assert!(
+        registered.secret.is_none(),
+        "an app with keys gets no secret"
+    );
+    registered.client.client_id
+}
+
 /// An RS384 app allowed system/*.read, on a server without data (refusal tests).
 async fn backend() -> Backend {
     backend_with(SigningKey::generate_rsa().unwrap(), "system/*.read", false).await
 }
 
 impl Backend {
-    fn token_url(&self) -> String {
-        self.app.url("/v2/o/token")
-    }
-
     fn header(&self) -> Value {
-        json!({"alg": self.key.alg(), "kid": self.kid, "typ": "JWT"})
+        header(&self.key, &self.kid)
     }
 
-    /// Kit-shaped claims: iss = sub = client id, aud = token endpoint, exp in 4 minutes, no iat.
     fn claims(&self) -> Value {
-        json!({
-            "iss": self.client_id,
-            "sub": self.client_id,
-            "aud": self.token_url(),
-            "exp": self.app.now() + 240,
-            "jti": carin_sandbox::auth::keys::random_token(),
-        })
+        claims(&self.app, &self.client_id)
     }
 
     pub(crate) fn assertion(&self) -> String {
-        self.key.sign(&self.header(), &self.claims()).unwrap()
+        assertion(&self.app, &self.key, &self.kid, &self.client_id)
     }
 
     /// client_credentials with this assertion (and scope, if any).
     pub(crate) async fn system_token(&self, assertion: &str, scope: Option<&str>) -> (u16, Value) {
-        let mut form = vec![
-            ("grant_type", "client_credentials"),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", assertion),
-        ];
-        if let Some(s) = scope {
-            form.push(("scope", s));
-        }
-        let (status, headers, body) = token_call(&self.app, "/v2/o/token", &form, None).await;
-        if status == 200 {
-            assert_eq!(headers["cache-control"], "no-store");
-        }
-        (status, body)
+        client_credentials(&self.app, assertion, scope).await
     }
 
     /// Asserts that `assertion` is refused as invalid_client, saying `why`, and that a fresh,
@@ -128,6 +115,48 @@ impl Backend {
         let (status, body) = self.system_token(&self.assertion(), None).await;
         assert_eq!(status, 200, "{body}");
     }
+}
+
+fn header(key: &SigningKey, kid: &str) -> Value {
+    json!({"alg": key.alg(), "kid": kid, "typ": "JWT"})
+}
+
+/// Kit-shaped claims: iss = sub = client id, aud = token endpoint, exp in 4 minutes, no iat.
+fn claims(app: &TestApp, client_id: &str) -> Value {
+    json!({
+        "iss": client_id,
+        "sub": client_id,
+        "aud": app.url("/v2/o/token"),
+        "exp": app.now() + 240,
+        "jti": carin_sandbox::auth::keys::random_token(),
+    })
+}
+
+/// A fresh client assertion of `client_id` signed with `key`.
+pub(crate) fn assertion(app: &TestApp, key: &SigningKey, kid: &str, client_id: &str) -> String {
+    key.sign(&header(key, kid), &claims(app, client_id))
+        .unwrap()
+}
+
+/// client_credentials with this assertion (and scope, if any).
+pub(crate) async fn client_credentials(
+    app: &TestApp,
+    assertion: &str,
+    scope: Option<&str>,
+) -> (u16, Value) {
+    let mut form = vec![
+        ("grant_type", "client_credentials"),
+        ("client_assertion_type", JWT_BEARER),
+        ("client_assertion", assertion),
+    ];
+    if let Some(s) = scope {
+        form.push(("scope", s));
+    }
+    let (status, headers, body) = token_call(app, "/v2/o/token", &form, None).await;
+    if status == 200 {
+        assert_eq!(headers["cache-control"], "no-store");
+    }
+    (status, body)
 }
 
 fn with(mut base: Value, changes: &Value) -> Value {

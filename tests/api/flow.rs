@@ -104,7 +104,7 @@ impl Landing {
     }
 }
 
-async fn landing(response: reqwest::Response) -> Landing {
+pub async fn landing(response: reqwest::Response) -> Landing {
     Landing {
         status: response.status().as_u16(),
         location: response

@@ -153,6 +153,17 @@ impl TestApp {
         }
     }
 
+    /// A server the test started itself (and stops, restarts) on a data directory it keeps.
+    pub fn running(addr: SocketAddr, clock: Arc<FixedClock>) -> Self {
+        Self {
+            addr,
+            clock: Some(clock),
+            client: client(),
+            _data_dir: None,
+            seeded: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

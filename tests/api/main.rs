@@ -6,8 +6,11 @@
 )]
 //! The one integration binary that talks HTTP to a real server (see helpers.rs).
 
+mod arrivals;
 mod asymmetric;
 mod audit_events;
+mod bulk;
+mod conformance;
 mod failures;
 mod fhir_api;
 mod flow;
@@ -19,4 +22,5 @@ mod serve;
 mod slow_clients;
 mod smart;
 mod snapshots;
+mod tiered;
 mod udap;

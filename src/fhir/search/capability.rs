@@ -27,12 +27,40 @@ fn with_expectation(mut v: Value, e: Option<Expectation>) -> Value {
     v
 }
 
+/// The Bulk Data 2.0 server CapabilityStatement this one instantiates.
+pub const BULK_DATA_CAPABILITY: &str =
+    "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data";
+
+/// The canonical OperationDefinition of a Bulk Data 2.0 export level.
+fn bulk_operation(definition: &str, documentation: &str) -> Value {
+    json!([{
+        "name": "export",
+        "definition": format!("http://hl7.org/fhir/uv/bulkdata/OperationDefinition/{definition}"),
+        "documentation": documentation,
+    }])
+}
+
+const BULK_DOC: &str = "Bulk Data 2.0 async export (Prefer: respond-async) for backend-services \
+     (system/) tokens: _outputFormat (NDJSON), _since, _type, _typeFilter; status at \
+     [base]/bulkstatus/[job], files at [base]/bulkfiles/[job]/[file] with the same token.";
+
 fn resource_entry(r: &registry::ResourceDef) -> Value {
-    let mut interactions = vec![
-        with_expectation(json!({"code": "read"}), Some(Expectation::Shall)),
-        with_expectation(json!({"code": "vread"}), Some(Expectation::Should)),
-        with_expectation(json!({"code": "search-type"}), Some(r.search_expectation)),
-    ];
+    // Groups are computed from the Coverages: one version, nothing to vread.
+    let computed = r.resource_type == "Group";
+    let mut interactions = vec![with_expectation(
+        json!({"code": "read"}),
+        Some(Expectation::Shall),
+    )];
+    if !computed {
+        interactions.push(with_expectation(
+            json!({"code": "vread"}),
+            Some(Expectation::Should),
+        ));
+    }
+    interactions.push(with_expectation(
+        json!({"code": "search-type"}),
+        Some(r.search_expectation),
+    ));
     if r.resource_type == "Provenance" {
         // Clients may assert provenance (`patient/Provenance.c`).
         interactions.push(with_expectation(
@@ -77,12 +105,15 @@ fn resource_entry(r: &registry::ResourceDef) -> Value {
     if let Some(doc) = r.documentation {
         entry.insert("documentation".into(), json!(doc));
     }
-    if !matches!(r.resource_type, "AuditEvent" | "Provenance") {
+    if !matches!(r.resource_type, "AuditEvent" | "Provenance" | "Group") {
         // Every import writes Provenance for what it stored (US Core asks for this).
         entry.insert("searchRevInclude".into(), json!(["Provenance:target"]));
     }
     entry.insert("interaction".into(), Value::Array(interactions));
-    entry.insert("versioning".into(), json!("versioned"));
+    entry.insert(
+        "versioning".into(),
+        json!(if computed { "no-version" } else { "versioned" }),
+    );
     entry.insert("readHistory".into(), json!(false));
     entry.insert("updateCreate".into(), json!(false));
     entry.insert("referencePolicy".into(), json!(["resolves"]));
@@ -91,6 +122,18 @@ fn resource_entry(r: &registry::ResourceDef) -> Value {
         entry.insert("searchInclude".into(), json!(includes));
     }
     entry.insert("searchParam".into(), Value::Array(params));
+    match r.resource_type {
+        "Patient" => {
+            entry.insert(
+                "operation".into(),
+                bulk_operation("patient-export", BULK_DOC),
+            );
+        }
+        "Group" => {
+            entry.insert("operation".into(), bulk_operation("group-export", BULK_DOC));
+        }
+        _ => {}
+    }
     with_expectation(Value::Object(entry), Some(r.expectation))
 }
 
@@ -121,6 +164,7 @@ pub fn capability_statement(
         "resource".into(),
         registry::RESOURCES.iter().map(resource_entry).collect(),
     );
+    rest.insert("operation".into(), bulk_operation("export", BULK_DOC));
     json!({
         "resourceType": "CapabilityStatement",
         "id": "carin-sandbox",
@@ -132,7 +176,7 @@ pub fn capability_statement(
         "publisher": "carin-sandbox",
         "description": "Offline CARIN Blue Button 2.0.0 payer sandbox (C4BB server actor).",
         "kind": "instance",
-        "instantiates": [C4BB_CAPABILITY],
+        "instantiates": [C4BB_CAPABILITY, BULK_DATA_CAPABILITY],
         "software": { "name": "carin-sandbox", "version": software_version },
         "implementation": {
             "description": "CARIN Blue Button 2.0.0 payer sandbox",
@@ -171,7 +215,14 @@ mod tests {
         assert_eq!(cs["status"], "active");
         assert_eq!(cs["kind"], "instance");
         assert_eq!(cs["fhirVersion"], "4.0.1");
-        assert_eq!(strings(&cs["instantiates"]), [C4BB_CAPABILITY]);
+        assert_eq!(
+            strings(&cs["instantiates"]),
+            [C4BB_CAPABILITY, BULK_DATA_CAPABILITY]
+        );
+        assert_eq!(
+            cs["rest"][0]["operation"][0]["definition"],
+            "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
+        );
         assert!(strings(&cs["format"]).contains(&"application/fhir+json"));
         assert_eq!(cs["implementation"]["url"], "http://localhost:8080/fhir");
         assert_eq!(cs["software"]["version"], "0.1.0");
@@ -202,7 +253,8 @@ mod tests {
                 "Practitioner",
                 "RelatedPerson",
                 "Provenance",
-                "AuditEvent"
+                "AuditEvent",
+                "Group"
             ]
         );
         for r in &resources {
@@ -217,8 +269,15 @@ mod tests {
             let want: Vec<&str> = def.params.iter().map(|p| p.code).collect();
             assert_eq!(names, want);
             assert_eq!(strings(&r["referencePolicy"]), ["resolves"]);
-            assert_eq!(r["versioning"], "versioned");
-            if matches!(r["type"].as_str(), Some("AuditEvent" | "Provenance")) {
+            let group = r["type"] == "Group";
+            assert_eq!(
+                r["versioning"],
+                if group { "no-version" } else { "versioned" }
+            );
+            if matches!(
+                r["type"].as_str(),
+                Some("AuditEvent" | "Provenance" | "Group")
+            ) {
                 assert!(r.get("searchRevInclude").is_none());
             } else {
                 assert_eq!(strings(&r["searchRevInclude"]), ["Provenance:target"]);
@@ -229,6 +288,12 @@ mod tests {
                 .unwrap_or_default();
             if r["type"] == "Provenance" {
                 assert_eq!(codes, ["read", "vread", "search-type", "create"]);
+            } else if group {
+                assert_eq!(codes, ["read", "search-type"]);
+                assert_eq!(
+                    r["operation"][0]["definition"],
+                    "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"
+                );
             } else {
                 assert_eq!(codes, ["read", "vread", "search-type"]);
             }

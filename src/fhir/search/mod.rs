@@ -8,6 +8,8 @@
 //!   [`SearchError`] with a stable snake_case code (a 400 OperationOutcome upstream).
 //! * [`eval::matches_at`] — the exact FHIR R4 semantics on a stored resource; the index is
 //!   property-tested against it.
+//! * [`definitions::search_parameters`] — the registry as R4 SearchParameter resources, for
+//!   loading into another server (`push --with-definitions`).
 //! * [`extract::extract`] — the normalized terms / date ranges / sort keys an index stores, and
 //!   [`extract::candidate_terms`] — how one query filter maps onto them (exact or superset).
 //!
@@ -16,6 +18,7 @@
 
 pub mod capability;
 pub mod date;
+pub mod definitions;
 pub mod error;
 pub mod eval;
 pub mod extract;

@@ -399,6 +399,15 @@ macro_rules! simple_params {
     };
 }
 
+/// Group: the plan Groups of `Group/[id]/$export` (computed, read-only; see `bulk::groups`).
+const GROUP_PARAMS: &[SearchParamDef] = &[
+    ID,
+    identifier(
+        "http://hl7.org/fhir/SearchParameter/Group-identifier",
+        "Group.identifier",
+    ),
+];
+
 const RELATED_PERSON_PARAMS: &[SearchParamDef] = &[
     ID,
     LAST_UPDATED,
@@ -642,6 +651,20 @@ pub static RESOURCES: &[ResourceDef] = &[
         params: AUDIT_EVENT_PARAMS,
         includes: &[],
     },
+    ResourceDef {
+        resource_type: "Group",
+        expectation: Expectation::May,
+        search_expectation: Expectation::May,
+        profiles: &[],
+        documentation: Some(
+            "One Group per insurance plan (Coverage.class of type plan; identifier = the plan's \
+             identifier), its members the Patients that plan covers; for Group/[id]/$export \
+             (Bulk Data). Computed from the Coverages, read-only, and for backend-services \
+             (system/) tokens only; search by _id or identifier.",
+        ),
+        params: GROUP_PARAMS,
+        includes: &[],
+    },
 ];
 
 /// The definition of a supported resource type.
@@ -666,7 +689,9 @@ mod tests {
     #[test]
     fn registry_is_consistent() {
         for r in RESOURCES {
-            assert!(r.param("_id").is_some() && r.param("_lastUpdated").is_some());
+            // Groups are computed, not stored: they have no lastUpdated to search.
+            let dated = r.resource_type == "Group" || r.param("_lastUpdated").is_some();
+            assert!(r.param("_id").is_some() && dated);
             for p in r.params {
                 assert!(!p.paths.is_empty(), "{}:{}", r.resource_type, p.code);
                 assert_eq!(

@@ -8,6 +8,7 @@
 
 mod adjudication;
 mod ancillary;
+mod arrival;
 mod demo;
 mod inpatient;
 mod model;
@@ -24,6 +25,8 @@ mod teeth;
 mod testkit;
 mod transport;
 
+pub use arrival::arrival_ids;
+pub(crate) use arrival::arrival_of;
 pub(crate) use rows::write_claim;
 
 use crate::generate::codes::*;
