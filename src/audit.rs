@@ -12,7 +12,7 @@
 //! oldest beyond the row cap (`AuditPolicy`, set by `serve` and stored beside the trail so
 //! every writer applies the same one).
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use redb::{ReadTransaction, WriteTransaction};
@@ -31,6 +31,10 @@ const POLICY_KEY: &str = "policy";
 const AGGREGATE_LOOKBACK: usize = 16;
 /// Entries past the retention age dropped per write (a start-up sweep drops the rest).
 const EXPIRE_PER_WRITE: usize = 64;
+/// Entries dropped (in this process) before the patient index loses their rows in one pass.
+const CLEAN_INDEX_EVERY: usize = 16 * 1024;
+/// Entries dropped since the last pass over the patient index.
+static STALE_ROWS: AtomicUsize = AtomicUsize::new(0);
 /// Longest stored string (bytes); `detail` may hold twice this.
 const MAX_FIELD: usize = 256;
 /// Most resources one entry names (a full page of matches and their includes).
@@ -119,6 +123,7 @@ pub fn apply_policy(store: &Store, policy: &AuditPolicy, now: i64) -> Result<(),
         let mut trail = Trail::open(&tx)?;
         trail.index_if_missing()?;
         trail.expire(now, policy, usize::MAX)?;
+        trail.drop_stale_index_rows()?;
     }
     tx.commit()?;
     Ok(())
@@ -216,22 +221,32 @@ impl<'tx> Trail<'tx> {
         })
     }
 
-    /// Drops the oldest entry and its index rows; false when the trail is empty.
+    /// Drops the oldest entry; false when the trail is empty. Its index rows stay until
+    /// `drop_stale_index_rows` (reading the entry to find them would cost more than the rest of
+    /// the write): entries only ever leave oldest first, so stale rows are exactly those keyed
+    /// before the oldest live entry, and readers skip them.
     fn pop_oldest(&mut self) -> Result<bool, StoreError> {
-        let popped = self
-            .entries
-            .pop_first()?
-            .map(|(key, value)| (key.value().to_string(), value.value().to_vec()));
-        let Some((key, value)) = popped else {
-            return Ok(false);
-        };
-        // An entry that does not read cannot be indexed either: nothing to remove then.
-        if let Ok(entry) = record::decode::<AuditEntry>(&key, &value) {
-            for patient in patients_named(&entry.record) {
-                self.by_patient.remove((patient, key.as_str()))?;
-            }
+        let popped = self.entries.pop_first()?.is_some();
+        if popped && STALE_ROWS.fetch_add(1, Ordering::Relaxed) + 1 >= CLEAN_INDEX_EVERY {
+            self.drop_stale_index_rows()?;
         }
-        Ok(true)
+        Ok(popped)
+    }
+
+    /// Removes the index rows of entries that are gone (keyed before the oldest live one).
+    fn drop_stale_index_rows(&mut self) -> Result<(), StoreError> {
+        STALE_ROWS.store(0, Ordering::Relaxed);
+        let oldest = self
+            .entries
+            .first()?
+            .map(|(key, _)| key.value().to_string());
+        match oldest {
+            Some(oldest) => self
+                .by_patient
+                .retain(|(_, key), ()| key >= oldest.as_str())?,
+            None => self.by_patient.retain(|_, ()| false)?,
+        }
+        Ok(())
     }
 
     /// Drops up to `limit` entries older than the retention age, then the oldest beyond the
@@ -303,8 +318,17 @@ pub fn patient_keys(
     to: i64,
 ) -> Result<Vec<String>, StoreError> {
     let table = tx.open_table(AUDIT_BY_PATIENT)?;
-    let (lo, hi) = (time_key(from), time_key(to.saturating_add(1)));
+    // Rows keyed before the oldest live entry are stale (see `Trail::pop_oldest`).
+    let oldest = tx
+        .open_table(AUDIT)?
+        .first()?
+        .map(|(key, _)| key.value().to_string())
+        .unwrap_or_default();
+    let (lo, hi) = (time_key(from).max(oldest), time_key(to.saturating_add(1)));
     let mut out = Vec::new();
+    if lo >= hi {
+        return Ok(out);
+    }
     for row in table.range((patient, lo.as_str())..(patient, hi.as_str()))? {
         let (key, _) = row?;
         out.push(key.value().1.to_string());

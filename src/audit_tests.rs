@@ -219,6 +219,22 @@ fn the_patient_index_names_every_patient_and_follows_expiry() {
         })
         .collect();
     expected.sort();
+    // Readers never see the rows of dropped entries; the start-up sweep removes them.
+    let tx = store.database().begin_read().unwrap();
+    let q1 = patient_keys(&tx, "Q1", 0, i64::MAX).unwrap();
+    let mut live: Vec<String> = kept.iter().map(|(key, _)| key.clone()).collect();
+    live.sort();
+    assert_eq!(q1, live);
+    drop(tx);
+    apply_policy(
+        &store,
+        &AuditPolicy {
+            max_entries: 100,
+            ..AuditPolicy::default()
+        },
+        1_300,
+    )
+    .unwrap();
     assert_eq!(index_rows(&store), expected);
     let tx = store.database().begin_read().unwrap();
     let p1 = patient_keys(&tx, "P1", 0, i64::MAX).unwrap();

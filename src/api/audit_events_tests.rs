@@ -83,15 +83,20 @@ fn instant(at: i64) -> String {
     crate::clock::fhir_instant(OffsetDateTime::from_unix_timestamp(at).unwrap())
 }
 
+/// When P7's entries were recorded: i = 7, 57, 107, … (less those each hundred that name no
+/// patient), oldest first.
+fn p7_times() -> Vec<i64> {
+    (0..PATIENTS * PER_PATIENT)
+        .filter(|i| i % PATIENTS == 7 && i % 100 != 99)
+        .map(|i| T0 + i as i64)
+        .collect()
+}
+
 #[test]
 fn a_patients_events_page_newest_first_with_their_total() {
     let store = big_trail();
     let viewer = token("P7");
-    // P7's entries are i = 7, 57, 107, … (less those each hundred that name no patient).
-    let mine: Vec<i64> = (0..PATIENTS * PER_PATIENT)
-        .filter(|i| i % PATIENTS == 7 && i % 100 != 99)
-        .map(|i| T0 + i as i64)
-        .collect();
+    let mine = p7_times();
     let page = find(&store, &viewer, &[("_count", "10")]);
     assert_eq!(page["total"], mine.len());
     let newest: Vec<String> = mine.iter().rev().take(10).map(|&t| instant(t)).collect();
@@ -129,10 +134,7 @@ type Keep = Box<dyn Fn(i64) -> bool>;
 fn date_prefixes_narrow_a_patients_events_exactly() {
     let store = big_trail();
     let viewer = token("P7");
-    let mine: Vec<i64> = (0..PATIENTS * PER_PATIENT)
-        .filter(|i| i % PATIENTS == 7 && i % 100 != 99)
-        .map(|i| T0 + i as i64)
-        .collect();
+    let mine = p7_times();
     let cut = T0 + 5_007; // one of P7's own seconds
     let at = |t: i64| instant(t).replace(".000+00:00", "Z");
     let cases: Vec<(String, Keep)> = vec![

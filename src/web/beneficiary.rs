@@ -9,7 +9,6 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 
-use super::audit::audit;
 use super::cookies::cookie;
 use super::forms::SeeOther;
 use super::pages::PageError;
@@ -131,7 +130,24 @@ pub async fn check_beneficiary(
         (false, None) => Some(context.to_string()),
         (false, Some(d)) => Some(format!("{context}: {d}")),
     };
-    audit(state, "login", result, client_id, Some(user), detail);
+    // A sign-in names the beneficiary too, so it is among the events their own apps can see.
+    let patient = match &outcome {
+        SignIn::Welcome(who) => Some(who.patient.clone()),
+        _ => None,
+    };
+    crate::audit::record(
+        &state.store,
+        crate::audit::AuditRecord {
+            at: now,
+            event: "login".into(),
+            outcome: result.into(),
+            client_id,
+            user: Some(user),
+            patient,
+            detail,
+            ..crate::audit::AuditRecord::default()
+        },
+    );
     Ok(outcome)
 }
 

@@ -271,6 +271,19 @@ async fn every_event_and_provenance_of_a_session_passes_the_validator() {
     ] {
         assert!(kinds.contains(kind), "no {kind} event in {kinds:?}");
     }
+    // The sign-in names the beneficiary (the IRCP agent) beside the login name.
+    let login = found
+        .iter()
+        .find(|e| subtype(e) == "login" && e["outcome"] == "0")
+        .expect("the sign-in");
+    assert!(
+        login["agent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["who"]["reference"] == "Patient/M00041" && a["altId"] == "BBUser00041"),
+        "{login}"
+    );
     // The refusals are there with their outcome.
     assert!(found
         .iter()
