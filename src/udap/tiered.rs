@@ -203,8 +203,14 @@ impl Udap {
     /// Fetches and verifies the IdP's UDAP metadata and OpenID configuration.
     pub fn discover_idp(&self, idp: &str, now: i64) -> Result<Idp, TieredError> {
         let http = http_client()?;
-        let doc = get_json(&http, &format!("{idp}/.well-known/udap"))
-            .map_err(|e| invalid_idp(format!("the IdP {idp} has no UDAP metadata: {e}")))?;
+        let doc = get_json(&http, &format!("{idp}/.well-known/udap")).map_err(|e| {
+            // Why the fetch failed stays in the server's log: telling the app (connection
+            // refused, a status, not JSON) would let it map what this server can reach.
+            tracing::info!("Tiered OAuth: {idp}/.well-known/udap: {e}");
+            invalid_idp(format!(
+                "the IdP {idp} has no UDAP metadata this server can use"
+            ))
+        })?;
         let signed = text(&doc, "signed_metadata")
             .ok_or_else(|| invalid_idp(format!("the IdP {idp}'s metadata is not signed")))?;
         let jws = Jws::parse(signed)
