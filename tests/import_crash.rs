@@ -39,6 +39,9 @@ fn import(cpcds: &Path, data: &Path) -> std::process::Child {
 
 /// Opens the data directory as `serve` does and checks store and index agree.
 fn check_consistent(data: &Path, full: u64) -> u64 {
+    // A kill before the import made its data directory leaves nothing; `serve` makes the
+    // directory as it starts, so do the same.
+    std::fs::create_dir_all(data).unwrap();
     let store = Store::open(data).unwrap();
     let total = counts(&store);
     let patients = store.read().unwrap().count("Patient").unwrap();
