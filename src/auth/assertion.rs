@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::bounded::{read_at_most, BodyError};
 use super::db::{secret_key, Tx, JTIS};
 use super::jws::Jws;
 use super::records::{Client, ClientJwks, JtiRecord};
@@ -202,12 +203,10 @@ fn fetch_jwks(uri: &str) -> Result<Value, String> {
         .and_then(reqwest::blocking::Response::error_for_status)
         .map_err(|e| format!("could not fetch the app's jwks_uri {uri}: {e}"))?;
     // A JWKS is small: read at most 64 KiB, whatever the URL sends.
-    let mut body = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::Read::take(response, MAX_JWKS + 1), &mut body)
-        .map_err(|e| format!("could not read the app's jwks_uri {uri}: {e}"))?;
-    if body.len() as u64 > MAX_JWKS {
-        return Err(format!("the app's jwks_uri {uri} sent more than 64 KiB"));
-    }
+    let body = read_at_most(response, MAX_JWKS).map_err(|e| match e {
+        BodyError::TooLarge => format!("the app's jwks_uri {uri} sent more than 64 KiB"),
+        BodyError::Read(e) => format!("could not read the app's jwks_uri {uri}: {e}"),
+    })?;
     serde_json::from_slice(&body)
         .map_err(|e| format!("the app's jwks_uri {uri} did not return JSON: {e}"))
 }

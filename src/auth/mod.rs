@@ -18,6 +18,7 @@
 pub mod access;
 pub mod assertion;
 pub mod authorize;
+pub mod bounded;
 pub mod clients;
 pub mod db;
 pub mod failures;

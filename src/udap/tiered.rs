@@ -28,6 +28,7 @@ use url::Url;
 
 use super::Udap;
 use crate::auth::authorize::with_query;
+use crate::auth::bounded::{read_at_most, BodyError};
 use crate::auth::jws::Jws;
 use crate::auth::keys::random_token;
 use crate::auth::pkce::s256_challenge;
@@ -158,12 +159,10 @@ fn http_client() -> Result<reqwest::blocking::Client, TieredError> {
 /// Status and JSON body of a response (at most [`MAX_BODY`] bytes read).
 fn json_of(response: reqwest::blocking::Response) -> Result<(u16, Value), String> {
     let status = response.status().as_u16();
-    let mut body = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::Read::take(response, MAX_BODY + 1), &mut body)
-        .map_err(|e| format!("the answer could not be read: {e}"))?;
-    if body.len() as u64 > MAX_BODY {
-        return Err("the answer is larger than 256 KiB".into());
-    }
+    let body = read_at_most(response, MAX_BODY).map_err(|e| match e {
+        BodyError::TooLarge => "the answer is larger than 256 KiB".to_string(),
+        BodyError::Read(e) => format!("the answer could not be read: {e}"),
+    })?;
     let value = serde_json::from_slice(&body)
         .map_err(|_| format!("the answer (HTTP {status}) is not JSON"))?;
     Ok((status, value))
