@@ -884,6 +884,33 @@ impl Seeded {
     }
 }
 
+/// Searches Helios for `resource_type?param=<reference>` with the reference the first stored
+/// resource of that type has in `field`, and asserts the total is what the store holds for it;
+/// the reference.
+fn same_total_by_reference(
+    helios: &Helios,
+    stored: &std::collections::BTreeMap<String, Vec<Value>>,
+    resource_type: &str,
+    field: &str,
+    param: &str,
+) -> String {
+    let resources = &stored[resource_type];
+    let reference = resources[0][field]["reference"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{resource_type}.{field} has no reference"))
+        .to_string();
+    let expected = resources
+        .iter()
+        .filter(|r| r[field]["reference"] == reference.as_str())
+        .count() as u64;
+    let (status, bundle) = helios.get(&format!(
+        "{resource_type}?{param}={reference}&_summary=count"
+    ));
+    assert_eq!(status, 200, "{bundle}");
+    assert_eq!(bundle["total"].as_u64(), Some(expected), "{bundle}");
+    reference
+}
+
 #[test]
 #[ignore = "needs the Helios FHIR Server (HFS_BIN); run by .ci/run"]
 fn helios_takes_the_seed_reads_it_back_and_a_second_push_changes_nothing() {
@@ -934,32 +961,15 @@ fn helios_takes_the_seed_reads_it_back_and_a_second_push_changes_nothing() {
     assert_eq!(status, 200, "{sp}");
     assert_eq!(sp["code"], "service-date");
     // A CARIN search through Helios: EOBs by patient.
-    let eob = &stored["ExplanationOfBenefit"][0];
-    let patient = eob["patient"]["reference"].as_str().expect("patient ref");
-    let expected = stored["ExplanationOfBenefit"]
-        .iter()
-        .filter(|e| e["patient"]["reference"] == patient)
-        .count() as u64;
-    let (status, bundle) = helios.get(&format!(
-        "ExplanationOfBenefit?patient={patient}&_summary=count"
-    ));
-    assert_eq!(status, 200, "{bundle}");
-    assert_eq!(bundle["total"].as_u64(), Some(expected), "{bundle}");
-
+    let patient = same_total_by_reference(
+        &helios,
+        &stored,
+        "ExplanationOfBenefit",
+        "patient",
+        "patient",
+    );
     // An R4 parameter Helios 0.2.7 does not index by itself, sent by --with-definitions.
-    let coverage = &stored["Coverage"][0];
-    let beneficiary = coverage["beneficiary"]["reference"]
-        .as_str()
-        .expect("beneficiary");
-    let expected = stored["Coverage"]
-        .iter()
-        .filter(|c| c["beneficiary"]["reference"] == beneficiary)
-        .count() as u64;
-    let (status, bundle) = helios.get(&format!(
-        "Coverage?beneficiary={beneficiary}&_summary=count"
-    ));
-    assert_eq!(status, 200, "{bundle}");
-    assert_eq!(bundle["total"].as_u64(), Some(expected), "{bundle}");
+    same_total_by_reference(&helios, &stored, "Coverage", "beneficiary", "beneficiary");
 
     // The built-in conformance check against the third-party server, its reports kept: Helios
     // has no SMART authorization server and no CARIN CapabilityStatement, so required checks
