@@ -25,6 +25,10 @@ use crate::store::tables::{AUDIT_BY_PATIENT, AUDIT_POLICY};
 use crate::store::{Deferrable, Store, StoreError};
 
 const POLICY_KEY: &str = "policy";
+/// Set (beside the policy) once the patient index covers the whole trail, so a start-up does
+/// not decode every entry again to find out: a trail of reads by open-API or system clients
+/// names no patient, and its index stays empty for good.
+const INDEXED_KEY: &str = "by_patient_indexed";
 
 /// Entries examined for an identical failure to add to: enough for a flood of one kind, and a
 /// flood of many kinds costs no more than this per write (the row cap bounds it instead).
@@ -121,7 +125,11 @@ pub fn apply_policy(store: &Store, policy: &AuditPolicy, now: i64) -> Result<(),
     {
         record::put(&mut tx.open_table(AUDIT_POLICY)?, POLICY_KEY, policy)?;
         let mut trail = Trail::open(&tx)?;
-        trail.index_if_missing()?;
+        let mut marks = tx.open_table(AUDIT_POLICY)?;
+        if marks.get(INDEXED_KEY)?.is_none() {
+            trail.index_if_missing()?;
+            record::put(&mut marks, INDEXED_KEY, &true)?;
+        }
         trail.expire(now, policy, usize::MAX)?;
         trail.drop_stale_index_rows()?;
     }
@@ -250,9 +258,15 @@ impl<'tx> Trail<'tx> {
     }
 
     /// Drops up to `limit` entries older than the retention age, then the oldest beyond the
-    /// cap.
-    fn expire(&mut self, now: i64, policy: &AuditPolicy, limit: usize) -> Result<(), StoreError> {
+    /// cap; returns how many it dropped.
+    fn expire(
+        &mut self,
+        now: i64,
+        policy: &AuditPolicy,
+        limit: usize,
+    ) -> Result<usize, StoreError> {
         let cutoff = time_key(now.saturating_sub(policy.max_age_secs));
+        let mut dropped = 0;
         for _ in 0..limit {
             let too_old = self
                 .entries
@@ -261,13 +275,15 @@ impl<'tx> Trail<'tx> {
             if !too_old || !self.pop_oldest()? {
                 break;
             }
+            dropped += 1;
         }
         while self.entries.len()? > policy.max_entries.max(1) {
             if !self.pop_oldest()? {
                 break;
             }
+            dropped += 1;
         }
-        Ok(())
+        Ok(dropped)
     }
 
     /// Builds the patient index of a trail written before it existed.

@@ -257,13 +257,43 @@ fn a_trail_without_its_patient_index_gets_one_at_start() {
         (0..10).map(|i| read_by(1_000 + i, "P1", &[])).collect(),
     )
     .unwrap();
-    // As a store written before the index existed.
+    // As a store written before the index existed (and before its marker did).
     tx.open_table(AUDIT_BY_PATIENT)
         .unwrap()
         .retain(|_, _| false)
+        .unwrap();
+    tx.open_table(AUDIT_POLICY)
+        .unwrap()
+        .remove(INDEXED_KEY)
         .unwrap();
     tx.commit().unwrap();
     assert!(index_rows(&store).is_empty());
     apply_policy(&store, &AuditPolicy::default(), 1_010).unwrap();
     assert_eq!(index_rows(&store).len(), 10);
+}
+
+#[test]
+fn a_start_does_not_decode_the_trail_again_once_it_is_indexed() {
+    let store = store_with(AuditPolicy::default());
+    let tx = store.begin_write().unwrap();
+    append_batch(&tx, (0..10).map(|i| success(1_000 + i)).collect()).unwrap();
+    tx.commit().unwrap();
+    apply_policy(&store, &AuditPolicy::default(), 1_010).unwrap();
+    // An entry that names a patient but has no index row: a start-up that trusted emptiness
+    // would decode the whole trail again and add it; the marker says the index is complete.
+    let tx = store.begin_write().unwrap();
+    {
+        let mut entries = tx.open_table(AUDIT).unwrap();
+        let entry = AuditEntry {
+            record: read_by(1_011, "P9", &[]),
+            count: 1,
+            last_at: None,
+        };
+        entries
+            .insert("9999999999-x", record::encode(&entry).as_slice())
+            .unwrap();
+    }
+    tx.commit().unwrap();
+    apply_policy(&store, &AuditPolicy::default(), 1_012).unwrap();
+    assert!(index_rows(&store).is_empty());
 }
