@@ -154,6 +154,9 @@ const WORKERS: usize = 2;
 /// A bound, not yet running server (port 0 resolves here, for tests).
 pub struct Application {
     server: Server,
+    /// For [`Application::closing`]: the store, and the state whose fill must stop first.
+    store: Store,
+    state: std::sync::Weak<AppState>,
     addrs: Vec<SocketAddr>,
     pub seeded: Option<crate::cpcds::ImportReport>,
     /// The certificate served over HTTPS, when TLS is on.
@@ -221,6 +224,8 @@ impl Application {
         });
         start_fill(state.clone());
         start_arrivals(&state);
+        let store = state.store.clone();
+        let weak_state = Arc::downgrade(&state.clone().into_inner());
         let mut addrs = Vec::new();
         let limits = config.limits;
         let request_ids = Arc::new(crate::http::request_id::RequestIds::new());
@@ -272,6 +277,8 @@ impl Application {
         let server = server.workers(WORKERS).run();
         Ok(Self {
             server,
+            store,
+            state: weak_state,
             addrs,
             seeded,
             tls_certificate: tls.map(|(_, path)| path),
@@ -287,7 +294,40 @@ impl Application {
         &self.addrs
     }
 
+    /// What closes the store cleanly once [`Application::run`] has returned (`serve` uses it;
+    /// tests that keep a store handle of their own do not).
+    pub fn closing(&self) -> Closing {
+        Closing {
+            store: self.store.clone(),
+            state: self.state.clone(),
+        }
+    }
+
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Stops the background fill and closes the store after the server stopped.
+pub struct Closing {
+    store: Store,
+    state: std::sync::Weak<AppState>,
+}
+
+impl Closing {
+    /// Asks the fill to stop after its batch, then closes the store once every other handle
+    /// is gone (the fill's and the export worker's threads finish on their own), waiting at
+    /// most `patience`.
+    pub fn finish(self, patience: std::time::Duration) {
+        if let Some(state) = self.state.upgrade() {
+            state.fill.stop();
+        }
+        drop(self.state);
+        if !self.store.close_when_unshared(patience) {
+            tracing::warn!(
+                "the store was still in use after {} s; the next start checks it (slower)",
+                patience.as_secs()
+            );
+        }
     }
 }

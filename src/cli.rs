@@ -593,7 +593,13 @@ fn serve(config: crate::app::ServeConfig) -> anyhow::Result<i32> {
         if let Some(cert) = &app.tls_certificate {
             println!("TLS certificate: {}", cert.display());
         }
+        let closing = app.closing();
         app.run().await?;
+        // Off the runtime: the wait blocks, and the server's workers are gone by now.
+        actix_web::rt::task::spawn_blocking(move || {
+            closing.finish(std::time::Duration::from_secs(15))
+        })
+        .await?;
         Ok(0)
     })
 }

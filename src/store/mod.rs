@@ -128,6 +128,25 @@ impl Store {
         })
     }
 
+    /// Closes the database once this is its last handle, waiting up to `patience` for the
+    /// others (server workers, background threads) to let go; returns whether it closed. A
+    /// database dropped this way is marked clean, so the next open skips redb's repair, which
+    /// walks every page of the file (over a second at 30,000 members). A process that exits
+    /// while another thread still holds a handle leaves that repair to the next start.
+    pub fn close_when_unshared(self, patience: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + patience;
+        while Arc::strong_count(&self.deferred) > 1 {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        // The last handle: dropping it drains the deferred queue, joins its thread (which holds
+        // the other reference to the database) and so drops the database.
+        drop(self);
+        true
+    }
+
     /// The database itself, for modules that keep tables of their own (`auth`, `audit`).
     pub fn database(&self) -> &Database {
         &self.db
