@@ -597,7 +597,7 @@ fn serve(config: crate::app::ServeConfig) -> anyhow::Result<i32> {
         app.run().await?;
         // Off the runtime: the wait blocks, and the server's workers are gone by now.
         actix_web::rt::task::spawn_blocking(move || {
-            closing.finish(std::time::Duration::from_secs(15))
+            closing.finish(std::time::Duration::from_secs(15));
         })
         .await?;
         Ok(0)
