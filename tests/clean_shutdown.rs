@@ -1,8 +1,3 @@
-#![expect(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test code, helpers included: a failed unwrap, expect or panic is the test failing"
-)]
 //! `serve` stopped by SIGTERM (as an operator or a service manager stops it) closes its store
 //! cleanly, so the next start does not pay redb's repair, which walks every page of the file.
 
