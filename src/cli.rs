@@ -233,6 +233,23 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         connections: usize,
     },
+    /// The scale curve: import until searchable, restart, RSS, search by patient and EOB read
+    /// latency for each member count (a release build; 100,000 members take a few minutes).
+    Curve {
+        /// Member counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1_000u64, 10_000, 30_000, 100_000])]
+        sizes: Vec<u64>,
+        /// Work folder; the generated CPCDS files are kept there and reused by later runs.
+        #[arg(long, default_value = "./bench-work")]
+        work_dir: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Keep each size's data directory (they are removed after their row by default).
+        #[arg(long)]
+        keep: bool,
+    },
     /// The authorization server's cost: token endpoint exchanges/s, and EOB reads with bearer
     /// validation vs. the same reads with --insecure-open-api.
     Auth {
@@ -525,6 +542,19 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 work_dir,
                 seconds,
                 connections,
+            }),
+            BenchCommand::Curve {
+                sizes,
+                work_dir,
+                seconds,
+                connections,
+                keep,
+            } => crate::bench::curve::run(&crate::bench::curve::CurveBench {
+                sizes,
+                work_dir,
+                seconds,
+                connections,
+                keep,
             }),
             BenchCommand::Auth {
                 beneficiaries,

@@ -7,6 +7,7 @@
 pub mod abuse;
 pub mod api;
 pub mod auth;
+pub mod curve;
 pub mod export;
 pub mod ingest;
 pub mod logins;

@@ -31,9 +31,9 @@ pub struct TableBench {
 }
 
 /// The server process; killed when dropped.
-struct Server {
+pub(super) struct Server {
     child: Child,
-    addr: SocketAddr,
+    pub addr: SocketAddr,
 }
 
 impl Drop for Server {
@@ -57,32 +57,42 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn status_kb(&self, field: &str) -> Option<u64> {
+    pub(super) fn status_kb(&self, field: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
         let line = status.lines().find(|l| l.starts_with(field))?;
         line.split_whitespace().nth(1)?.parse().ok()
     }
 }
 
-pub fn run(opts: &TableBench) -> anyhow::Result<i32> {
-    std::fs::create_dir_all(&opts.work_dir)?;
-    let cpcds = opts
-        .work_dir
-        .join(format!("table-cpcds-{}", opts.beneficiaries));
+/// A fresh data directory with `beneficiaries` generated members imported until searchable,
+/// and what the loads ask for.
+pub(super) struct Prepared {
+    pub data_dir: PathBuf,
+    pub eobs: u64,
+    /// Seconds until the import was durable in the store, and until it was searchable too.
+    pub import_secs: f64,
+    pub searchable_secs: f64,
+    pub eob_ids: Vec<String>,
+    pub patient_ids: Vec<String>,
+}
+
+/// Generates `beneficiaries` members into `work_dir` (kept and reused by later runs) and
+/// imports them into a fresh data directory there, as `carin-sandbox import` does it.
+pub(super) fn prepare(beneficiaries: u64, work_dir: &std::path::Path) -> anyhow::Result<Prepared> {
+    std::fs::create_dir_all(work_dir)?;
+    let cpcds = work_dir.join(format!("table-cpcds-{beneficiaries}"));
     if !cpcds.join(generate::CLAIMS_FILE).exists() {
-        println!("generating {} beneficiaries …", opts.beneficiaries);
+        println!("generating {beneficiaries} beneficiaries …");
         generate::generate(
             &GenerateOptions {
-                beneficiaries: opts.beneficiaries,
+                beneficiaries,
                 seed: 1,
             },
             &cpcds,
             &mut |_| {},
         )?;
     }
-    let data_dir = opts
-        .work_dir
-        .join(format!("table-data-{}", opts.beneficiaries));
+    let data_dir = work_dir.join(format!("table-data-{beneficiaries}"));
     if data_dir.exists() {
         std::fs::remove_dir_all(&data_dir)?;
     }
@@ -100,24 +110,59 @@ pub fn run(opts: &TableBench) -> anyhow::Result<i32> {
         (report.eobs(), import_secs, eob_ids, patient_ids)
     };
     let searchable_secs = started.elapsed().as_secs_f64();
+    Ok(Prepared {
+        data_dir,
+        eobs,
+        import_secs,
+        searchable_secs,
+        eob_ids,
+        patient_ids,
+    })
+}
+
+/// Loads `server` with `paths` in turn over `connections` keep-alive connections.
+pub(super) fn load_paths(
+    runtime: &tokio::runtime::Runtime,
+    addr: SocketAddr,
+    paths: &[String],
+    connections: usize,
+    seconds: u64,
+) -> anyhow::Result<LoadResult> {
+    let requests = Arc::new(paths.iter().map(|p| get_request(p, None)).collect());
+    runtime.block_on(load(
+        addr,
+        requests,
+        connections,
+        Duration::from_secs(seconds),
+        Repeat::Cycle,
+    ))
+}
+
+/// The load generator's runtime: one worker thread, so it takes one core at most.
+pub(super) fn load_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?)
+}
+
+pub fn run(opts: &TableBench) -> anyhow::Result<i32> {
+    let Prepared {
+        data_dir,
+        eobs,
+        import_secs,
+        searchable_secs,
+        eob_ids,
+        patient_ids,
+    } = prepare(opts.beneficiaries, &opts.work_dir)?;
 
     let server = spawn_server(&data_dir)?;
     std::thread::sleep(Duration::from_secs(2));
     let rss_idle = server.status_kb("VmRSS:").unwrap_or(0) * 1024;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    let run = |paths: &[String], connections: usize| -> anyhow::Result<LoadResult> {
-        let requests = Arc::new(paths.iter().map(|p| get_request(p, None)).collect());
-        runtime.block_on(load(
-            server.addr,
-            requests,
-            connections,
-            Duration::from_secs(opts.seconds),
-            Repeat::Cycle,
-        ))
+    let runtime = load_runtime()?;
+    let run = |paths: &[String], connections: usize| {
+        load_paths(&runtime, server.addr, paths, connections, opts.seconds)
     };
     let eob_paths: Vec<String> = eob_ids
         .iter()
@@ -203,13 +248,13 @@ pub fn run(opts: &TableBench) -> anyhow::Result<i32> {
 }
 
 /// `serve` on `data_dir` in a child process, on a free loopback port, once `/metadata` answers.
-fn spawn_server(data_dir: &std::path::Path) -> anyhow::Result<Server> {
+pub(super) fn spawn_server(data_dir: &std::path::Path) -> anyhow::Result<Server> {
     let (server, _) = spawn_and_wait(data_dir)?;
     Ok(server)
 }
 
 /// Time from spawning `serve` on an existing data directory to its first `/metadata` answer.
-fn time_restart(data_dir: &std::path::Path) -> anyhow::Result<Duration> {
+pub(super) fn time_restart(data_dir: &std::path::Path) -> anyhow::Result<Duration> {
     let (_server, took) = spawn_and_wait(data_dir)?;
     Ok(took)
 }
