@@ -240,6 +240,8 @@ impl Application {
                     .wrap(from_fn(move |req, next| {
                         crate::http::observe::observe(request_ids.clone(), req, next)
                     }))
+                    // First: every FHIR request, behind one string comparison.
+                    .configure(crate::http::configure_fhir)
                     .configure(crate::http::configure)
                     // The portal's pages (home, docs, developer apps, connected apps, test client).
                     .configure(crate::portal::configure)
