@@ -16,6 +16,7 @@ pub mod oauth;
 pub mod observe;
 pub mod request_id;
 mod routes;
+pub mod slashes;
 pub mod tls;
 pub mod udap;
 
