@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, NormalizePath, TrailingSlash};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
 use crate::clock::Clock;
@@ -236,7 +236,7 @@ impl Application {
                     .app_data(state.clone())
                     .app_data(bulk.clone())
                     // Trailing slashes are optional on every path.
-                    .wrap(NormalizePath::new(TrailingSlash::Trim))
+                    .wrap(from_fn(crate::http::slashes::normalize))
                     .wrap(from_fn(crate::http::head::as_get))
                     .wrap(from_fn(move |req, next| {
                         crate::http::body_deadline::enforce(limits.body_timeout, req, next)
@@ -245,6 +245,8 @@ impl Application {
                     .wrap(from_fn(move |req, next| {
                         crate::http::observe::observe(request_ids.clone(), req, next)
                     }))
+                    // First: every FHIR request, behind one string comparison.
+                    .configure(crate::http::configure_fhir)
                     .configure(crate::http::configure)
                     // The portal's pages (home, docs, developer apps, connected apps, test client).
                     .configure(crate::portal::configure)

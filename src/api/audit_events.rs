@@ -122,8 +122,10 @@ pub fn search(
         }
     }
     let Matches { ids, page, .. } = matches;
-    let source = |ty: &str, id: &str| -> Result<Option<Vec<u8>>, StoreError> {
-        Ok((ty == AUDIT_EVENT).then(|| page.get(id).cloned()).flatten())
+    let source = |ty: &str, id: &str| -> Result<Option<crate::store::Bytes>, StoreError> {
+        Ok((ty == AUDIT_EVENT)
+            .then(|| page.get(id).cloned().map(Into::into))
+            .flatten())
     };
     let page_links = Page {
         base: request.base,

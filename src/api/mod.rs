@@ -57,7 +57,7 @@ pub fn read(
     }
     let resource_type = admit(viewer, Action::Read, resource_type, params)?;
     let read = store.read().map_err(internal)?;
-    read.get(resource_type, id)
+    read.get_shared(resource_type, id)
         .map_err(internal)?
         // Another patient's resource does not exist, as far as this token knows.
         .filter(|json| viewer.sees(resource_type, json))
@@ -94,7 +94,7 @@ pub fn vread(
     };
     let number: u32 = version.parse().map_err(|_| version_not_found())?;
     let read = store.read().map_err(internal)?;
-    let current = read.get(resource_type, id).map_err(internal)?;
+    let current = read.get_shared(resource_type, id).map_err(internal)?;
     // Ownership never changes between versions; the current one decides.
     if !current.is_some_and(|json| viewer.sees(resource_type, &json)) {
         return Err(not_found(resource_type, id));
@@ -183,7 +183,7 @@ pub fn search(
         )?
     };
     let mut touched = Vec::new();
-    let source = |ty: &str, id: &str| read.get(ty, id);
+    let source = |ty: &str, id: &str| read.get_shared(ty, id);
     let body = bundle::searchset(
         &source,
         &query,

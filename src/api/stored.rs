@@ -3,9 +3,11 @@
 
 use time::OffsetDateTime;
 
+use crate::store::Bytes;
+
 pub struct StoredResource {
-    /// The stored JSON, served as is.
-    pub json: Vec<u8>,
+    /// The stored JSON, served as is (shared with the store's cache: never copied).
+    pub json: Bytes,
     /// `meta.versionId` (only when `meta.lastUpdated` is there too).
     pub version_id: Option<String>,
     /// `meta.lastUpdated` as an HTTP-date (RFC 9110).
@@ -13,7 +15,8 @@ pub struct StoredResource {
 }
 
 impl StoredResource {
-    pub fn new(json: Vec<u8>) -> Self {
+    pub fn new(json: impl Into<Bytes>) -> Self {
+        let json = json.into();
         let (version_id, last_modified) = match crate::store::version_and_last_updated(&json) {
             Some((version, last_updated)) => (Some(version), http_date(&last_updated)),
             None => (None, None),

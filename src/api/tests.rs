@@ -619,3 +619,74 @@ fn type_format_and_strictness_are_checked_in_order() {
         crate::clock::fhir_instant(NOW)
     );
 }
+
+/// Reads are served from the store's cache of decompressed resources: a write is seen by the
+/// next read (the entry was made from other stored bytes), a snapshot taken before it still
+/// sees its own version, and a resource cached by one viewer's read is still refused to a
+/// token of another patient, by read and by `_include`.
+#[test]
+fn cached_reads_see_every_write_and_keep_the_compartment() {
+    let store = Store::in_memory().unwrap();
+    let write = |status: &str| {
+        let tx = store.begin_write().unwrap();
+        {
+            let mut writer = ResourceWriter::new(&tx).unwrap();
+            let mut claim = eob("pat-2", "cov-2");
+            claim["status"] = json!(status);
+            put(&mut writer, "ExplanationOfBenefit", "eob-x", &claim);
+            put(&mut writer, "Coverage", "cov-2", &resources()[6].2);
+        }
+        tx.commit().unwrap();
+    };
+    let status = |viewer: &Viewer| -> Result<(String, Option<String>), FhirError> {
+        let found = read(&store, viewer, "ExplanationOfBenefit", "eob-x", &[])?;
+        let json: Value = serde_json::from_slice(&found.json).unwrap();
+        Ok((
+            json["status"].as_str().unwrap().to_string(),
+            found.version_id,
+        ))
+    };
+    write("active");
+    let open = Viewer::Open;
+    let mine = token("pat-2", ALL);
+    let other = token("pat-1", ALL);
+    assert_eq!(status(&open).unwrap(), ("active".into(), Some("1".into())));
+    assert_eq!(status(&mine).unwrap(), ("active".into(), Some("1".into())));
+    let before = store.read().unwrap();
+    // An update (as a fill batch, an arrivals tick or an import writes one).
+    write("cancelled");
+    assert_eq!(
+        status(&open).unwrap(),
+        ("cancelled".into(), Some("2".into()))
+    );
+    assert_eq!(
+        status(&mine).unwrap(),
+        ("cancelled".into(), Some("2".into()))
+    );
+    // The older snapshot still reads the version it holds, even after the newer was cached.
+    let old: Value = serde_json::from_slice(
+        &before
+            .get_shared("ExplanationOfBenefit", "eob-x")
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(old["status"], "active");
+    // vread of both versions, through the cached current one.
+    let v1 = vread(&store, &mine, "ExplanationOfBenefit", "eob-x", "1", &[]).unwrap();
+    assert_eq!(v1.version_id.as_deref(), Some("1"));
+    // Cached by the reads above, and still another patient's: not found for pat-1.
+    assert!(matches!(status(&other), Err(FhirError::NotFound { .. })));
+    let index = SearchIndex::in_memory().unwrap();
+    index.rebuild_from(&store).unwrap();
+    let request = SearchRequest {
+        resource_type: "ExplanationOfBenefit".into(),
+        params: pairs(&[("_include", "ExplanationOfBenefit:coverage")]),
+        strict: true,
+        base: BASE.into(),
+    };
+    let body = search(&store, &index, &other, request, NOW).unwrap().body;
+    let bundle: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(entries(&bundle, "match"), Vec::<String>::new());
+    assert_eq!(entries(&bundle, "include"), Vec::<String>::new());
+}

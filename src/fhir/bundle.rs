@@ -7,11 +7,11 @@ use time::OffsetDateTime;
 
 use crate::fhir::search::{values, SearchQuery};
 use crate::json::write_str;
-use crate::store::StoreError;
+use crate::store::{Bytes, StoreError};
 
 /// Where the Bundle's resources come from: `(type, id)` → the stored JSON (usually
 /// `ReadTx::get`; AuditEvents are rendered from the audit trail).
-pub type Source<'a> = &'a dyn Fn(&str, &str) -> Result<Option<Vec<u8>>, StoreError>;
+pub type Source<'a> = &'a dyn Fn(&str, &str) -> Result<Option<Bytes>, StoreError>;
 
 /// What the links of a page are built from.
 pub struct Page {

@@ -20,29 +20,21 @@ use crate::web::AppState;
 
 pub const NDJSON: &str = "application/fhir+ndjson";
 
-/// Mounted before the FHIR scope, whose `/{type}/{id}` would take `Patient/$export`.
+/// The static kick-offs, inside the `/v2/fhir` scope (plain string matches, ahead of the
+/// FHIR routes, whose `/{type}/{id}` would take `Patient/$export`). The routes with a
+/// parameter — `Group/{id}/$export`, `bulkstatus/{job}`, `bulkfiles/{job}/{file}` — are
+/// matched by hand in `http::routes`, before the FHIR ones.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/v2/fhir/$export")
+        web::resource("/$export")
             .route(web::get().to(kick_off_system))
             .route(web::post().to(kick_off_system)),
     )
     .service(
-        web::resource("/v2/fhir/Patient/$export")
+        web::resource("/Patient/$export")
             .route(web::get().to(kick_off_patient))
             .route(web::post().to(kick_off_patient)),
-    )
-    .service(
-        web::resource("/v2/fhir/Group/{id}/$export")
-            .route(web::get().to(kick_off_group))
-            .route(web::post().to(kick_off_group)),
-    )
-    .service(
-        web::resource("/v2/fhir/bulkstatus/{job}")
-            .route(web::get().to(status))
-            .route(web::delete().to(cancel)),
-    )
-    .service(web::resource("/v2/fhir/bulkfiles/{job}/{file}").route(web::get().to(download)));
+    );
 }
 
 fn service(req: &HttpRequest) -> Result<web::Data<Bulk>, FhirError> {
@@ -69,7 +61,7 @@ async fn kick_off_patient(
     kick_off(state, viewer, req, body, Level::Patient).await
 }
 
-async fn kick_off_group(
+pub(super) async fn kick_off_group(
     state: web::Data<AppState>,
     viewer: Viewer,
     req: HttpRequest,
@@ -199,7 +191,7 @@ fn parameters(body: &[u8]) -> Result<Vec<(String, String)>, FhirError> {
     Ok(pairs)
 }
 
-async fn status(
+pub(super) async fn status(
     state: web::Data<AppState>,
     viewer: Viewer,
     req: HttpRequest,
@@ -250,7 +242,7 @@ fn http_date(unix: i64) -> Option<String> {
     Some(header::HttpDate::from(at).to_string())
 }
 
-async fn cancel(
+pub(super) async fn cancel(
     state: web::Data<AppState>,
     viewer: Viewer,
     req: HttpRequest,
@@ -286,7 +278,7 @@ async fn cancel(
 /// Bytes read from an export file per chunk of the response.
 const CHUNK: usize = 64 * 1024;
 
-async fn download(
+pub(super) async fn download(
     state: web::Data<AppState>,
     viewer: Viewer,
     req: HttpRequest,

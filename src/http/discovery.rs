@@ -9,14 +9,11 @@ use crate::web::endpoints::{origin, Endpoints};
 use crate::web::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    for path in [
-        "/v2/fhir/.well-known/smart-configuration",
+    cfg.route(
         "/.well-known/smart-configuration",
-    ] {
-        cfg.route(path, web::get().to(get_smart_configuration));
-    }
+        web::get().to(get_smart_configuration),
+    );
     for path in [
-        "/v2/fhir/.well-known/openid-configuration",
         "/.well-known/openid-configuration",
         "/.well-known/openid-configuration-v2",
         "/v2/connect/.well-known/openid-configuration",
@@ -24,6 +21,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         cfg.route(path, web::get().to(get_openid_configuration));
     }
     cfg.route("/.well-known/jwks.json", web::get().to(get_jwks));
+}
+
+/// The same documents under the FHIR base, inside the `/v2/fhir` scope.
+pub fn configure_fhir(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/.well-known/smart-configuration",
+        web::get().to(get_smart_configuration),
+    )
+    .route(
+        "/.well-known/openid-configuration",
+        web::get().to(get_openid_configuration),
+    );
 }
 
 async fn get_smart_configuration(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {

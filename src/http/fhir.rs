@@ -11,34 +11,30 @@ use crate::fhir::error::FhirError;
 use crate::fhir::search;
 use crate::web::AppState;
 
-/// Every FHIR URL is a resource of its own, so a method it does not answer gets a 405 with
-/// `Allow` and an OperationOutcome (`scope.route` would fall through to a 404 instead).
+/// What a FHIR URL answers when the method is not one of its own (HEAD rides on GET: see
+/// `http::head`).
+pub(super) const READ: &str = "GET, HEAD";
+
+/// `/metadata`, inside the `/v2/fhir` scope. The URLs with parameters (`/{type}`,
+/// `/{type}/_search`, `/{type}/{id}`, `/{type}/{id}/_history/{vid}`) are matched by hand in
+/// `http::routes`. Every FHIR URL is a resource of its own, so a method it does not answer
+/// gets a 405 with `Allow` and an OperationOutcome.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    const READ: &str = "GET, HEAD";
     cfg.service(
-        web::scope("/v2/fhir")
-            .service(url("/metadata", READ).route(web::get().to(get_capabilities)))
-            .service(
-                // POST creates a Provenance (the one writable type); for every other type it
-                // is a 405 naming GET and HEAD, as the other methods are.
-                url("/{type}", READ)
-                    .route(web::get().to(search_type))
-                    .route(web::post().to(create)),
-            )
-            .service(url("/{type}/_search", "POST").route(web::post().to(post_search_type)))
-            .service(url("/{type}/{id}", READ).route(web::get().to(read_resource)))
-            .service(url("/{type}/{id}/_history/{vid}", READ).route(web::get().to(vread_resource))),
+        web::resource("/metadata")
+            .route(web::get().to(get_capabilities))
+            .default_service(web::to(|req: HttpRequest| async move {
+                Err::<HttpResponse, _>(method_not_allowed(&req, READ))
+            })),
     );
 }
 
-/// A FHIR URL answering `allow` (HEAD rides on GET: see `http::head`) and 405 otherwise.
-fn url(path: &str, allow: &'static str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(move |req: HttpRequest| async move {
-        Err::<HttpResponse, _>(FhirError::MethodNotAllowed {
-            method: req.method().to_string(),
-            allow,
-        })
-    }))
+/// 405 with `Allow` and an OperationOutcome.
+pub(super) fn method_not_allowed(req: &HttpRequest, allow: &'static str) -> FhirError {
+    FhirError::MethodNotAllowed {
+        method: req.method().to_string(),
+        allow,
+    }
 }
 
 /// The FHIR base URL as the client sees it: `--public-url`, else scheme and Host of the request.
@@ -80,7 +76,7 @@ fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-async fn read_resource(
+pub(super) async fn read_resource(
     state: web::Data<AppState>,
     viewer: Viewer,
     req: HttpRequest,
@@ -102,7 +98,7 @@ async fn read_resource(
     Ok(resource_response(found?))
 }
 
-async fn vread_resource(
+pub(super) async fn vread_resource(
     state: web::Data<AppState>,
     viewer: Viewer,
     req: HttpRequest,
@@ -146,7 +142,7 @@ fn resource_response(found: StoredResource) -> HttpResponse {
     response.body(found.json)
 }
 
-async fn search_type(
+pub(super) async fn search_type(
     state: web::Data<AppState>,
     viewer: Viewer,
     req: HttpRequest,
@@ -165,7 +161,7 @@ async fn search_type(
     search(&state, &viewer, &req, &path.into_inner(), &pairs)
 }
 
-async fn post_search_type(
+pub(super) async fn post_search_type(
     state: web::Data<AppState>,
     viewer: Viewer,
     req: HttpRequest,
@@ -227,7 +223,7 @@ fn search(
 
 /// `POST [base]/Provenance` (the one type clients may create): 201 with `Location`, the
 /// stored resource, its version as the ETag.
-async fn create(
+pub(super) async fn create(
     state: web::Data<AppState>,
     viewer: Viewer,
     req: HttpRequest,

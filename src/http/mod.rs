@@ -15,6 +15,8 @@ pub mod limits;
 pub mod oauth;
 pub mod observe;
 pub mod request_id;
+mod routes;
+pub mod slashes;
 pub mod tls;
 pub mod udap;
 
@@ -34,8 +36,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     authorize::configure(cfg);
 }
 
-/// Mounts discovery, OAuth and FHIR in an empty scope that answers 404 for every path it does
-/// not know, so it goes last.
+/// Mounts everything under the FHIR base (`/v2/fhir`: discovery, UDAP metadata, Bulk Data,
+/// the FHIR API) in one scope, mounted first: its prefix is a plain string comparison, so a
+/// FHIR request reaches its handler without trying the portal's and the authorization
+/// server's patterns (each a regular expression) first. Inside it the fixed paths are
+/// resources; the ones with parameters are matched by hand (`routes`); anything else under
+/// the base is a 404, as it was.
+pub fn configure_fhir(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/v2/fhir")
+            .wrap(actix_web::middleware::from_fn(conformance::observe_fhir))
+            .wrap(cors())
+            .configure(discovery::configure_fhir)
+            .configure(udap::configure_fhir)
+            .configure(bulk::configure)
+            .configure(fhir::configure)
+            .default_service(actix_web::dev::fn_service(routes::dispatch)),
+    );
+}
+
+/// Mounts discovery, OAuth and UDAP registration in an empty scope that answers 404 for every
+/// path it does not know, so it goes last.
 pub fn configure_api(cfg: &mut web::ServiceConfig) {
     // Browser apps call discovery, token and FHIR endpoints from other origins; none of
     // them uses cookies, so any origin may (the pages a person uses get no CORS).
@@ -45,10 +66,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
             .wrap(cors())
             .configure(discovery::configure)
             .configure(oauth::configure)
-            .configure(udap::configure)
-            // Before the FHIR scope, whose `/{type}/{id}` would take `Patient/$export`.
-            .configure(bulk::configure)
-            .configure(fhir::configure),
+            .configure(udap::configure),
     );
 }
 

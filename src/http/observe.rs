@@ -12,6 +12,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
+use actix_web::HttpMessage;
 use tracing::Instrument;
 
 use super::request_id::{self, RequestIds};
@@ -41,10 +42,10 @@ pub async fn observe<B: MessageBody>(
         Err(e) => e.as_response_error().status_code(),
     };
     if tracing::enabled!(target: LOG_TARGET, tracing::Level::INFO) {
-        let route = result
-            .as_ref()
-            .ok()
-            .and_then(|res| res.request().match_pattern());
+        let route = result.as_ref().ok().and_then(|res| {
+            let matched = res.request().extensions().get::<MatchedRoute>().copied();
+            matched.map_or_else(|| res.request().match_pattern(), |m| Some(m.0.to_string()))
+        });
         log_line(&id, method.as_str(), route.as_deref(), status, started);
     }
     let mut res = result?;
@@ -54,6 +55,11 @@ pub async fn observe<B: MessageBody>(
     }
     Ok(res)
 }
+
+/// The pattern of a route matched by hand (`http::routes`), which actix-web's
+/// `match_pattern` cannot know.
+#[derive(Clone, Copy)]
+pub struct MatchedRoute(pub &'static str);
 
 fn log_line(id: &str, method: &str, route: Option<&str>, status: StatusCode, started: Instant) {
     let ms = started.elapsed().as_secs_f64() * 1000.0;

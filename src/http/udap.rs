@@ -13,8 +13,12 @@ use crate::web::AppState;
 const BODY_LIMIT: usize = 256 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v2/fhir/.well-known/udap", web::get().to(get_metadata))
-        .route("/v2/o/register", web::post().to(post_register));
+    cfg.route("/v2/o/register", web::post().to(post_register));
+}
+
+/// `.well-known/udap` under the FHIR base, inside the `/v2/fhir` scope.
+pub fn configure_fhir(cfg: &mut web::ServiceConfig) {
+    cfg.route("/.well-known/udap", web::get().to(get_metadata));
 }
 
 fn server_error() -> HttpResponse {

@@ -1,6 +1,7 @@
 //! The redb store: the source of truth. Resources are kept as the exact JSON bytes we serve,
 //! keyed by `Type/id`, with every superseded version kept for `vread`.
 
+mod cache;
 mod codec;
 mod deferred;
 mod error;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 
+pub use bytes::Bytes;
 pub use deferred::{Deferrable, DeferredWrite};
 pub use error::StoreError;
 use tables::{
@@ -31,6 +33,8 @@ pub struct Store {
     db: Arc<Database>,
     /// Writes off the hot path (`defer`), shared by every clone.
     deferred: Arc<deferred::Deferred>,
+    /// Decompressed resources lately read (`ReadTx::get_shared`), shared by every clone.
+    cache: Arc<cache::ResourceCache>,
 }
 
 impl Store {
@@ -98,6 +102,7 @@ impl Store {
         Ok(Self {
             db: Arc::new(db),
             deferred: Arc::default(),
+            cache: Arc::new(cache::ResourceCache::new(cache::BUDGET_BYTES)),
         })
     }
 
@@ -125,6 +130,7 @@ impl Store {
     pub fn read(&self) -> Result<ReadTx, StoreError> {
         Ok(ReadTx {
             tx: self.db.begin_read()?,
+            cache: self.cache.clone(),
         })
     }
 
@@ -375,6 +381,7 @@ pub fn version_and_last_updated(json: &[u8]) -> Option<(String, String)> {
 /// A consistent snapshot of the store.
 pub struct ReadTx {
     tx: ReadTransaction,
+    cache: Arc<cache::ResourceCache>,
 }
 
 impl ReadTx {
@@ -396,6 +403,19 @@ impl ReadTx {
         table
             .get(key.as_str())?
             .map(|v| codec::decompress(&key, v.value()))
+            .transpose()
+    }
+
+    /// The current version of `Type/id`, as JSON shared with the store's cache of lately
+    /// read resources (see `store::cache`: an entry is used only when it was made from the
+    /// very bytes this snapshot holds). For the API's reads and searches; bulk passes over
+    /// many resources use [`ReadTx::get`] and leave the cache alone.
+    pub fn get_shared(&self, resource_type: &str, id: &str) -> Result<Option<Bytes>, StoreError> {
+        let table = self.tx.open_table(RESOURCES)?;
+        let key = format!("{resource_type}/{id}");
+        table
+            .get(key.as_str())?
+            .map(|v| self.cache.json(&key, v.value()))
             .transpose()
     }
 

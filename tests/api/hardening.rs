@@ -143,6 +143,72 @@ async fn unsupported_methods_on_fhir_urls_are_405_with_allow_and_an_operation_ou
     }
 }
 
+/// Everything under the FHIR base is matched in one scope (`http::routes` splits the path by
+/// hand): each URL still reaches its own handler, and the Bulk Data URLs keep their 405s.
+#[tokio::test]
+async fn every_url_under_the_fhir_base_reaches_its_own_handler() {
+    let app = TestApp::shared();
+    let search = app.get_json("/v2/fhir/ExplanationOfBenefit?_count=1").await;
+    let eob = search["entry"][0]["resource"]["id"]
+        .as_str()
+        .expect("the seed has EOBs")
+        .to_string();
+    let read = app
+        .get_json(&format!("/v2/fhir/ExplanationOfBenefit/{eob}"))
+        .await;
+    assert_eq!(read["id"], eob.as_str());
+    let vread = app
+        .get_json(&format!("/v2/fhir/ExplanationOfBenefit/{eob}/_history/1"))
+        .await;
+    assert_eq!(vread["id"], eob.as_str());
+    // A percent-encoded id is decoded as before.
+    let encoded: String = eob.bytes().map(|b| format!("%{b:02X}")).collect();
+    let (status, read) = app
+        .get(&format!("/v2/fhir/ExplanationOfBenefit/{encoded}"))
+        .await;
+    assert_eq!((status, read["id"].as_str()), (200, Some(eob.as_str())));
+    assert_eq!(
+        app.get_json("/v2/fhir/metadata").await["resourceType"],
+        "CapabilityStatement"
+    );
+    for document in ["smart-configuration", "openid-configuration"] {
+        let (status, body) = app.get(&format!("/v2/fhir/.well-known/{document}")).await;
+        assert_eq!(status, 200, "{document}");
+        assert!(body["token_endpoint"].is_string(), "{document}");
+    }
+    // An unknown type is the FHIR API's 404 (an OperationOutcome), an unknown shape a bare one.
+    let (status, body) = app.get("/v2/fhir/Nonsense/x").await;
+    assert_eq!(
+        (status, body["resourceType"].as_str()),
+        (404, Some("OperationOutcome"))
+    );
+    for path in ["/v2/fhir", "/v2/fhir/a/b/c/d/e", "/v2/fhirx/Patient"] {
+        assert_eq!(call(&app, Method::GET, path).await.0, 404, "{path}");
+    }
+    // Bulk Data URLs before the FHIR patterns, with their own 405s.
+    let (status, body) = app.get("/v2/fhir/bulkstatus/not-a-job").await;
+    assert_ne!(status, 200);
+    assert_ne!(
+        body["issue"][0]["diagnostics"].as_str().unwrap_or_default(),
+        "",
+        "the status URL answered: {body}"
+    );
+    for (method, path, allowed) in [
+        (Method::PUT, "/v2/fhir/Group/g/$export", "GET, POST"),
+        (Method::PUT, "/v2/fhir/bulkstatus/j", "GET, DELETE"),
+        (Method::POST, "/v2/fhir/bulkfiles/j/f.ndjson", "GET"),
+        (Method::PUT, "/v2/fhir/$export", "GET, POST"),
+        (Method::PUT, "/v2/fhir/Patient/$export", "GET, POST"),
+    ] {
+        let (status, allow, _, _) = call(&app, method.clone(), path).await;
+        assert_eq!(
+            (status, allow.as_deref()),
+            (405, Some(allowed)),
+            "{method} {path}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn error_outcomes_carry_the_request_id_of_the_response() {
     let app = TestApp::shared();
