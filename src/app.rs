@@ -167,30 +167,48 @@ impl Application {
     pub fn build(config: ServeConfig) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir)?;
         let store = Store::open(&config.data_dir)?;
-        let seeded = if config.load_seed {
-            crate::seed::load_if_empty(
-                &store,
-                &config.data_dir,
-                config.clock.now(),
-                &mut |_, _| {},
-            )?
-        } else {
-            None
-        };
-        let index = open_index(&store, &config.data_dir)?;
-        let fill = if config.load_seed {
-            crate::fill::Filler::for_store(
-                &store,
-                config.beneficiaries,
-                config.data_dir.join(FILL_SCRATCH_DIR),
-            )?
-        } else {
-            crate::fill::Filler::disabled()
-        };
         let started_at = config.clock.now();
         crate::audit::apply_policy(&store, &config.audit, started_at.unix_timestamp())?;
-        let auth = crate::auth::AuthServer::open(&store, config.auth, started_at.unix_timestamp())?;
-        let udap = crate::udap::Udap::open(&config.data_dir, started_at)?;
+        // A first start's two slow parts run side by side: the seed's import (indexed as it is
+        // written) on a thread of its own, and the RSA keys (id_tokens, the UDAP CA) here.
+        let (data, keys) = std::thread::scope(|s| {
+            let data = s.spawn(|| -> anyhow::Result<_> {
+                let index = open_index(&store, &config.data_dir)?;
+                let seeded = if config.load_seed {
+                    crate::seed::load_if_empty(
+                        &store,
+                        &index,
+                        &config.data_dir,
+                        config.clock.now(),
+                        &mut |_, _| {},
+                    )?
+                } else {
+                    None
+                };
+                let fill = if config.load_seed {
+                    crate::fill::Filler::for_store(
+                        &store,
+                        config.beneficiaries,
+                        config.data_dir.join(FILL_SCRATCH_DIR),
+                    )?
+                } else {
+                    crate::fill::Filler::disabled()
+                };
+                Ok((index, seeded, fill))
+            });
+            let keys = (|| -> anyhow::Result<_> {
+                let now = started_at.unix_timestamp();
+                let auth = crate::auth::AuthServer::open(&store, config.auth, now)?;
+                let udap = crate::udap::Udap::open(&config.data_dir, started_at)?;
+                Ok((auth, udap))
+            })();
+            let data = data
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("loading the seed panicked")));
+            (data, keys)
+        });
+        let (index, seeded, fill) = data?;
+        let (auth, udap) = keys?;
         auth.set_udap_anchors(udap.anchors().to_vec());
         // The export worker: interrupted jobs run again, expired ones go.
         let bulk = web::Data::new(crate::bulk::Bulk::open(

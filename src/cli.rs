@@ -415,17 +415,19 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Import { dir, data } => {
             std::fs::create_dir_all(&data.data_dir)?;
             let store = Store::open(&data.data_dir)?;
-            let report = with_progress("importing", |p| {
-                cpcds::import_dir(&dir, &store, clock.now(), p)
-            })?;
-            // `import_dir` has audited it.
-            print_import(&report);
-            // The next `serve` must answer searches from what was just imported.
-            let started = Instant::now();
+            // Indexed as it is written: the next `serve` answers searches from it at once.
             let index =
                 crate::index::SearchIndex::open(&data.data_dir.join(crate::app::INDEX_DIR))?;
-            let done = index.catch_up(&store, Some(&report.written()))?;
-            print_catch_up(done, started.elapsed().as_secs_f64());
+            let report = with_progress("importing", |p| {
+                cpcds::import_indexed(&dir, &store, &index, clock.now(), p)
+            })?;
+            // `import_indexed` has audited it.
+            print_import(&report);
+            println!(
+                "search index: {} changed resource(s) indexed as they were written; in step ({} documents)",
+                report.changed_keys.len(),
+                index.doc_count()
+            );
             Ok(0)
         }
         Command::Generate {
@@ -653,18 +655,6 @@ fn with_progress<T>(what: &str, f: impl FnOnce(&mut dyn FnMut(u64, u64)) -> T) -
     });
     bar.finish_and_clear();
     out
-}
-
-fn print_catch_up(done: crate::index::CatchUp, secs: f64) {
-    match done {
-        crate::index::CatchUp::InStep => println!("search index: already in step"),
-        crate::index::CatchUp::Updated(n) => {
-            println!("search index: re-indexed {n} changed resource(s) in {secs:.2} s");
-        }
-        crate::index::CatchUp::Rebuilt(n) => {
-            println!("search index: rebuilt with {n} resources in {secs:.2} s");
-        }
-    }
 }
 
 pub fn print_import(report: &ImportReport) {

@@ -3,9 +3,10 @@
 //!
 //! The seed (members below [`crate::seed::member_count`]) is loaded before the server listens;
 //! the rest are written while it serves, by a background fill in batches of [`BATCH`] members
-//! — each batch one store transaction (`cpcds::import_dir` over the generator's files for those
-//! members) followed by one index commit stamped with the store generation, so a member is
-//! searchable as soon as it is readable. The fill resumes where it stopped: `META_FILL_NEXT`
+//! — each batch one store transaction (`cpcds::import_indexed` over the generator's files for
+//! those members) and the index commit right after it, stamped with the store generation, so a
+//! member is searchable as soon as it is readable. The next batch is generated while one is
+//! imported. The fill resumes where it stopped: `META_FILL_NEXT`
 //! holds the first member it has not written. A beneficiary who signs in before the fill
 //! reached them is materialized on the spot ([`Filler::ensure_login`]), one member, the same
 //! way: the generator is deterministic per member, so the data is the same whichever way it
@@ -25,8 +26,10 @@ use crate::index::{IndexError, SearchIndex};
 use crate::store::tables::{META_FILL_NEXT, META_SEEDED_FROM};
 use crate::store::{Store, StoreError};
 
-/// Members per fill transaction (about 1,900 EOBs).
-pub const BATCH: u64 = 128;
+/// Members per fill transaction (about 7,500 EOBs): each batch pays a store commit, an index
+/// commit and a reader reload, so bigger batches fill faster; a sign-in waiting for its member
+/// waits at most one batch (well under a second).
+pub const BATCH: u64 = 512;
 
 /// The generator seed of the bundled `seed/` folder (`generate --seed 2026`): the fill
 /// continues that run, so member `n` is the same person whatever the member count.
@@ -114,25 +117,64 @@ impl Filler {
 
     /// Writes every member not written yet, batch by batch, resuming at `META_FILL_NEXT`.
     /// Returns how many members this call wrote. `now` gives each batch its `lastUpdated`.
+    ///
+    /// A second thread generates the next batch's files while this one imports the current
+    /// batch: generating is one thread's work and importing (mapper and writer) two others',
+    /// so in sequence the fill kept only one of this machine's two cores busy.
     pub fn run(
         &self,
         store: &Store,
         index: &SearchIndex,
         now: &dyn Fn() -> OffsetDateTime,
     ) -> Result<u64, FillError> {
-        let mut next = self.next(store)?;
-        let from = next;
-        while next < self.target && !self.stop.load(Ordering::Relaxed) {
-            let end = (next + BATCH).min(self.target);
-            self.write(store, index, next..end, now())?;
-            store.set_meta(META_FILL_NEXT, &end.to_be_bytes())?;
-            self.done.store(end, Ordering::Relaxed);
-            if end == self.target || (end - from) % (BATCH * 40) < BATCH {
-                tracing::info!("generated members: {end} of {}", self.target);
+        let from = self.next(store)?;
+        let batches: Vec<_> = (from..self.target)
+            .step_by(usize::try_from(BATCH).unwrap_or(usize::MAX))
+            .map(|start| start..(start + BATCH).min(self.target))
+            .collect();
+        // Providers are written with the first batch of a run unless already in the store.
+        let with_providers = !*self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = from;
+        std::thread::scope(|s| {
+            let (ready, generated) = std::sync::mpsc::sync_channel(1);
+            let generator = std::thread::Builder::new().name("fill-generate".into());
+            let spawned = generator.spawn_scoped(s, move || {
+                for (i, members) in batches.into_iter().enumerate() {
+                    if self.stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let dir = self
+                        .scratch
+                        .join(format!("batch-{}-{}", members.start, members.end));
+                    let made = self.generate(&members, i == 0 && with_providers, &dir);
+                    if ready.send((members, dir, made)).is_err() {
+                        break; // the importer stopped
+                    }
+                }
+            });
+            if let Err(source) = spawned {
+                return Err(FillError::Io {
+                    path: self.scratch.clone(),
+                    source,
+                });
             }
-            next = end;
-        }
-        Ok(next.saturating_sub(from))
+            for (members, dir, made) in generated {
+                let imported = made.and_then(|()| self.import(store, index, &dir, now()));
+                // The files served their purpose whatever happened.
+                let _ = std::fs::remove_dir_all(&dir);
+                imported?;
+                store.set_meta(META_FILL_NEXT, &members.end.to_be_bytes())?;
+                self.done.store(members.end, Ordering::Relaxed);
+                if members.end == self.target || (members.end - from) % (BATCH * 10) < BATCH {
+                    tracing::info!("generated members: {} of {}", members.end, self.target);
+                }
+                next = members.end;
+                if self.stop.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+            Ok(next.saturating_sub(from))
+        })
     }
 
     /// The first member the fill has not written (the seed's size on a first start).
@@ -183,7 +225,7 @@ impl Filler {
         if n >= self.target || store.read()?.exists("Patient", &patient)? {
             return Ok(false);
         }
-        self.write(store, index, n..n + 1, now)?;
+        self.write_member(store, index, n, now)?;
         Ok(true)
     }
 
@@ -195,52 +237,73 @@ impl Filler {
         f()
     }
 
-    /// Generates, imports and indexes `members` (skipping none: an unchanged resource is not
-    /// rewritten by the import).
-    fn write(
+    /// Generates, imports and indexes one member (skipping none: an unchanged resource is not
+    /// rewritten by the import), unless another writer made it while this one waited.
+    fn write_member(
         &self,
         store: &Store,
         index: &SearchIndex,
-        members: std::ops::Range<u64>,
+        n: u64,
         now: OffsetDateTime,
     ) -> Result<(), FillError> {
         let mut providers_loaded = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
-        // Another writer may have made a single member while this one waited.
-        if members.end - members.start == 1 {
-            let patient = patient_for(u32::try_from(members.start).unwrap_or(u32::MAX));
-            if store.read()?.exists("Patient", &patient)? {
-                return Ok(());
-            }
+        let patient = patient_for(u32::try_from(n).unwrap_or(u32::MAX));
+        if store.read()?.exists("Patient", &patient)? {
+            return Ok(());
         }
-        let dir = self
-            .scratch
-            .join(format!("fill-{}-{}", members.start, members.end));
+        let dir = self.scratch.join(format!("member-{n}"));
+        let written = self
+            .generate(&(n..n + 1), !*providers_loaded, &dir)
+            .and_then(|()| {
+                crate::cpcds::import_indexed(&dir, store, index, now, &mut |_, _| {})
+                    .map_err(FillError::from)
+            });
+        let _ = std::fs::remove_dir_all(&dir);
+        written?;
+        *providers_loaded = true;
+        Ok(())
+    }
+
+    /// Writes the generator's files for `members` into `dir` (a leftover folder is replaced).
+    fn generate(
+        &self,
+        members: &std::ops::Range<u64>,
+        with_providers: bool,
+        dir: &std::path::Path,
+    ) -> Result<(), FillError> {
         let io = |source| FillError::Io {
-            path: dir.clone(),
+            path: dir.to_path_buf(),
             source,
         };
         if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(io)?;
+            std::fs::remove_dir_all(dir).map_err(io)?;
         }
         let opts = GenerateOptions {
             beneficiaries: self.target,
             seed: SEED,
         };
-        let written = crate::generate::generate_members(
+        crate::generate::generate_members(
             &opts,
-            members,
-            !*providers_loaded,
-            &dir,
+            members.clone(),
+            with_providers,
+            dir,
             &mut |_| {},
-        )
-        .map_err(FillError::from)
-        .and_then(|_| {
-            crate::cpcds::import_dir(&dir, store, now, &mut |_, _| {}).map_err(FillError::from)
-        });
-        // The files served their purpose whatever happened; a leftover folder is replaced.
-        let _ = std::fs::remove_dir_all(&dir);
-        let report = written?;
-        index.catch_up(store, Some(&report.written()))?;
+        )?;
+        Ok(())
+    }
+
+    /// Imports and indexes a batch's folder in one store transaction and one index commit,
+    /// under the lock that orders the fill's writes.
+    fn import(
+        &self,
+        store: &Store,
+        index: &SearchIndex,
+        dir: &std::path::Path,
+        now: OffsetDateTime,
+    ) -> Result<(), FillError> {
+        let mut providers_loaded = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        crate::cpcds::import_indexed(dir, store, index, now, &mut |_, _| {})?;
+        // The run's first batch carried them if they were missing.
         *providers_loaded = true;
         Ok(())
     }

@@ -7,6 +7,7 @@ use rust_embed::RustEmbed;
 use time::OffsetDateTime;
 
 use crate::cpcds::{self, ImportReport, IngestError};
+use crate::index::SearchIndex;
 use crate::store::tables::META_SEEDED_FROM;
 use crate::store::Store;
 
@@ -37,10 +38,11 @@ pub fn member_count() -> u64 {
     })
 }
 
-/// Imports the embedded seed unless the store was seeded before (or holds data of its own).
-/// Returns the import report when it loaded the seed.
+/// Imports the embedded seed unless the store was seeded before (or holds data of its own),
+/// indexed as it is written. Returns the import report when it loaded the seed.
 pub fn load_if_empty(
     store: &Store,
+    index: &SearchIndex,
     scratch_dir: &Path,
     now: OffsetDateTime,
     progress: cpcds::import::Progress<'_>,
@@ -59,7 +61,7 @@ pub fn load_if_empty(
             std::fs::write(dir.join(name.as_ref()), &f.data).map_err(io)?;
         }
     }
-    let report = cpcds::import_dir(&dir, store, now, progress);
+    let report = cpcds::import_indexed(&dir, store, index, now, progress);
     let _ = std::fs::remove_dir_all(&dir);
     let report = report?;
     store.set_meta(META_SEEDED_FROM, seed_digest().as_bytes())?;

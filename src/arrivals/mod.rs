@@ -118,8 +118,7 @@ pub fn tick(
     }
     let scratch = tempfile::Builder::new().prefix("arrivals-").tempdir()?;
     write_arrivals(crate::fill::SEED, &wanted, scratch.path())?;
-    let imported = crate::cpcds::import_dir(scratch.path(), store, now, &mut |_, _| {})?;
-    index.catch_up(store, Some(&imported.written()))?;
+    let imported = crate::cpcds::import_indexed(scratch.path(), store, index, now, &mut |_, _| {})?;
     report.changed = imported.changed_keys.len();
     Ok(report)
 }

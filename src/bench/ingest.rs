@@ -88,10 +88,16 @@ pub fn ingest(beneficiaries: u64, work_dir: Option<&Path>) -> anyhow::Result<i32
     let seed_dir = tempfile::tempdir()?;
     let seed_store = Store::open(seed_dir.path())?;
     let t = Instant::now();
-    let seeded =
-        crate::seed::load_if_empty(&seed_store, seed_dir.path(), clock.now(), &mut |_, _| {})?;
+    let seed_index = crate::index::SearchIndex::open(&seed_dir.path().join(crate::app::INDEX_DIR))?;
+    let seeded = crate::seed::load_if_empty(
+        &seed_store,
+        &seed_index,
+        seed_dir.path(),
+        clock.now(),
+        &mut |_, _| {},
+    )?;
     println!(
-        "seed:     first-start load of the bundled seed: {:.2} s ({} EOBs)",
+        "seed:     first-start load of the bundled seed, indexed: {:.2} s ({} EOBs)",
         t.elapsed().as_secs_f64(),
         seeded.map_or(0, |r| r.eobs())
     );

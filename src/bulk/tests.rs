@@ -13,6 +13,7 @@ fn seeded_dir() -> &'static Path {
         let store = Store::open(dir.path()).unwrap();
         crate::seed::load_if_empty(
             &store,
+            &crate::index::SearchIndex::in_memory().unwrap(),
             dir.path(),
             datetime!(2026-01-01 00:00 UTC),
             &mut |_, _| {},

@@ -37,6 +37,8 @@ pub enum IngestError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
 }
 
 impl IngestError {

@@ -19,6 +19,7 @@ use super::map::Mapped;
 use super::newlines::record_line;
 use super::row::Row;
 use crate::clock::fhir_instant;
+use crate::index::{Feed, SearchIndex};
 use crate::store::{PreparedResource, ReadTx, ResourceWriter, Store, Upsert};
 
 /// Created / updated / unchanged counts of one resource type.
@@ -88,7 +89,30 @@ pub fn import_dir(
     now: OffsetDateTime,
     progress: Progress<'_>,
 ) -> Result<ImportReport, IngestError> {
-    let imported = import_unaudited(dir, store, now, progress);
+    import_audited(dir, store, None, now, progress)
+}
+
+/// [`import_dir`], and `index` brought up to date in the same pass: the writer hands each
+/// resource it stores to the index, which commits right after the store (see
+/// [`SearchIndex::write_through`]), so what was imported is searchable when this returns.
+pub fn import_indexed(
+    dir: &Path,
+    store: &Store,
+    index: &SearchIndex,
+    now: OffsetDateTime,
+    progress: Progress<'_>,
+) -> Result<ImportReport, IngestError> {
+    import_audited(dir, store, Some(index), now, progress)
+}
+
+fn import_audited(
+    dir: &Path,
+    store: &Store,
+    index: Option<&SearchIndex>,
+    now: OffsetDateTime,
+    progress: Progress<'_>,
+) -> Result<ImportReport, IngestError> {
+    let imported = import_unaudited(dir, store, index, now, progress);
     let (outcome, detail) = match &imported {
         Ok(report) => (
             "success",
@@ -117,6 +141,7 @@ pub fn import_dir(
 fn import_unaudited(
     dir: &Path,
     store: &Store,
+    index: Option<&SearchIndex>,
     now: OffsetDateTime,
     progress: Progress<'_>,
 ) -> Result<ImportReport, IngestError> {
@@ -130,7 +155,12 @@ fn import_unaudited(
     let (sink, queue) = mpsc::sync_channel::<Write>(WRITE_QUEUE);
     let stamp = now.unix_timestamp_nanos() / 1_000;
     let written = std::thread::scope(|scope| -> Result<_, IngestError> {
-        let writer = scope.spawn(|| write_all(store, queue, &last_updated, stamp));
+        let writer = scope.spawn(|| match index {
+            Some(index) => index.write_through(store, |feed| {
+                write_all(store, queue, &last_updated, stamp, Some(feed))
+            }),
+            None => write_all(store, queue, &last_updated, stamp, None),
+        });
         let mut job = Job {
             sink,
             batch: Vec::with_capacity(BATCH),
@@ -160,7 +190,7 @@ fn import_unaudited(
             .join()
             .map_err(|_| IngestError::file(dir, "the store writer thread panicked"))?;
         mapped?;
-        Ok(written?)
+        written
     })?;
     report.by_type = written.by_type;
     report.changed_keys = written.changed;
@@ -189,7 +219,8 @@ fn write_all(
     queue: mpsc::Receiver<Write>,
     last_updated: &str,
     stamp: i128,
-) -> Result<Written, crate::store::StoreError> {
+    mut feed: Option<&mut Feed<'_>>,
+) -> Result<Written, IngestError> {
     let tx = store.begin_write()?;
     let mut by_type: BTreeMap<&'static str, Counts> = BTreeMap::new();
     let mut changed = Vec::new();
@@ -201,9 +232,10 @@ fn write_all(
         for msg in queue {
             match msg {
                 Write::Put(batch, file) => {
-                    for m in batch {
+                    for mut m in batch {
                         let counts = by_type.entry(m.resource_type).or_default();
-                        let version = match writer.upsert(&m.prepared(), last_updated)? {
+                        let upsert = writer.upsert(&m.prepared(), last_updated)?;
+                        let version = match upsert {
                             Upsert::Created => {
                                 counts.created += 1;
                                 1
@@ -217,6 +249,25 @@ fn write_all(
                                 continue;
                             }
                         };
+                        if let Some(feed) = feed.as_deref_mut() {
+                            let replaced = version > 1;
+                            match m.indexed(version, last_updated) {
+                                Some(v) => {
+                                    // Unit tests check every one against a parse of the stored JSON.
+                                    #[cfg(test)]
+                                    assert_same_as_parsed(m.resource_type, writer.last_json(), &v);
+                                    feed.stored_pruned(m.resource_type, &m.id, v, replaced)?;
+                                }
+                                None => {
+                                    feed.stored(
+                                        m.resource_type,
+                                        &m.id,
+                                        writer.last_json(),
+                                        replaced,
+                                    )?;
+                                }
+                            }
+                        }
                         provenance.add(&m, version, &file);
                         changed.push(format!("{}/{}", m.resource_type, m.id));
                     }
@@ -238,7 +289,12 @@ fn write_all(
                     meta_at,
                     profiles: &[crate::fhir::provenance::US_CORE_PROVENANCE],
                 };
-                if writer.upsert(&prepared, last_updated)? != Upsert::Unchanged {
+                let upsert = writer.upsert(&prepared, last_updated)?;
+                if upsert != Upsert::Unchanged {
+                    if let Some(feed) = feed.as_deref_mut() {
+                        let replaced = upsert != Upsert::Created;
+                        feed.stored("Provenance", &key, writer.last_json(), replaced)?;
+                    }
                     changed.push(format!("Provenance/{key}"));
                     provenance.written += 1;
                 }
@@ -247,9 +303,12 @@ fn write_all(
         generations = writer.generations();
     }
     if commit {
-        tx.commit()?;
+        tx.commit().map_err(crate::store::StoreError::from)?;
+        if let Some(feed) = feed {
+            feed.committed(generations);
+        }
     } else {
-        tx.abort()?;
+        tx.abort().map_err(crate::store::StoreError::from)?;
     }
     Ok(Written {
         by_type,
@@ -331,6 +390,13 @@ fn provenance_body(
     prefix.extend_from_slice(br#"{"resourceType":"Provenance","id":"#);
     crate::json::write_str(&mut prefix, id);
     (body, prefix.len())
+}
+
+/// What the index is handed for a mapped resource must be what it would parse from the store.
+#[cfg(test)]
+fn assert_same_as_parsed(resource_type: &str, stored: &[u8], handed: &serde_json::Value) {
+    let parsed = crate::fhir::search::prune::parse(resource_type, stored).unwrap();
+    assert_eq!(&parsed, handed, "{}", String::from_utf8_lossy(stored));
 }
 
 /// What the writer thread committed.

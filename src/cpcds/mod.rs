@@ -11,4 +11,4 @@ pub mod newlines;
 pub mod row;
 
 pub use error::IngestError;
-pub use import::{import_dir, Counts, ImportReport};
+pub use import::{import_dir, import_indexed, Counts, ImportReport};

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::fhir::search::{values, SearchQuery};
+use crate::fhir::search::{prune, values, SearchQuery};
 use crate::json::write_str;
 use crate::store::{Bytes, StoreError};
 
@@ -124,7 +124,7 @@ pub fn searchset(
             on_page.insert(format!("{}/{id}", page.resource_type));
             touched.push(format!("{}/{id}", page.resource_type));
             if !query.includes.is_empty() {
-                matches.push(serde_json::from_slice(&json).unwrap_or(Value::Null));
+                matches.push(references_of(page.resource_type, &json));
             }
         }
         include(
@@ -159,6 +159,13 @@ pub fn searchset(
     }
     out.push(b'}');
     Ok(out)
+}
+
+/// What `_include` reads of a stored resource: the pruned parse keeps the element paths of
+/// the type's search parameters and includes and skips the rest (most of an EOB's ~10 kB is
+/// adjudication detail), so this is several times cheaper than a full parse.
+fn references_of(resource_type: &str, json: &[u8]) -> Value {
+    prune::parse(resource_type, json).unwrap_or(Value::Null)
 }
 
 fn entry(
@@ -199,6 +206,7 @@ fn include(
     sees: &dyn Fn(&str, &[u8]) -> bool,
     touched: &mut Vec<String>,
 ) -> Result<(), StoreError> {
+    let iterate = query.includes.iter().any(|i| i.iterate);
     let mut frontier: Vec<Value> = Vec::new();
     let mut first = true;
     loop {
@@ -230,7 +238,9 @@ fn include(
                             if let Some(json) = read(ty, &r.id)?.filter(|j| sees(ty, j)) {
                                 entry(out, entries, &page.base, ty, &r.id, &json, "include");
                                 touched.push(format!("{ty}/{}", r.id));
-                                next.push(serde_json::from_slice(&json).unwrap_or(Value::Null));
+                                if iterate {
+                                    next.push(references_of(ty, &json));
+                                }
                                 break;
                             }
                         }

@@ -5,13 +5,13 @@
 use std::sync::mpsc;
 use std::sync::Mutex;
 
+use serde_json::Value;
 use tantivy::{IndexWriter, Term};
 
-use super::prune;
 use super::schema::Fields;
 use super::IndexError;
 use crate::export::RESOURCE_TYPES;
-use crate::fhir::search::extract;
+use crate::fhir::search::{extract, prune};
 use crate::store::{ReadTx, StoreError};
 
 /// Resources per batch handed to a worker.
@@ -29,9 +29,26 @@ pub fn add(
         key: format!("{ty}/{id}"),
         source,
     })?;
-    let ex = extract(&value);
+    add_pruned(fields, writer, ty, id, &value)
+}
+
+/// Adds the document of a resource already parsed the way [`prune::parse`] does it.
+fn add_pruned(
+    fields: &Fields,
+    writer: &IndexWriter,
+    ty: &str,
+    id: &str,
+    value: &Value,
+) -> Result<(), IndexError> {
+    let ex = extract(value);
     writer.add_document(fields.document(ty, id, &ex))?;
     Ok(())
+}
+
+/// A resource handed to the index: its stored JSON, or what [`prune::parse`] would make of it.
+pub enum Doc<'a> {
+    Json(&'a [u8]),
+    Pruned(Value),
 }
 
 /// One resource as scanned.
@@ -40,6 +57,7 @@ struct Item {
     ty: &'static str,
     id: String,
     json: Vec<u8>,
+    pruned: Option<Value>,
 }
 
 /// A batch of resources. Batches go back to the scan once indexed, so their buffers are
@@ -51,7 +69,7 @@ struct Batch {
 }
 
 impl Batch {
-    fn push(&mut self, ty: &'static str, id: &str, json: &[u8]) {
+    fn push(&mut self, ty: &'static str, id: &str, doc: Doc<'_>) {
         if self.len == self.items.len() {
             self.items.push(Item::default());
         }
@@ -60,7 +78,13 @@ impl Batch {
         item.id.clear();
         item.id.push_str(id);
         item.json.clear();
-        item.json.extend_from_slice(json);
+        item.pruned = match doc {
+            Doc::Json(json) => {
+                item.json.extend_from_slice(json);
+                None
+            }
+            Doc::Pruned(value) => Some(value),
+        };
         self.len += 1;
     }
 }
@@ -75,7 +99,7 @@ pub fn add_all(
 ) -> Result<u64, IndexError> {
     add_with(fields, writer, workers, |push| {
         for ty in RESOURCE_TYPES {
-            read.for_each(ty, |id, json| push(ty, id, json))?;
+            read.for_each(ty, |id, json| push(ty, id, Doc::Json(json)))?;
         }
         Ok(())
     })
@@ -110,7 +134,7 @@ pub fn add_keys(
                 .ok_or_else(|| IndexError::BadKey(key.clone()))?;
             writer.delete_term(Term::from_field_text(fields.key, key));
             if let Some(json) = read.get(ty, id)? {
-                push(ty, id, &json)?;
+                push(ty, id, Doc::Json(&json))?;
             }
         }
         Ok(())
@@ -123,10 +147,25 @@ fn add_with(
     fields: &Fields,
     writer: &IndexWriter,
     workers: usize,
-    source: impl FnOnce(
-        &mut dyn FnMut(&'static str, &str, &[u8]) -> Result<(), StoreError>,
-    ) -> Result<(), IndexError>,
+    source: impl FnOnce(&mut Push<'_>) -> Result<(), IndexError>,
 ) -> Result<u64, IndexError> {
+    let (scanned, added) = with_workers(fields, writer, workers, source);
+    scanned?;
+    added
+}
+
+/// What a source calls with each resource.
+pub(super) type Push<'a> = dyn FnMut(&'static str, &str, Doc<'_>) -> Result<(), StoreError> + 'a;
+
+/// Runs `source` with a push that hands its resources to `workers` parsing threads (in
+/// batches); returns what `source` returned and, once every pushed resource was added, how
+/// many documents the workers added (or their first error).
+pub(super) fn with_workers<T>(
+    fields: &Fields,
+    writer: &IndexWriter,
+    workers: usize,
+    source: impl FnOnce(&mut Push<'_>) -> T,
+) -> (T, Result<u64, IndexError>) {
     let workers = workers.max(1);
     let (tx, rx) = mpsc::sync_channel::<Batch>(workers * 2);
     let (give_back, recycled) = mpsc::channel::<Batch>();
@@ -140,7 +179,7 @@ fn add_with(
             })
             .collect();
         drop(give_back);
-        let scanned = scan(source, &tx, &recycled);
+        let (out, scanned) = scan(source, &tx, &recycled);
         drop(tx);
         let mut added = 0u64;
         let mut failure = scanned.err();
@@ -152,38 +191,39 @@ fn add_with(
             }
         }
         match failure {
-            Some(e) => Err(e),
-            None => Ok(added),
+            Some(e) => (out, Err(e)),
+            None => (out, Ok(added)),
         }
     })
 }
 
-/// The source's resources in batches of `(type, id, json)`.
-fn scan(
-    source: impl FnOnce(
-        &mut dyn FnMut(&'static str, &str, &[u8]) -> Result<(), StoreError>,
-    ) -> Result<(), IndexError>,
+/// The source's resources in batches of `(type, id, json)`; then the last, partial batch
+/// (an error if the workers are gone).
+fn scan<T>(
+    source: impl FnOnce(&mut Push<'_>) -> T,
     tx: &mpsc::SyncSender<Batch>,
     recycled: &mpsc::Receiver<Batch>,
-) -> Result<(), IndexError> {
+) -> (T, Result<(), IndexError>) {
     let closed = || StoreError::Corrupt {
         key: "index".into(),
         reason: "indexing workers stopped".into(),
     };
     let mut batch = Batch::default();
-    source(&mut |ty, id, json| {
-        batch.push(ty, id, json);
+    let out = source(&mut |ty, id, doc| {
+        batch.push(ty, id, doc);
         if batch.len == BATCH {
             let next = recycled.try_recv().unwrap_or_default();
             tx.send(std::mem::replace(&mut batch, next))
                 .map_err(|_| closed())?;
         }
         Ok(())
-    })?;
-    if batch.len > 0 {
-        tx.send(batch).map_err(|_| closed())?;
-    }
-    Ok(())
+    });
+    let last = if batch.len > 0 {
+        tx.send(batch).map_err(|_| IndexError::from(closed()))
+    } else {
+        Ok(())
+    };
+    (out, last)
 }
 
 /// One worker: adds documents until the channel closes. After a failure it keeps draining
@@ -203,8 +243,12 @@ fn work(
         };
         let Ok(mut batch) = next else { break };
         if failure.is_none() {
-            for item in &batch.items[..batch.len] {
-                match add(fields, writer, item.ty, &item.id, &item.json) {
+            for item in &mut batch.items[..batch.len] {
+                let one = match item.pruned.take() {
+                    Some(value) => add_pruned(fields, writer, item.ty, &item.id, &value),
+                    None => add(fields, writer, item.ty, &item.id, &item.json),
+                };
+                match one {
                     Ok(()) => added += 1,
                     Err(e) => {
                         failure = Some(e);

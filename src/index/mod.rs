@@ -9,9 +9,9 @@
 //! from the store if those pairs were ever unusable).
 
 pub mod build;
-pub mod prune;
 pub mod schema;
 pub mod search;
+pub mod through;
 
 #[cfg(test)]
 mod tests;
@@ -23,6 +23,8 @@ mod tests_prop;
 mod tests_prop_data;
 #[cfg(test)]
 mod tests_stamp;
+#[cfg(test)]
+mod tests_through;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -36,6 +38,7 @@ use crate::fhir::search::{matches_at, SearchQuery};
 use crate::store::{Generation, ReadTx, Store, StoreError};
 use schema::Fields;
 use search::{Hit, Verdict};
+pub use through::Feed;
 
 /// Starts the commit payload; an index with another payload is recreated empty. The rest of
 /// the payload is the stamp: the store [`Generation`] the index reflects.

@@ -14,6 +14,7 @@ use super::*;
 use crate::export::RESOURCE_TYPES;
 use crate::fhir::search::date::day_start_ms;
 use crate::fhir::search::extract;
+use crate::fhir::search::prune;
 use crate::fhir::search::values::{token_pairs, values_at};
 use crate::fhir::search::{compare, parse, registry};
 use crate::generate::{generate, GenerateOptions, CLAIMS_FILE};

@@ -260,6 +260,12 @@ impl<'txn> ResourceWriter<'txn> {
         (self.generation, self.generation + u64::from(self.bumped))
     }
 
+    /// The JSON the last [`ResourceWriter::upsert`] that wrote stored (`meta` included), as
+    /// the search index sees it; meaningless after an `Unchanged`.
+    pub fn last_json(&self) -> &[u8] {
+        &self.out
+    }
+
     /// The first change of the transaction moves the generation on, in the same transaction.
     fn bump_generation(&mut self) -> Result<(), StoreError> {
         if !self.bumped {

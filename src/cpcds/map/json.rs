@@ -5,8 +5,11 @@
 
 use std::borrow::Cow;
 
+use serde_json::{Map, Value};
+
 use crate::cpcds::row::Cents;
 use crate::fhir::codes::DATA_ABSENT_REASON_EXT;
+use crate::fhir::search::prune::PathTree;
 /// Shared with the searchset Bundles; re-exported so the mappers keep one `json` import.
 pub use crate::json::write_str;
 
@@ -170,6 +173,78 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// Whether [`Node::write`] writes anything for this value.
+    fn is_written(&self) -> bool {
+        match self {
+            Node::Null => false,
+            Node::Bool(_) | Node::Int(_) | Node::Cents(_) => true,
+            Node::Num(f) => f.is_finite(),
+            Node::Str(s) => !s.is_empty(),
+            Node::Arr(items) => items.iter().any(Node::is_written),
+            Node::Obj(members) => members.iter().any(|(_, v)| v.is_written()),
+        }
+    }
+
+    /// The value `serde_json` would read back from [`Node::to_bytes`] (`None` when nothing is
+    /// written), built without writing or parsing.
+    pub fn to_value(&self) -> Option<Value> {
+        match self {
+            Node::Null => None,
+            Node::Bool(b) => Some(Value::Bool(*b)),
+            Node::Int(i) => Some(Value::from(*i)),
+            // Rare in mapped data; reading the text back is the exact answer for every edge
+            // (integral values print without a decimal point and read back as integers).
+            Node::Num(f) => f
+                .is_finite()
+                .then(|| serde_json::from_str(&format_number(*f)).ok())
+                .flatten(),
+            // `12.30` reads back as the nearest f64 to 1230/100, which is what the division
+            // rounds to (both operands are exact).
+            Node::Cents(c) => Some(Value::from(*c as f64 / 100.0)),
+            Node::Str(s) => (!s.is_empty()).then(|| Value::String(s.to_string())),
+            Node::Arr(items) => {
+                let items: Vec<Value> = items.iter().filter_map(Node::to_value).collect();
+                (!items.is_empty()).then_some(Value::Array(items))
+            }
+            Node::Obj(members) => {
+                let map: Map<String, Value> = members
+                    .iter()
+                    .filter_map(|(k, v)| v.to_value().map(|v| ((*k).to_string(), v)))
+                    .collect();
+                (!map.is_empty()).then_some(Value::Object(map))
+            }
+        }
+    }
+
+    /// What the search index reads of this value: exactly what
+    /// [`crate::fhir::search::prune::parse`] builds from [`Node::to_bytes`] with `tree`, without
+    /// writing or parsing (`None` when nothing is written).
+    pub fn pruned(&self, tree: &PathTree) -> Option<Value> {
+        if tree.keeps_all() {
+            return self.to_value();
+        }
+        match self {
+            Node::Obj(members) => {
+                if !self.is_written() {
+                    return None;
+                }
+                let mut out = Map::new();
+                for (key, value) in members {
+                    if let Some(v) = tree.child(key).and_then(|t| value.pruned(t)) {
+                        out.insert((*key).to_string(), v);
+                    }
+                }
+                Some(Value::Object(out))
+            }
+            // Arrays are flattened at every path step: each item gets the same subtree.
+            Node::Arr(items) => {
+                let items: Vec<Value> = items.iter().filter_map(|i| i.pruned(tree)).collect();
+                (!items.is_empty()).then_some(Value::Array(items))
+            }
+            scalar => scalar.to_value(),
+        }
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(4096);
         self.write(&mut out);
@@ -251,6 +326,51 @@ pub fn money<'a>(cents: Cents) -> Node<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `pruned` and `to_value` agree with parsing what `write` wrote, empty members, numbers
+    /// and kept objects without kept members included.
+    #[test]
+    fn pruned_is_what_the_index_would_parse() {
+        use crate::fhir::search::prune;
+        let n = jv!({
+            "resourceType": "ExplanationOfBenefit",
+            "id": "e-1",
+            "status": "active",
+            "identifier": jv!([
+                jv!({"system": "s", "value": "", "type": jv!({"text": Node::Null})}),
+                jv!({"value": "v", "period": jv!({"start": Node::Null})}),
+                Node::Null,
+            ]),
+            // Kept element whose only members the tree does not keep: `{}` after the parse.
+            "patient": jv!({"display": "someone", "reference": Node::Null}),
+            "provider": jv!({"reference": "Practitioner/p"}),
+            "total": jv!([jv!({"amount": money(1230)}), jv!({"amount": money(-5)})]),
+            "item": jv!([jv!({"sequence": 1u32, "quantity": jv!({"value": 2.5f64})}), jv!({"servicedDate": "2024-01-02", "net": jv!({"value": 40.0f64})})]),
+            "careTeam": jv!([]),
+            "billablePeriod": jv!({"start": "2024-01-01", "end": ""}),
+        });
+        for ty in [
+            "ExplanationOfBenefit",
+            "Patient",
+            "Coverage",
+            "Organization",
+        ] {
+            let tree = prune::PathTree::for_type(ty).unwrap();
+            let parsed = prune::parse(ty, &n.to_bytes()).unwrap();
+            assert_eq!(n.pruned(tree), Some(parsed), "{ty}");
+        }
+        let full: Value = serde_json::from_slice(&n.to_bytes()).unwrap();
+        assert_eq!(n.to_value(), Some(full));
+        assert_eq!(
+            jv!({"x": jv!([Node::Null])}).pruned(&prune::PathTree::ALL),
+            None
+        );
+        assert_eq!(Node::Num(f64::NAN).to_value(), None);
+        assert_eq!(
+            Node::Num(1e20).to_value(),
+            serde_json::from_str("1e20").ok()
+        );
+    }
 
     #[test]
     fn empty_members_vanish_recursively() {

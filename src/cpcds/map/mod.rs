@@ -5,6 +5,7 @@ pub mod json;
 pub mod party;
 pub mod patient;
 
+use crate::fhir::search::prune::PathTree;
 use crate::store::PreparedResource;
 use json::Node;
 
@@ -16,11 +17,12 @@ pub struct Mapped {
     pub profile: &'static str,
     pub body: Vec<u8>,
     meta_at: usize,
+    /// What the search index reads of it (`fhir::search::prune`), made from the tree instead
+    /// of parsing `body` again; `meta` is added when it is stored (see [`Mapped::indexed`]).
+    pruned: Option<serde_json::Value>,
 }
 
 impl Mapped {
-    /// `value` must be an object whose first two members are `resourceType` and `id`
-    /// (the JSON builders here always start that way; serde_json keeps insertion order).
     /// `value` must be an object whose first two members are `resourceType` and `id`
     /// (every mapper builds them in that order).
     pub fn new(
@@ -40,13 +42,38 @@ impl Mapped {
             body.starts_with(&prefix),
             "resource JSON must start with resourceType and id"
         );
+        let pruned = match PathTree::for_type(resource_type) {
+            Some(tree) => value.pruned(tree),
+            None => value.to_value(),
+        };
         Self {
             resource_type,
             id: id.to_string(),
             profile,
             body,
             meta_at: prefix_len,
+            pruned,
         }
+    }
+
+    /// What the search index reads of the resource as stored with `meta` (version
+    /// `version_id`, `last_updated`, this profile): the value
+    /// [`crate::fhir::search::prune::parse`] builds from the stored JSON. Taken once.
+    pub fn indexed(&mut self, version_id: u32, last_updated: &str) -> Option<serde_json::Value> {
+        let mut value = self.pruned.take()?;
+        let tree = PathTree::for_type(self.resource_type);
+        if let (Some(meta), Some(object)) = (
+            tree.map_or(Some(&PathTree::ALL), |t| t.child("meta")),
+            value.as_object_mut(),
+        ) {
+            let full = serde_json::json!({
+                "versionId": version_id.to_string(),
+                "lastUpdated": last_updated,
+                "profile": [self.profile],
+            });
+            object.insert("meta".to_string(), meta.keep(full));
+        }
+        Some(value)
     }
 
     pub fn prepared(&self) -> PreparedResource<'_> {

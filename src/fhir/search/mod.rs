@@ -24,6 +24,7 @@ pub mod eval;
 pub mod extract;
 pub mod include;
 pub mod params;
+pub mod prune;
 pub mod query;
 pub mod registry;
 pub mod values;

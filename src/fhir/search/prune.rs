@@ -1,4 +1,4 @@
-//! A fast, pruned JSON parse for indexing: only the elements the search parameters of the
+//! A fast, pruned JSON parse for indexing and `_include`: only the elements the search parameters of the
 //! resource type read (their registry `paths`, plus `resourceType` and `id`) are built as a
 //! [`Value`]; everything else is skipped without allocating. The pruned value has the same
 //! structure along those paths, so [`crate::fhir::search::extract`] gives exactly the same
@@ -24,6 +24,42 @@ pub struct PathTree {
 }
 
 impl PathTree {
+    /// A tree that keeps everything.
+    pub const ALL: PathTree = PathTree {
+        children: Vec::new(),
+        keep_all: true,
+    };
+
+    /// The subtree under member `key`, if it is kept.
+    pub fn child(&self, key: &str) -> Option<&PathTree> {
+        self.children
+            .iter()
+            .find(|(s, _)| *s == key)
+            .map(|(_, t)| t)
+    }
+
+    /// Whether the whole value at this node is kept.
+    pub fn keeps_all(&self) -> bool {
+        self.keep_all
+    }
+
+    /// `value` with only what this tree keeps, as [`parse`] would have built it.
+    pub fn keep(&self, value: Value) -> Value {
+        if self.keep_all {
+            return value;
+        }
+        match value {
+            Value::Object(members) => Value::Object(
+                members
+                    .into_iter()
+                    .filter_map(|(k, v)| self.child(&k).map(|t| (k, t.keep(v))))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.keep(v)).collect()),
+            other => other,
+        }
+    }
+
     fn insert(&mut self, path: &'static str) {
         let mut node = self;
         for seg in path.split('.') {
@@ -59,6 +95,12 @@ impl PathTree {
                                 t.insert(path);
                             }
                         }
+                        // `_include` follows these (`fhir::bundle`).
+                        for i in def.includes {
+                            for p in i.paths {
+                                t.insert(p.path);
+                            }
+                        }
                         (def.resource_type, t)
                     })
                     .collect()
@@ -67,8 +109,8 @@ impl PathTree {
     }
 }
 
-/// Parses `json`, keeping only what the search parameters of `resource_type` read; an unknown
-/// type is parsed in full.
+/// Parses `json`, keeping only what the search parameters and includes of `resource_type`
+/// read; an unknown type is parsed in full.
 pub fn parse(resource_type: &str, json: &[u8]) -> serde_json::Result<Value> {
     match PathTree::for_type(resource_type) {
         Some(tree) => {
