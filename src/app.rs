@@ -166,7 +166,7 @@ pub struct Application {
 impl Application {
     pub fn build(config: ServeConfig) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir)?;
-        let store = Store::open(&config.data_dir)?;
+        let store = Store::open_with_cache(&config.data_dir, crate::store::SERVE_CACHE_BYTES)?;
         let started_at = config.clock.now();
         crate::audit::apply_policy(&store, &config.audit, started_at.unix_timestamp())?;
         // A first start's two slow parts run side by side: the seed's import (indexed as it is

@@ -108,10 +108,23 @@ pub fn searchset(
         out.extend_from_slice(br#","entry":["#);
         let mut on_page: HashSet<String> = HashSet::new();
         let mut matches: Vec<Value> = Vec::new();
+        // The page's resources first, so the body is allocated once at its final size: grown
+        // by doubling, an 86 kB page was copied about twice more on the way.
+        let mut found = Vec::with_capacity(end - start);
         for id in &ids[start..end] {
-            let Some(json) = read(page.resource_type, id)? else {
-                continue; // removed between the index and the store snapshot
-            };
+            // None: removed between the index and the store snapshot.
+            if let Some(json) = read(page.resource_type, id)? {
+                found.push((id, json));
+            }
+        }
+        let per_entry = page.base.len() + page.resource_type.len() + 64;
+        out.reserve(
+            found
+                .iter()
+                .map(|(id, json)| json.len() + id.len() + per_entry)
+                .sum(),
+        );
+        for (id, json) in found {
             entry(
                 &mut out,
                 &mut entries,
