@@ -42,7 +42,7 @@ pub fn run(opts: &CurveBench) -> anyhow::Result<i32> {
         opts.seconds
     );
     println!(
-        "| members | EOBs | import until searchable | on disk | restart to /metadata | RSS idle / peak | search by patient p50 (1 conn) | EOB read p50 (1 conn) | search by patient, {} conns |",
+        "| members | EOBs | import until searchable | on disk | first `serve` after the import to /metadata (makes the RSA keys) | RSS idle / peak | search by patient p50 (1 conn) | EOB read p50 (1 conn) | search by patient, {} conns |",
         opts.connections
     );
     println!("|---|---|---|---|---|---|---|---|---|");
