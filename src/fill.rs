@@ -61,6 +61,8 @@ pub struct Filler {
     first: u64,
     /// Where generated files are written before they are imported.
     scratch: PathBuf,
+    /// Members per batch ([`BATCH`]; smaller in tests, to run several).
+    batch: u64,
     /// Held while a batch (or one member) is generated, imported and indexed: the index's
     /// catch-up needs the store writes in sequence. `true` once providers are in the store.
     writing: Mutex<bool>,
@@ -83,10 +85,18 @@ impl Filler {
             target,
             first,
             scratch,
+            batch: BATCH,
             writing: Mutex::new(false),
             done: AtomicU64::new(first.min(target)),
             stop: AtomicBool::new(false),
         }
+    }
+
+    /// The same fill in batches of `batch` members.
+    #[cfg(test)]
+    pub fn with_batch(mut self, batch: u64) -> Self {
+        self.batch = batch.max(1);
+        self
     }
 
     /// Nothing to fill: only what the store holds is served.
@@ -128,14 +138,15 @@ impl Filler {
         now: &dyn Fn() -> OffsetDateTime,
     ) -> Result<u64, FillError> {
         let from = self.next(store)?;
+        self.remove_leftovers();
         let batches: Vec<_> = (from..self.target)
-            .step_by(usize::try_from(BATCH).unwrap_or(usize::MAX))
-            .map(|start| start..(start + BATCH).min(self.target))
+            .step_by(usize::try_from(self.batch).unwrap_or(usize::MAX))
+            .map(|start| start..(start + self.batch).min(self.target))
             .collect();
         // Providers are written with the first batch of a run unless already in the store.
         let with_providers = !*self.writing.lock().unwrap_or_else(PoisonError::into_inner);
         let mut next = from;
-        std::thread::scope(|s| {
+        let written = std::thread::scope(|s| {
             let (ready, generated) = std::sync::mpsc::sync_channel(1);
             let generator = std::thread::Builder::new().name("fill-generate".into());
             let spawned = generator.spawn_scoped(s, move || {
@@ -165,7 +176,9 @@ impl Filler {
                 imported?;
                 store.set_meta(META_FILL_NEXT, &members.end.to_be_bytes())?;
                 self.done.store(members.end, Ordering::Relaxed);
-                if members.end == self.target || (members.end - from) % (BATCH * 10) < BATCH {
+                if members.end == self.target
+                    || (members.end - from) % (self.batch * 10) < self.batch
+                {
                     tracing::info!("generated members: {} of {}", members.end, self.target);
                 }
                 next = members.end;
@@ -174,7 +187,24 @@ impl Filler {
                 }
             }
             Ok(next.saturating_sub(from))
-        })
+        });
+        // A stopped run may leave the batch generated ahead.
+        self.remove_leftovers();
+        written
+    }
+
+    /// Removes batch folders that were generated but not imported (a fill stopped while its
+    /// generator was a batch ahead, or a run for another member count); one member's folder
+    /// (`member-…`) may be in use by a sign-in and is left alone.
+    fn remove_leftovers(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.scratch) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with("batch-") {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
     }
 
     /// The first member the fill has not written (the seed's size on a first start).

@@ -126,3 +126,40 @@ fn a_disabled_fill_writes_nothing() {
     assert_eq!(fill.run(&store, &index, &|| now).expect("fill"), 0);
     assert_eq!(total(&store), 0);
 }
+
+#[test]
+fn a_fill_of_several_batches_writes_them_all_searchable_and_leaves_no_files() {
+    let scratch = tempfile::TempDir::new().expect("tempdir");
+    // What a run stopped a batch ahead left behind.
+    std::fs::create_dir_all(scratch.path().join("batch-90-92")).expect("leftover");
+    let store = Store::in_memory().expect("store");
+    let index = SearchIndex::in_memory().expect("index");
+    let fill = Filler::new(7, 2, scratch.path().to_path_buf()).with_batch(2);
+    let now = datetime!(2026-01-02 03:04:05 UTC);
+
+    // Three batches (2-3, 4-5, 6), each generated while the one before is imported.
+    assert_eq!(fill.run(&store, &index, &|| now).expect("fill"), 5);
+    assert_eq!(fill.status(), FillStatus { done: 7, target: 7 });
+    for n in 2..7 {
+        assert!(has_patient(&store, n), "member {n}");
+    }
+    assert_eq!(index.doc_count(), total(&store), "every batch indexed");
+    let in_step = store
+        .read()
+        .expect("read")
+        .generation()
+        .expect("generation");
+    assert_eq!(index.stamp().expect("stamp"), Some(in_step.to_string()));
+    let left: Vec<_> = std::fs::read_dir(scratch.path())
+        .expect("scratch")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    // A stopped fill writes nothing more.
+    let more = Filler::new(9, 2, scratch.path().to_path_buf()).with_batch(1);
+    more.stop();
+    assert_eq!(more.run(&store, &index, &|| now).expect("stopped"), 0);
+    assert!(!has_patient(&store, 7));
+}
