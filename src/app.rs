@@ -17,8 +17,9 @@ use crate::web::AppState;
 pub const INDEX_DIR: &str = "index";
 
 /// Opens the index beside the store and rebuilds it unless it is stamped with the store's
-/// generation: first start, the seed just loaded, a write the index missed (an import killed
-/// between the store's commit and the index's, a build without stamps), a deleted index folder.
+/// generation: a write the index missed (an import killed between the store's commit and the
+/// index's, a build without stamps), a deleted index folder. (The seed, loaded after this on a
+/// first start, is indexed as it is written.)
 pub fn open_index(store: &Store, data_dir: &std::path::Path) -> anyhow::Result<SearchIndex> {
     let index = SearchIndex::open(&data_dir.join(INDEX_DIR))?;
     index.catch_up(store, None)?;

@@ -235,6 +235,7 @@ fn write_all(
                     for mut m in batch {
                         let counts = by_type.entry(m.resource_type).or_default();
                         let upsert = writer.upsert(&m.prepared(), last_updated)?;
+                        let replaced = upsert != Upsert::Created;
                         let version = match upsert {
                             Upsert::Created => {
                                 counts.created += 1;
@@ -250,7 +251,6 @@ fn write_all(
                             }
                         };
                         if let Some(feed) = feed.as_deref_mut() {
-                            let replaced = version > 1;
                             match m.indexed(version, last_updated) {
                                 Some(v) => {
                                     // Unit tests check every one against a parse of the stored JSON.

@@ -101,7 +101,7 @@ impl SearchIndex {
             store_id: store_id.clone(),
             number,
         };
-        let in_step = match (&result, committed) {
+        match (&result, committed) {
             (Ok(_), Some((from, to))) if from != to => {
                 if let Err(e) = added {
                     // The store has the write; the index rebuilds at its next catch-up.
@@ -111,21 +111,17 @@ impl SearchIndex {
                 if before == Some(generation(from).to_string()) {
                     let commit = self.commit(&mut writer, &generation(to));
                     Self::rollback_on_error(&mut writer, commit)?;
-                    true
                 } else {
-                    false
+                    // Another write slipped in before this one: these documents would miss it.
+                    let _ = writer.rollback();
+                    drop(writer);
+                    self.catch_up(store, None)?;
                 }
             }
+            // Nothing was written, or nothing committed: nothing to index.
             _ => {
-                // Nothing was written, or nothing committed: nothing to index.
                 let _ = writer.rollback();
-                true
             }
-        };
-        if !in_step {
-            let _ = writer.rollback();
-            drop(writer);
-            self.catch_up(store, None)?;
         }
         result
     }
