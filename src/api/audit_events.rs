@@ -122,10 +122,11 @@ pub fn search(
         }
     }
     let Matches { ids, page, .. } = matches;
-    let source = |ty: &str, id: &str| -> Result<Option<crate::store::Bytes>, StoreError> {
+    let source = |ty: &str, id: &str| -> Result<Option<crate::store::Cached>, StoreError> {
         Ok((ty == AUDIT_EVENT)
-            .then(|| page.get(id).cloned().map(Into::into))
-            .flatten())
+            .then(|| page.get(id).cloned())
+            .flatten()
+            .map(|json| crate::store::Cached::uncached(json.into())))
     };
     let page_links = Page {
         base: request.base,

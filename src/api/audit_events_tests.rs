@@ -64,7 +64,7 @@ fn find(store: &Store, viewer: &Viewer, params: &[(&str, &str)]) -> Value {
         strict: true,
         base: BASE.into(),
     };
-    serde_json::from_slice(&search(store, viewer, request, now()).unwrap().body).unwrap()
+    serde_json::from_slice(&search(store, viewer, request, now()).unwrap().body.to_vec()).unwrap()
 }
 
 fn recorded(bundle: &Value) -> Vec<String> {

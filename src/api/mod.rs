@@ -107,7 +107,7 @@ pub fn vread(
 
 /// A search's answer: the searchset Bundle as bytes, and what it holds (for the audit trail).
 pub struct Searched {
-    pub body: Vec<u8>,
+    pub body: crate::json::Parts,
     /// `Type/id` of every entry, matches and includes.
     pub touched: Vec<String>,
 }
@@ -126,7 +126,10 @@ pub fn search(
     }
     if request.resource_type == groups::GROUP {
         let (body, touched) = groups::search(store, viewer, &request.params, &request.base)?;
-        return Ok(Searched { body, touched });
+        return Ok(Searched {
+            body: body.into(),
+            touched,
+        });
     }
     let resource_type = admit(
         viewer,
@@ -183,7 +186,8 @@ pub fn search(
         )?
     };
     let mut touched = Vec::new();
-    let source = |ty: &str, id: &str| read.get_shared(ty, id);
+    let resources = read.resources().map_err(internal)?;
+    let source = |ty: &str, id: &str| resources.get_cached(ty, id);
     let body = bundle::searchset(
         &source,
         &query,

@@ -162,7 +162,9 @@ fn search_pairs(
         strict: true,
         base: BASE.into(),
     };
-    let body = search(&fx.store, &fx.index, viewer, request, NOW)?.body;
+    let body = search(&fx.store, &fx.index, viewer, request, NOW)?
+        .body
+        .to_vec();
     Ok(serde_json::from_slice(&body).unwrap())
 }
 
@@ -611,7 +613,8 @@ fn type_format_and_strictness_are_checked_in_order() {
     };
     let body = search(&fx.store, &fx.index, &viewer, lenient, NOW)
         .unwrap()
-        .body;
+        .body
+        .to_vec();
     let bundle: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(bundle["total"], 3);
     assert_eq!(
@@ -685,7 +688,10 @@ fn cached_reads_see_every_write_and_keep_the_compartment() {
         strict: true,
         base: BASE.into(),
     };
-    let body = search(&store, &index, &other, request, NOW).unwrap().body;
+    let body = search(&store, &index, &other, request, NOW)
+        .unwrap()
+        .body
+        .to_vec();
     let bundle: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(entries(&bundle, "match"), Vec::<String>::new());
     assert_eq!(entries(&bundle, "include"), Vec::<String>::new());

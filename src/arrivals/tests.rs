@@ -81,7 +81,7 @@ fn search(store: &Store, index: &SearchIndex, params: &[(&str, &str)]) -> Vec<St
         datetime!(2026-02-01 00:00:00 UTC),
     )
     .expect("search");
-    let bundle: Value = serde_json::from_slice(&found.body).expect("bundle");
+    let bundle: Value = serde_json::from_slice(&found.body.to_vec()).expect("bundle");
     let mut ids: Vec<String> = bundle["entry"]
         .as_array()
         .map(|e| {

@@ -212,13 +212,25 @@ fn search(
             );
             Ok(HttpResponse::Ok()
                 .content_type(FHIR_JSON)
-                .body(searched.body))
+                .body(parts_body(searched.body)))
         }
         Err(e) => {
             record(state, viewer, "search-type", resource_type, params, Err(&e));
             Err(e)
         }
     }
+}
+
+/// A document in parts as a response body of known length, sent part by part (the stored
+/// resources in it are not copied into one buffer first).
+fn parts_body(
+    parts: crate::json::Parts,
+) -> actix_web::body::SizedStream<
+    impl futures_util::Stream<Item = Result<web::Bytes, std::convert::Infallible>>,
+> {
+    let len = parts.len() as u64;
+    let stream = futures_util::stream::iter(parts.into_parts().into_iter().map(Ok));
+    actix_web::body::SizedStream::new(len, stream)
 }
 
 /// `POST [base]/Provenance` (the one type clients may create): 201 with `Location`, the

@@ -9,6 +9,7 @@
 //! from the store if those pairs were ever unusable).
 
 pub mod build;
+mod columns;
 pub mod schema;
 pub mod search;
 pub mod through;
@@ -105,6 +106,8 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: &'static Fields,
+    /// The segments' id columns, opened once per searcher.
+    id_columns: columns::IdColumns,
     /// Threads parsing resources during a rebuild.
     parse_threads: usize,
 }
@@ -159,6 +162,7 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(writer),
             fields: Fields::get(),
+            id_columns: columns::IdColumns::default(),
             parse_threads: std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
                 .clamp(1, 4),
@@ -290,12 +294,10 @@ impl SearchIndex {
         let mut buf = Vec::new();
         let mut id = String::new();
         let sorted_by_date = query.sort.iter().any(|s| s.param != "_id");
+        let id_columns = self.id_columns.of(&searcher)?;
         for (ord, docs) in segments {
             let seg = searcher.segment_reader(ord);
-            let ids = seg
-                .fast_fields()
-                .str("id")?
-                .ok_or_else(|| IndexError::Corrupt("segment without an id column".into()))?;
+            let ids = id_columns.segment(ord)?;
             let checks = confirm
                 .iter()
                 .map(|f| search::Confirm::open(self.fields, seg, f))
@@ -317,7 +319,7 @@ impl SearchIndex {
                         Verdict::Match => true,
                         Verdict::NoMatch => false,
                         Verdict::Unknown => {
-                            search::read_id(&ids, doc, &mut id).map_err(TantivyError::from)?;
+                            search::read_id(ids, doc, &mut id).map_err(TantivyError::from)?;
                             self.confirm_in_store(store, query, &id, now_ms)?
                         }
                     };
@@ -337,7 +339,7 @@ impl SearchIndex {
                     });
                 }
             }
-            search::resolve_ids(&ids, &mut pending, &mut hits).map_err(TantivyError::from)?;
+            search::resolve_ids(ids, &mut pending, &mut hits).map_err(TantivyError::from)?;
         }
         if query.sort.is_empty() {
             hits.sort_unstable_by(|a, b| a.id.cmp(&b.id));

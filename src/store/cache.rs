@@ -16,9 +16,10 @@
 //! [`Store`]: super::Store
 
 use std::collections::HashMap;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use bytes::Bytes;
+use serde_json::Value;
 
 use super::{codec, StoreError};
 
@@ -27,6 +28,30 @@ pub const BUDGET_BYTES: usize = 96 * 1024 * 1024;
 
 /// Bookkeeping per entry besides its bytes (map slot, key list, allocations).
 const ENTRY_OVERHEAD: usize = 128;
+
+/// A resource as the cache hands it out: its JSON, and one value derived from it (`_include`
+/// keeps the pruned parse of a match here), made at most once while the entry lives. The
+/// derived value dies with the entry, so it is as fresh as the JSON it came from.
+#[derive(Clone)]
+pub struct Cached {
+    pub json: Bytes,
+    derived: Arc<OnceLock<Arc<Value>>>,
+}
+
+impl Cached {
+    /// JSON that is not in the cache: its derived value lives as long as this handle.
+    pub fn uncached(json: Bytes) -> Self {
+        Cached {
+            json,
+            derived: Arc::default(),
+        }
+    }
+
+    /// The value derived from the JSON: `make`'s, made on the first call for this entry.
+    pub fn derived(&self, make: impl FnOnce(&[u8]) -> Value) -> Arc<Value> {
+        Arc::clone(self.derived.get_or_init(|| Arc::new(make(&self.json))))
+    }
+}
 
 pub struct ResourceCache {
     inner: RwLock<Inner>,
@@ -45,12 +70,15 @@ struct Inner {
 
 struct Entry {
     stored: Box<[u8]>,
-    json: Bytes,
+    cached: Cached,
     slot: usize,
 }
 
+/// What an entry is charged: its bytes, and half its JSON's length again for the derived
+/// value it may hold (the pruned parse an `_include` keeps is a few kB per EOB, counted
+/// before it exists so the budget holds whether or not it is made).
 fn weight(key: &str, stored: &[u8], json: &[u8]) -> usize {
-    key.len() * 2 + stored.len() + json.len() + ENTRY_OVERHEAD
+    key.len() * 2 + stored.len() + json.len() + json.len() / 2 + ENTRY_OVERHEAD
 }
 
 impl ResourceCache {
@@ -64,15 +92,21 @@ impl ResourceCache {
         }
     }
 
-    /// The JSON of `key` whose stored bytes are `stored`: the cached copy when it was made
+    /// The JSON of `key` whose stored bytes are `stored` (see [`ResourceCache::cached`]).
+    #[cfg(test)]
+    fn json(&self, key: &str, stored: &[u8]) -> Result<Bytes, StoreError> {
+        Ok(self.cached(key, stored)?.json)
+    }
+
+    /// The resource `key` whose stored bytes are `stored`: the cached copy when it was made
     /// from exactly these bytes, else decompressed now (and kept).
-    pub fn json(&self, key: &str, stored: &[u8]) -> Result<Bytes, StoreError> {
-        if let Some(json) = self.hit(key, stored) {
-            return Ok(json);
+    pub fn cached(&self, key: &str, stored: &[u8]) -> Result<Cached, StoreError> {
+        if let Some(cached) = self.hit(key, stored) {
+            return Ok(cached);
         }
-        let json = Bytes::from(codec::decompress(key, stored)?);
-        self.keep(key, stored, json.clone());
-        Ok(json)
+        let cached = Cached::uncached(Bytes::from(codec::decompress(key, stored)?));
+        self.keep(key, stored, cached.clone());
+        Ok(cached)
     }
 
     /// Bytes held now (JSON, stored bytes, keys and bookkeeping).
@@ -84,16 +118,16 @@ impl ResourceCache {
             .bytes
     }
 
-    fn hit(&self, key: &str, stored: &[u8]) -> Option<Bytes> {
+    fn hit(&self, key: &str, stored: &[u8]) -> Option<Cached> {
         // The map stays consistent whatever a panicking holder did (each change completes
         // before the next can panic), so a poisoned lock is still usable.
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         let entry = inner.entries.get(key)?;
-        (*entry.stored == *stored).then(|| entry.json.clone())
+        (*entry.stored == *stored).then(|| entry.cached.clone())
     }
 
-    fn keep(&self, key: &str, stored: &[u8], json: Bytes) {
-        let weight = weight(key, stored, &json);
+    fn keep(&self, key: &str, stored: &[u8], cached: Cached) {
+        let weight = weight(key, stored, &cached.json);
         // One resource never takes more than an eighth of the budget.
         if weight > self.budget / 8 {
             return;
@@ -114,7 +148,7 @@ impl ResourceCache {
             key.to_string(),
             Entry {
                 stored: stored.into(),
-                json,
+                cached,
                 slot,
             },
         );
@@ -127,7 +161,7 @@ impl Inner {
         let Some(old) = self.entries.remove(key) else {
             return;
         };
-        self.bytes -= weight(key, &old.stored, &old.json);
+        self.bytes -= weight(key, &old.stored, &old.cached.json);
         self.keys.swap_remove(old.slot);
         if let Some(moved) = self.keys.get(old.slot) {
             if let Some(entry) = self.entries.get_mut(moved) {
@@ -164,6 +198,30 @@ mod tests {
         assert_eq!(&cache.json("Patient/b", &s2).unwrap()[..], v2);
         // Bad bytes are an error, and nothing is kept for them.
         assert!(cache.json("Patient/c", b"not zstd").is_err());
+    }
+
+    #[test]
+    fn a_derived_value_is_made_once_per_entry_and_never_outlives_its_json() {
+        let cache = ResourceCache::new(BUDGET_BYTES);
+        let v1 = br#"{"id":"a","n":1}"#;
+        let v2 = br#"{"id":"a","n":2}"#;
+        let (s1, s2) = (stored(v1), stored(v2));
+        let parse = |json: &[u8]| serde_json::from_slice::<Value>(json).unwrap();
+        let made = std::cell::Cell::new(0);
+        let counted = |json: &[u8]| {
+            made.set(made.get() + 1);
+            parse(json)
+        };
+        let first = cache.cached("P/a", &s1).unwrap().derived(counted);
+        let again = cache.cached("P/a", &s1).unwrap().derived(counted);
+        assert_eq!((first["n"].as_i64(), made.get()), (Some(1), 1));
+        assert!(Arc::ptr_eq(&first, &again));
+        // A new version: a new entry, derived anew from its own JSON.
+        let second = cache.cached("P/a", &s2).unwrap().derived(counted);
+        assert_eq!((second["n"].as_i64(), made.get()), (Some(2), 2));
+        // Uncached JSON derives on its own handle.
+        let loose = Cached::uncached(Bytes::from_static(v1));
+        assert_eq!(loose.derived(parse)["n"], 1);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 
 pub use bytes::Bytes;
+pub use cache::Cached;
 pub use deferred::{Deferrable, DeferredWrite};
 pub use error::StoreError;
 use tables::{
@@ -396,6 +397,28 @@ pub fn version_and_last_updated(json: &[u8]) -> Option<(String, String)> {
     Some((field("versionId")?, field("lastUpdated")?))
 }
 
+/// The current resources of a [`ReadTx`], read through the cache ([`ReadTx::get_shared`]).
+pub struct Resources<'a> {
+    table: redb::ReadOnlyTable<&'static str, &'static [u8]>,
+    cache: &'a cache::ResourceCache,
+}
+
+impl Resources<'_> {
+    /// The current version of `Type/id` as JSON, shared (see [`ReadTx::get_shared`]).
+    pub fn get_shared(&self, resource_type: &str, id: &str) -> Result<Option<Bytes>, StoreError> {
+        Ok(self.get_cached(resource_type, id)?.map(|c| c.json))
+    }
+
+    /// Like [`Resources::get_shared`], with the cache entry's derived value.
+    pub fn get_cached(&self, resource_type: &str, id: &str) -> Result<Option<Cached>, StoreError> {
+        let key = format!("{resource_type}/{id}");
+        self.table
+            .get(key.as_str())?
+            .map(|v| self.cache.cached(&key, v.value()))
+            .transpose()
+    }
+}
+
 /// A consistent snapshot of the store.
 pub struct ReadTx {
     tx: ReadTransaction,
@@ -429,12 +452,16 @@ impl ReadTx {
     /// very bytes this snapshot holds). For the API's reads and searches; bulk passes over
     /// many resources use [`ReadTx::get`] and leave the cache alone.
     pub fn get_shared(&self, resource_type: &str, id: &str) -> Result<Option<Bytes>, StoreError> {
-        let table = self.tx.open_table(RESOURCES)?;
-        let key = format!("{resource_type}/{id}");
-        table
-            .get(key.as_str())?
-            .map(|v| self.cache.json(&key, v.value()))
-            .transpose()
+        self.resources()?.get_shared(resource_type, id)
+    }
+
+    /// The resource table opened once, for reading many resources through the cache (a
+    /// searchset's page and includes).
+    pub fn resources(&self) -> Result<Resources<'_>, StoreError> {
+        Ok(Resources {
+            table: self.tx.open_table(RESOURCES)?,
+            cache: &self.cache,
+        })
     }
 
     pub fn exists(&self, resource_type: &str, id: &str) -> Result<bool, StoreError> {
