@@ -168,12 +168,12 @@ pub fn searchset(
     Ok(body)
 }
 
-/// What `_include` reads of a stored resource: the pruned parse keeps the element paths of
-/// the type's search parameters and includes and skips the rest (most of an EOB's ~10 kB is
-/// adjudication detail), so this is several times cheaper than a full parse. Made once per
-/// cached resource (it was 46% of an `_include` search's CPU when made per search).
+/// What `_include` reads of a stored resource: the pruned parse keeps the element paths the
+/// type's includes follow and skips the rest (most of an EOB's ~10 kB is adjudication
+/// detail), so this is several times cheaper than a full parse. Made once per cached resource
+/// (it was 46% of an `_include` search's CPU when made per search).
 fn references_of(resource_type: &str, found: &Cached) -> Arc<Value> {
-    found.derived(|json| prune::parse(resource_type, json).unwrap_or(Value::Null))
+    found.derived(|json| prune::parse_includes(resource_type, json).unwrap_or(Value::Null))
 }
 
 fn entry(body: &mut Parts, n: &mut usize, base: &str, ty: &str, id: &str, json: Bytes, mode: &str) {

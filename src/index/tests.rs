@@ -131,6 +131,36 @@ fn search_index_is_send_and_sync() {
 }
 
 #[test]
+fn the_include_parse_finds_the_same_references() {
+    let fx = shared();
+    let read = fx.store.read().unwrap();
+    let mut n = 0;
+    for def in crate::fhir::search::registry::RESOURCES {
+        let ty = def.resource_type;
+        read.for_each(ty, |_, json| {
+            let full: Value = serde_json::from_slice(json).unwrap();
+            let pruned = prune::parse_includes(ty, json).unwrap();
+            assert_eq!(pruned["resourceType"], full["resourceType"]);
+            for include in def.includes {
+                for target in include.paths {
+                    let refs = |v: &Value| {
+                        crate::fhir::search::values::references_at(v, target.path)
+                            .into_iter()
+                            .map(|r| format!("{:?}/{}", r.resource_type, r.id))
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!(refs(&pruned), refs(&full), "{ty} {}", target.path);
+                    n += refs(&full).len();
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+    assert!(n > 100, "{n} references compared");
+}
+
+#[test]
 fn pruned_parse_extracts_the_same() {
     let fx = shared();
     let read = fx.store.read().unwrap();

@@ -74,11 +74,12 @@ struct Entry {
     slot: usize,
 }
 
-/// What an entry is charged: its bytes, and half its JSON's length again for the derived
-/// value it may hold (the pruned parse an `_include` keeps is a few kB per EOB, counted
-/// before it exists so the budget holds whether or not it is made).
+/// What an entry is charged: its bytes, and a quarter of its JSON's length again for the
+/// derived value it may hold (what `_include` keeps of an EOB — its references — is a few
+/// small maps, ~2–3 kB of heap against ~12 kB of JSON), counted before it exists so the
+/// budget holds whether or not it is made.
 fn weight(key: &str, stored: &[u8], json: &[u8]) -> usize {
-    key.len() * 2 + stored.len() + json.len() + json.len() / 2 + ENTRY_OVERHEAD
+    key.len() * 2 + stored.len() + json.len() + json.len() / 4 + ENTRY_OVERHEAD
 }
 
 impl ResourceCache {

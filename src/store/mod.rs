@@ -263,7 +263,7 @@ impl<'txn> ResourceWriter<'txn> {
             bumped: false,
             key: String::new(),
             out: Vec::new(),
-            compressor: zstd::bulk::Compressor::new(codec::LEVEL).map_err(codec::error)?,
+            compressor: codec::compressor()?,
         })
     }
 
@@ -510,7 +510,7 @@ impl ReadTx {
         mut f: impl FnMut(&str, &[u8]) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let mut json = Vec::new();
-        let mut decompressor = zstd::bulk::Decompressor::new().map_err(codec::error)?;
+        let mut decompressor = codec::Decompressor::new()?;
         self.for_each_stored(resource_type, |id, stored| {
             codec::decompress_into(&mut decompressor, id, stored, &mut json)?;
             f(id, &json)
@@ -526,7 +526,7 @@ impl ReadTx {
         let table = self.tx.open_table(RESOURCES)?;
         let start = format!("{resource_type}/");
         let end = format!("{resource_type}0");
-        let mut decompressor = zstd::bulk::Decompressor::new().map_err(codec::error)?;
+        let mut decompressor = codec::Decompressor::new()?;
         let mut out = Vec::new();
         for entry in table.range(start.as_str()..end.as_str())?.take(limit) {
             let (k, v) = entry?;

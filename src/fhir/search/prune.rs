@@ -82,37 +82,53 @@ impl PathTree {
     /// The tree of one resource type (`None` for a type the registry does not know).
     pub fn for_type(resource_type: &str) -> Option<&'static PathTree> {
         static TREES: OnceLock<HashMap<&'static str, PathTree>> = OnceLock::new();
-        TREES
-            .get_or_init(|| {
-                registry::RESOURCES
-                    .iter()
-                    .map(|def| {
-                        let mut t = PathTree::default();
-                        t.insert("resourceType");
-                        t.insert("id");
-                        for p in def.params {
-                            for path in p.paths {
-                                t.insert(path);
-                            }
-                        }
-                        // `_include` follows these (`fhir::bundle`).
-                        for i in def.includes {
-                            for p in i.paths {
-                                t.insert(p.path);
-                            }
-                        }
-                        (def.resource_type, t)
-                    })
-                    .collect()
-            })
-            .get(resource_type)
+        TREES.get_or_init(|| trees(true)).get(resource_type)
+    }
+
+    /// The paths `_include` follows from `resource_type` (and `resourceType`, `id`): less to
+    /// build than [`PathTree::for_type`], which also keeps what every search parameter reads.
+    pub fn for_includes(resource_type: &str) -> Option<&'static PathTree> {
+        static TREES: OnceLock<HashMap<&'static str, PathTree>> = OnceLock::new();
+        TREES.get_or_init(|| trees(false)).get(resource_type)
     }
 }
 
-/// Parses `json`, keeping only what the search parameters and includes of `resource_type`
-/// read; an unknown type is parsed in full.
+/// A tree per type: the include paths, and with `params` the search parameters' paths.
+fn trees(params: bool) -> HashMap<&'static str, PathTree> {
+    registry::RESOURCES
+        .iter()
+        .map(|def| {
+            let mut t = PathTree::default();
+            t.insert("resourceType");
+            t.insert("id");
+            if params {
+                for p in def.params {
+                    for path in p.paths {
+                        t.insert(path);
+                    }
+                }
+            }
+            for i in def.includes {
+                for p in i.paths {
+                    t.insert(p.path);
+                }
+            }
+            (def.resource_type, t)
+        })
+        .collect()
+}
+
+/// `json` keeping only what `_include` follows from it ([`PathTree::for_includes`]).
+pub fn parse_includes(resource_type: &str, json: &[u8]) -> serde_json::Result<Value> {
+    parse_with(PathTree::for_includes(resource_type), json)
+}
+
 pub fn parse(resource_type: &str, json: &[u8]) -> serde_json::Result<Value> {
-    match PathTree::for_type(resource_type) {
+    parse_with(PathTree::for_type(resource_type), json)
+}
+
+fn parse_with(tree: Option<&PathTree>, json: &[u8]) -> serde_json::Result<Value> {
+    match tree {
         Some(tree) => {
             let mut de = serde_json::Deserializer::from_slice(json);
             let v = tree.deserialize(&mut de)?;
