@@ -159,14 +159,19 @@ mod tests {
         );
         assert_eq!(decompress("a", &with).unwrap(), eob);
         assert_eq!(decompress("a", &without).unwrap(), eob);
-        // A frame made with another dictionary is reported, not misread.
-        let other = zstd::bulk::Compressor::with_dictionary(LEVEL, b"another dictionary")
+        // A frame made with another dictionary is reported, not misread: ours with another id
+        // in its header (bytes 4..8, after the magic number).
+        let mut another = DICTIONARY.to_vec();
+        another[4..8].copy_from_slice(&7u32.to_le_bytes());
+        let other = zstd::bulk::Compressor::with_dictionary(LEVEL, &another)
             .unwrap()
             .compress(eob)
             .unwrap();
-        if zstd::zstd_safe::get_dict_id_from_frame(&other).is_some() {
-            assert!(decompress("a", &other).is_err());
-        }
+        assert_eq!(
+            zstd::zstd_safe::get_dict_id_from_frame(&other).map(NonZeroU32::get),
+            Some(7)
+        );
+        assert!(decompress("a", &other).is_err());
     }
 
     #[test]
