@@ -1,17 +1,16 @@
 //! Searchset Bundles, written as bytes around the stored resources (never re-serialized).
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::fhir::search::{prune, values, SearchQuery};
 use crate::json::{write_str, Parts};
-use crate::store::{Bytes, Cached, StoreError};
+use crate::store::{Bytes, Cached, Links, StoreError};
 
 /// Where the Bundle's resources come from: `(type, id)` → the stored JSON (usually
-/// `Resources::get_cached`; AuditEvents are rendered from the audit trail).
+/// `Resources::get_cached`, whose links are remembered; AuditEvents are rendered from the
+/// audit trail).
 pub type Source<'a> = &'a dyn Fn(&str, &str) -> Result<Option<Cached>, StoreError>;
 
 /// What the links of a page are built from.
@@ -109,7 +108,7 @@ pub fn searchset(
     if !query.summary_count && start < end {
         body.buf().extend_from_slice(br#","entry":["#);
         let mut on_page: HashSet<String> = HashSet::new();
-        let mut matches: Vec<Arc<Value>> = Vec::new();
+        let mut matches: Vec<(&'static str, Links)> = Vec::new();
         let mut found = Vec::with_capacity(end - start);
         for id in &ids[start..end] {
             // None: removed between the index and the store snapshot.
@@ -119,7 +118,7 @@ pub fn searchset(
         }
         for (id, found) in found {
             if !query.includes.is_empty() {
-                matches.push(references_of(page.resource_type, &found));
+                matches.push((page.resource_type, links_of(page.resource_type, &found)));
             }
             entry(
                 &mut body,
@@ -168,12 +167,10 @@ pub fn searchset(
     Ok(body)
 }
 
-/// What `_include` reads of a stored resource: the pruned parse keeps the element paths the
-/// type's includes follow and skips the rest (most of an EOB's ~10 kB is adjudication
-/// detail), so this is several times cheaper than a full parse. Made once per cached resource
-/// (it was 46% of an `_include` search's CPU when made per search).
-fn references_of(resource_type: &str, found: &Cached) -> Arc<Value> {
-    found.derived(|json| prune::parse_includes(resource_type, json).unwrap_or(Value::Null))
+/// What `_include` reads of a stored resource: the references on its type's include paths,
+/// made by a pruned parse at most once per stored version while the cache remembers them.
+fn links_of(resource_type: &str, found: &Cached) -> Links {
+    found.links(|json| prune::include_links(resource_type, json))
 }
 
 fn entry(body: &mut Parts, n: &mut usize, base: &str, ty: &str, id: &str, json: Bytes, mode: &str) {
@@ -201,7 +198,7 @@ fn include(
     read: Source<'_>,
     query: &SearchQuery,
     page: &Page,
-    matches: &[Arc<Value>],
+    matches: &[(&'static str, Links)],
     seen: &mut HashSet<String>,
     out: &mut Parts,
     entries: &mut usize,
@@ -209,37 +206,36 @@ fn include(
     touched: &mut Vec<String>,
 ) -> Result<(), StoreError> {
     let iterate = query.includes.iter().any(|i| i.iterate);
-    let mut frontier: Vec<Arc<Value>> = Vec::new();
+    let mut frontier: Vec<(&'static str, Links)> = Vec::new();
     let mut first = true;
     loop {
-        let current: &[Arc<Value>] = if first { matches } else { &frontier };
+        let current: &[(&'static str, Links)] = if first { matches } else { &frontier };
         if current.is_empty() {
             break;
         }
         let mut next = Vec::new();
-        for resource in current {
-            let source = resource["resourceType"].as_str().unwrap_or_default();
+        for (source, links) in current {
             for inc in &query.includes {
                 // Plain includes apply to the matches only; :iterate ones to everything included.
-                if (!first && !inc.iterate) || inc.spec.source != source {
+                if (!first && !inc.iterate) || inc.spec.source != *source {
                     continue;
                 }
                 for target in &inc.spec.paths {
-                    for r in values::references_at(resource, target.path) {
-                        let types: Vec<&str> = match &r.resource_type {
-                            Some(t) => vec![t.as_str()],
-                            None => target.targets.clone(),
-                        };
+                    let at_path = links.iter().filter(|(path, _)| *path == target.path);
+                    for r in at_path.filter_map(|(_, r)| values::parse_reference(r)) {
+                        // The allowed target types: the reference's own, or any when untyped.
+                        let types =
+                            target.targets.iter().copied().filter(|t| {
+                                r.resource_type.as_deref().is_none_or(|named| named == *t)
+                            });
                         for ty in types {
-                            if !target.targets.contains(&ty)
-                                || !seen.insert(format!("{ty}/{}", r.id))
-                            {
+                            if !seen.insert(format!("{ty}/{}", r.id)) {
                                 continue;
                             }
                             // Included resources obey the same scopes and patient as matches.
                             if let Some(found) = read(ty, &r.id)?.filter(|c| sees(ty, &c.json)) {
                                 if iterate {
-                                    next.push(references_of(ty, &found));
+                                    next.push((ty, links_of(ty, &found)));
                                 }
                                 entry(out, entries, &page.base, ty, &r.id, found.json, "include");
                                 touched.push(format!("{ty}/{}", r.id));

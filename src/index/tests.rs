@@ -141,6 +141,7 @@ fn the_include_parse_finds_the_same_references() {
             let full: Value = serde_json::from_slice(json).unwrap();
             let pruned = prune::parse_includes(ty, json).unwrap();
             assert_eq!(pruned["resourceType"], full["resourceType"]);
+            let links = prune::include_links(ty, json);
             for include in def.includes {
                 for target in include.paths {
                     let refs = |v: &Value| {
@@ -150,6 +151,14 @@ fn the_include_parse_finds_the_same_references() {
                             .collect::<Vec<_>>()
                     };
                     assert_eq!(refs(&pruned), refs(&full), "{ty} {}", target.path);
+                    // What the bundle keeps of a match reads the same references, in order.
+                    let linked: Vec<String> = links
+                        .iter()
+                        .filter(|(path, _)| *path == target.path)
+                        .filter_map(|(_, r)| crate::fhir::search::values::parse_reference(r))
+                        .map(|r| format!("{:?}/{}", r.resource_type, r.id))
+                        .collect();
+                    assert_eq!(linked, refs(&full), "{ty} {}", target.path);
                     n += refs(&full).len();
                 }
             }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 
 pub use bytes::Bytes;
-pub use cache::Cached;
+pub use cache::{Cached, Links};
 pub use deferred::{Deferrable, DeferredWrite};
 pub use error::StoreError;
 use tables::{
@@ -115,7 +115,10 @@ impl Store {
         Ok(Self {
             db: Arc::new(db),
             deferred: Arc::default(),
-            cache: Arc::new(cache::ResourceCache::new(cache::BUDGET_BYTES)),
+            cache: Arc::new(cache::ResourceCache::new(
+                cache::BUDGET_BYTES,
+                cache::LINKS_BUDGET_BYTES,
+            )),
         })
     }
 
@@ -409,7 +412,7 @@ impl Resources<'_> {
         Ok(self.get_cached(resource_type, id)?.map(|c| c.json))
     }
 
-    /// Like [`Resources::get_shared`], with the cache entry's derived value.
+    /// Like [`Resources::get_shared`], with the resource's [`Links`] if they were made.
     pub fn get_cached(&self, resource_type: &str, id: &str) -> Result<Option<Cached>, StoreError> {
         let key = format!("{resource_type}/{id}");
         self.table

@@ -123,6 +123,34 @@ pub fn parse_includes(resource_type: &str, json: &[u8]) -> serde_json::Result<Va
     parse_with(PathTree::for_includes(resource_type), json)
 }
 
+/// The references a stored resource holds on its type's `_include` paths, as
+/// `(path, reference as written)` pairs: each path in the registry's order, its references in
+/// document order (what [`crate::fhir::search::values::references_at`] reads of the path).
+/// Empty for JSON that does not parse (a stored resource always does).
+pub fn include_links(resource_type: &str, json: &[u8]) -> Vec<(&'static str, Box<str>)> {
+    let (Some(def), Ok(pruned)) = (
+        registry::resource(resource_type),
+        parse_includes(resource_type, json),
+    ) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<&'static str> = Vec::new();
+    for p in def.includes.iter().flat_map(|i| i.paths) {
+        if !paths.contains(&p.path) {
+            paths.push(p.path);
+        }
+    }
+    let mut links = Vec::new();
+    for path in paths {
+        for v in crate::fhir::search::values::values_at(&pruned, path) {
+            if let Some(r) = v.get("reference").and_then(Value::as_str) {
+                links.push((path, r.into()));
+            }
+        }
+    }
+    links
+}
+
 pub fn parse(resource_type: &str, json: &[u8]) -> serde_json::Result<Value> {
     parse_with(PathTree::for_type(resource_type), json)
 }
