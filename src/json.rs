@@ -51,7 +51,8 @@ impl Parts {
         self.done
     }
 
-    /// The document in one piece (tests, and callers that parse it).
+    /// The document in one piece (for tests, which parse it; the server sends the parts).
+    #[cfg(test)]
     pub fn to_vec(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.len());
         for part in &self.done {

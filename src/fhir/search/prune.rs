@@ -125,7 +125,8 @@ pub fn parse_includes(resource_type: &str, json: &[u8]) -> serde_json::Result<Va
 
 /// The references a stored resource holds on its type's `_include` paths, as
 /// `(path, reference as written)` pairs: each path in the registry's order, its references in
-/// document order (what [`crate::fhir::search::values::references_at`] reads of the path).
+/// document order (what [`crate::fhir::search::values::references_at`] reads of the path,
+/// before it normalizes them).
 /// Empty for JSON that does not parse (a stored resource always does).
 pub fn include_links(resource_type: &str, json: &[u8]) -> Vec<(&'static str, Box<str>)> {
     let (Some(def), Ok(pruned)) = (
@@ -140,15 +141,13 @@ pub fn include_links(resource_type: &str, json: &[u8]) -> Vec<(&'static str, Box
             paths.push(p.path);
         }
     }
-    let mut links = Vec::new();
-    for path in paths {
-        for v in crate::fhir::search::values::values_at(&pruned, path) {
-            if let Some(r) = v.get("reference").and_then(Value::as_str) {
-                links.push((path, r.into()));
-            }
-        }
-    }
-    links
+    paths
+        .into_iter()
+        .flat_map(|path| {
+            crate::fhir::search::values::reference_strings_at(&pruned, path)
+                .map(move |r| (path, r.into()))
+        })
+        .collect()
 }
 
 pub fn parse(resource_type: &str, json: &[u8]) -> serde_json::Result<Value> {

@@ -96,11 +96,16 @@ fn typed_tail(segs: &[&str]) -> Option<RefTarget> {
     })
 }
 
-/// The normalized references of a Reference-valued element list.
-pub fn references_at(root: &Value, path: &str) -> Vec<RefTarget> {
+/// The `reference` strings of a Reference-valued element list, as written.
+pub fn reference_strings_at<'a>(root: &'a Value, path: &str) -> impl Iterator<Item = &'a str> {
     values_at(root, path)
         .into_iter()
         .filter_map(|v| v.get("reference").and_then(Value::as_str))
+}
+
+/// The normalized references of a Reference-valued element list.
+pub fn references_at(root: &Value, path: &str) -> Vec<RefTarget> {
+    reference_strings_at(root, path)
         .filter_map(parse_reference)
         .collect()
 }
