@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::table::{load_paths, load_runtime, prepare, spawn_server, time_restart};
+use super::table::{load_paths, load_runtime, prepare, spawn_server, time_restart, Warmed};
 use super::{mib, rate};
 
 #[derive(Clone)]
@@ -97,7 +97,7 @@ fn measure(beneficiaries: u64, opts: &CurveBench) -> anyhow::Result<Point> {
         .map(|id| format!("/v2/fhir/ExplanationOfBenefit/{id}"))
         .collect();
     let run = |paths: &[String], connections: usize| {
-        load_paths(&runtime, server.addr, paths, connections, opts.seconds)
+        load_paths(&runtime, server.addr, paths, connections, opts.seconds).map(Warmed::counted)
     };
     let search_1 = run(&search_paths, 1)?;
     let read_1 = run(&eob_paths, 1)?;
