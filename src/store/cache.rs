@@ -333,28 +333,14 @@ mod tests {
         }
         assert_eq!(made.get(), 100);
         // Another version of a resource whose links were kept: its own links, made anew.
-        let (first_out, _) = (0..100)
-            .map(|i| {
-                (
-                    i,
-                    cache
-                        .inner
-                        .read()
-                        .unwrap()
-                        .json
-                        .get(&format!("P/{i}"))
-                        .is_none(),
-                )
-            })
-            .find(|(_, out)| *out)
-            .unwrap();
-        assert!(cache
-            .inner
-            .read()
-            .unwrap()
-            .links
-            .get(&format!("P/{first_out}"))
-            .is_some());
+        let first_out = {
+            let inner = cache.inner.read().unwrap();
+            let first_out = (0..100)
+                .find(|i| inner.json.get(&format!("P/{i}")).is_none())
+                .unwrap();
+            assert!(inner.links.get(&format!("P/{first_out}")).is_some());
+            first_out
+        };
         let newer = stored(json(first_out, 1000 + first_out).as_bytes());
         let links = cache
             .cached(&format!("P/{first_out}"), &newer)
